@@ -1,0 +1,310 @@
+"""Commands: what a user asks the ledger to record, one class per exchange-format command.
+
+Each command checks the shape of its own values when it is built (a name is not
+blank, an age is a whole number, a period does not end before it starts). Rules
+that need the ledger's state (is the agreement in force? is the child enrolled?)
+are the deciders' job, in `agreement`, `group` and `follow_up`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from attrs import Attribute, field, frozen
+
+from biv_domain.errors import InvalidValue
+from biv_domain.money import Money
+from biv_domain.vocabulary import (
+    Gender,
+    GroupKind,
+    Party,
+    ResidenceStatus,
+    TargetKind,
+    Track,
+)
+
+
+def _text(_instance: object, attribute: Attribute[Any], value: str) -> None:
+    if not value.strip():
+        raise InvalidValue(attribute.name, "must not be empty")
+
+
+def _positive(_instance: object, attribute: Attribute[Any], value: int) -> None:
+    if value < 1:
+        raise InvalidValue(attribute.name, f"must be 1 or more, got {value}")
+
+
+def _not_negative(_instance: object, attribute: Attribute[Any], value: int) -> None:
+    if value < 0:
+        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
+
+
+def _ends_after_start(start: date, end: date, end_field: str = "end") -> None:
+    if end < start:
+        raise InvalidValue(end_field, f"{end} is before the start {start}")
+
+
+@frozen
+class Information:
+    """Whether each party spread information about the programme (informationsspridning)."""
+
+    municipality: bool
+    partner: bool
+
+
+# --- The agreement (överenskommelsen) ---------------------------------------------------------
+
+
+@frozen
+class ConcludeAgreement:
+    """Conclude an agreement (ingå en överenskommelse, IOP) known by its case number (diarienummer)."""
+
+    name: ClassVar[str] = "conclude_agreement"
+    case_number: str = field(validator=_text)
+    title: str = field(validator=_text)
+    municipality: str = field(validator=_text)
+    partner: str = field(validator=_text)
+    start: date
+    end: date
+    notice_months: int = field(validator=_not_negative)
+    decided_on: date
+    min_age: int = field(default=7, validator=_not_negative)
+    max_age: int = field(default=20, validator=_not_negative)
+    follow_up_months: int = field(default=6, validator=_positive)
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _ends_after_start(self.start, self.end)
+        if self.max_age < self.min_age:
+            raise InvalidValue("max_age", f"{self.max_age} is below min_age {self.min_age}")
+
+
+@frozen
+class ExtendAgreement:
+    """Extend the agreement (förlängning) to a later end date."""
+
+    name: ClassVar[str] = "extend_agreement"
+    case_number: str = field(validator=_text)
+    end: date
+    decided_on: date
+    note: str = ""
+
+
+@frozen
+class SetFunding:
+    """Set one funding line (finansiering): a party's money from one source for one period.
+
+    A later decision on the same party, source and period replaces the amount; "0" withdraws it.
+    """
+
+    name: ClassVar[str] = "set_funding"
+    case_number: str = field(validator=_text)
+    party: Party
+    source: str = field(validator=_text)
+    start: date
+    end: date
+    amount: Money
+    decided_on: date
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _ends_after_start(self.start, self.end)
+
+
+@frozen
+class SetTarget:
+    """Set a yearly commitment (åtagande): children or groups a year."""
+
+    name: ClassVar[str] = "set_target"
+    case_number: str = field(validator=_text)
+    target: TargetKind
+    value: int = field(validator=_not_negative)
+    decided_on: date
+    note: str = ""
+
+
+@frozen
+class GiveNotice:
+    """A party gives notice (uppsägning); the agreement ends when the notice period runs out."""
+
+    name: ClassVar[str] = "give_notice"
+    case_number: str = field(validator=_text)
+    party: Party
+    given_on: date
+
+
+@frozen
+class RecordDisbursement:
+    """Record a payment (utbetalning) from the municipality to the partner."""
+
+    name: ClassVar[str] = "record_disbursement"
+    case_number: str = field(validator=_text)
+    amount: Money
+    paid_on: date
+    source: str | None = None
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.amount:
+            raise InvalidValue("amount", "a payment must be more than 0")
+        if self.source is not None and not self.source.strip():
+            raise InvalidValue("source", "must not be empty when given")
+
+
+# --- Groups (grupper) -------------------------------------------------------------------------
+
+
+@frozen
+class PlanGroup:
+    """Plan a support group (stödgrupp) for children or for parents."""
+
+    name: ClassVar[str] = "plan_group"
+    group_ref: str = field(validator=_text)
+    case_number: str = field(validator=_text)
+    kind: GroupKind
+    area: str = field(validator=_text)
+    starts_on: date
+    track: Track | None = None
+    planned_sessions: int = field(default=14, validator=_positive)
+    language: str | None = None
+
+
+@frozen
+class EnrollParticipant:
+    """Enrol a participant (deltagare) by a pseudonymous reference; never a name."""
+
+    name: ClassVar[str] = "enroll_participant"
+    group_ref: str = field(validator=_text)
+    participant_ref: str = field(validator=_text)
+    enrolled_on: date
+    gender: Gender
+    age: int | None = None
+    status: ResidenceStatus | None = None
+
+
+@frozen
+class WithdrawParticipant:
+    """A participant leaves the group (avbryter)."""
+
+    name: ClassVar[str] = "withdraw_participant"
+    group_ref: str = field(validator=_text)
+    participant_ref: str = field(validator=_text)
+    on: date
+
+
+@frozen
+class HoldSession:
+    """Record a session (träff) held, with who attended."""
+
+    name: ClassVar[str] = "hold_session"
+    group_ref: str = field(validator=_text)
+    held_on: date
+    attendees: tuple[str, ...]
+
+    def __attrs_post_init__(self) -> None:
+        if not self.attendees:
+            raise InvalidValue("attendees", "a session needs at least one attendee")
+        seen: set[str] = set()
+        for ref in self.attendees:
+            if not ref.strip():
+                raise InvalidValue("attendees", "a participant reference must not be empty")
+            if ref in seen:
+                raise InvalidValue("attendees", f"{ref!r} is listed twice")
+            seen.add(ref)
+
+
+@frozen
+class CompleteGroup:
+    """The group has held its sessions and is finished (avslutad)."""
+
+    name: ClassVar[str] = "complete_group"
+    group_ref: str = field(validator=_text)
+    on: date
+
+
+@frozen
+class CancelGroup:
+    """The group is cancelled (inställd), with the reason."""
+
+    name: ClassVar[str] = "cancel_group"
+    group_ref: str = field(validator=_text)
+    on: date
+    reason: str = field(validator=_text)
+
+
+# --- Follow-ups (uppföljning) -----------------------------------------------------------------
+
+
+@frozen
+class ScheduleFollowUp:
+    """Schedule a half-year follow-up (uppföljning) of a window, with its report's due date."""
+
+    name: ClassVar[str] = "schedule_follow_up"
+    follow_up_ref: str = field(validator=_text)
+    case_number: str = field(validator=_text)
+    start: date
+    end: date
+    due_on: date
+
+    def __attrs_post_init__(self) -> None:
+        _ends_after_start(self.start, self.end)
+        if self.due_on < self.start:
+            raise InvalidValue("due_on", f"{self.due_on} is before the window starts {self.start}")
+
+
+@frozen
+class SubmitReport:
+    """The partner submits the written report (skriftlig redovisning) for a follow-up."""
+
+    name: ClassVar[str] = "submit_report"
+    follow_up_ref: str = field(validator=_text)
+    submitted_on: date
+    experience: str | None = None
+    information: Information | None = None
+
+
+@frozen
+class CloseFollowUp:
+    """The parties have met and the follow-up is closed (avstämd), with an assessment."""
+
+    name: ClassVar[str] = "close_follow_up"
+    follow_up_ref: str = field(validator=_text)
+    on: date
+    assessment: str | None = None
+
+
+AgreementCommand = (
+    ConcludeAgreement | ExtendAgreement | SetFunding | SetTarget | GiveNotice | RecordDisbursement
+)
+GroupCommand = (
+    PlanGroup
+    | EnrollParticipant
+    | WithdrawParticipant
+    | HoldSession
+    | CompleteGroup
+    | CancelGroup
+)
+FollowUpCommand = ScheduleFollowUp | SubmitReport | CloseFollowUp
+Command = AgreementCommand | GroupCommand | FollowUpCommand
+
+COMMANDS: dict[str, type[Command]] = {
+    cls.name: cls
+    for cls in (
+        ConcludeAgreement,
+        ExtendAgreement,
+        SetFunding,
+        SetTarget,
+        GiveNotice,
+        RecordDisbursement,
+        PlanGroup,
+        EnrollParticipant,
+        WithdrawParticipant,
+        HoldSession,
+        CompleteGroup,
+        CancelGroup,
+        ScheduleFollowUp,
+        SubmitReport,
+        CloseFollowUp,
+    )
+}

@@ -1,0 +1,130 @@
+"""The one cattrs converter: how commands, events and facts become JSON and back.
+
+It is strict on purpose, because the exchange format is a contract: a date is
+"YYYY-MM-DD", an amount is a string of kronor, a count is a JSON integer, a
+list is a list. Where cattrs would quietly coerce (5 to "5", "12" to 12, 12.7
+to 12), this converter refuses and says which field and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from cattrs import Converter
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+
+from biv_domain.commands import COMMANDS, Command
+from biv_domain.errors import InvalidValue, Refused
+from biv_domain.money import Money
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+converter = Converter(forbid_extra_keys=True)
+
+
+def _structure_date(value: object, _type: object) -> date:
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"must be a date written YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date in the calendar") from None
+
+
+def _structure_datetime(value: object, _type: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"must be an ISO 8601 time, got {value!r}")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone; recorded times are UTC")
+    return moment.astimezone(UTC)
+
+
+def _structure_money(value: object, _type: object) -> Money:
+    try:
+        return Money.parse(value)
+    except Refused as refusal:
+        raise ValueError(refusal.reason) from None
+
+
+def _structure_int(value: object, int_type: type[int]) -> int:
+    # bool is a subclass of int, so it arrives here too.
+    if int_type is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, got {value!r}")
+        return value
+    if type(value) is not int:
+        raise ValueError(f"must be a whole number, got {value!r}")
+    return value
+
+
+def _structure_text(value: object, text_type: type[str]) -> str:
+    # Every StrEnum is a subclass of str, so the vocabularies arrive here too.
+    if issubclass(text_type, StrEnum):
+        choices = ", ".join(member.value for member in text_type)
+        if isinstance(value, str) and value in text_type._value2member_map_:
+            return text_type(value)
+        raise ValueError(f"must be one of {choices}, got {value!r}")
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {value!r}")
+    return value
+
+
+def _structure_refs(value: object, _type: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of participant references, got {value!r}")
+    return tuple(value)
+
+
+converter.register_structure_hook(date, _structure_date)
+converter.register_unstructure_hook(date, date.isoformat)
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_unstructure_hook(datetime, lambda moment: moment.isoformat())
+converter.register_structure_hook(Money, _structure_money)
+converter.register_unstructure_hook(Money, str)
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(str, _structure_text)
+converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_refs)
+converter.register_unstructure_hook(StrEnum, lambda member: member.value)
+
+
+def structure_command(data: Mapping[str, Any]) -> Command:
+    """Reads one exchange-format object into a command, or refuses naming the field.
+
+    The `"command"` key names the command; `"id"` belongs to the exchange line,
+    not the command, and is left to the caller.
+    """
+    name = data.get("command")
+    if not isinstance(name, str) or name not in COMMANDS:
+        known = ", ".join(COMMANDS)
+        raise InvalidValue("command", f"must name a known command ({known}), got {name!r}")
+    command_type = COMMANDS[name]
+    payload = {k: v for k, v in data.items() if k not in ("command", "id")}
+    try:
+        return converter.structure(payload, command_type)
+    except ClassValidationError as error:
+        raise _refusal_from(error) from None
+
+
+def _refusal_from(error: BaseException, field: str = "") -> Refused:
+    """The first precise refusal inside a cattrs error tree."""
+    if isinstance(error, Refused):
+        return error
+    if isinstance(error, ForbiddenExtraKeysError):
+        extra = sorted(error.extra_fields)
+        return InvalidValue(extra[0], "is not a field of this command")
+    if isinstance(error, ClassValidationError | IterableValidationError):
+        for inner in error.exceptions:
+            name = field
+            for note in getattr(inner, "__notes__", []):
+                attribute = getattr(note, "name", None)
+                if isinstance(attribute, str):
+                    name = f"{field}.{attribute}" if field else attribute
+            return _refusal_from(inner, name)
+    if isinstance(error, KeyError):
+        return InvalidValue(field or str(error), "is required")
+    return InvalidValue(field or "command", str(error))

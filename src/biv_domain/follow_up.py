@@ -1,0 +1,132 @@
+"""A follow-up (uppföljning): a half-year's written report and the parties' meeting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from attrs import evolve as _replace
+from attrs import frozen
+
+from biv_domain.agreement import AgreementState
+from biv_domain.commands import CloseFollowUp, FollowUpCommand, ScheduleFollowUp, SubmitReport
+from biv_domain.dates import Period
+from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
+from biv_domain.events import FollowUpClosed, FollowUpEvent, FollowUpScheduled, ReportSubmitted
+
+
+@frozen
+class FollowUpState:
+    """What the ledger knows of one follow-up."""
+
+    schedule: FollowUpScheduled
+    report: ReportSubmitted | None = None
+    closed: FollowUpClosed | None = None
+
+    @property
+    def follow_up_ref(self) -> str:
+        return self.schedule.follow_up_ref
+
+    @property
+    def case_number(self) -> str:
+        return self.schedule.case_number
+
+    @property
+    def window(self) -> Period:
+        return Period(self.schedule.start, self.schedule.end)
+
+    def is_overdue(self, on: date) -> bool:
+        """The report is late: due before `on` and not submitted by then."""
+        submitted = self.report is not None and self.report.submitted_on <= on
+        return not submitted and self.schedule.due_on < on
+
+
+def decide(
+    command: FollowUpCommand, state: FollowUpState | None, agreement: AgreementState | None
+) -> list[FollowUpEvent]:
+    """The events a follow-up command causes, or a refusal."""
+    if isinstance(command, ScheduleFollowUp):
+        return [_schedule(command, state, agreement)]
+    if state is None:
+        raise NotFound("follow_up_ref", f"no follow-up with reference {command.follow_up_ref!r}")
+    if state.closed is not None:
+        raise RuleBroken(
+            "follow_up_ref", f"follow-up {state.follow_up_ref!r} was closed on {state.closed.on}"
+        )
+    match command:
+        case SubmitReport():
+            if state.report is not None:
+                raise RuleBroken(
+                    "follow_up_ref",
+                    f"a report for {state.follow_up_ref!r} was already submitted on "
+                    f"{state.report.submitted_on}",
+                )
+            if command.submitted_on < state.schedule.start:
+                raise RuleBroken(
+                    "submitted_on",
+                    f"{command.submitted_on} is before the window starts, {state.schedule.start}",
+                )
+            return [
+                ReportSubmitted(
+                    follow_up_ref=state.follow_up_ref,
+                    submitted_on=command.submitted_on,
+                    experience=command.experience,
+                    information=command.information,
+                )
+            ]
+        case CloseFollowUp():
+            if state.report is None:
+                raise RuleBroken(
+                    "follow_up_ref",
+                    f"no report has been submitted for {state.follow_up_ref!r}; "
+                    "a follow-up is closed after its written report",
+                )
+            if command.on < state.report.submitted_on:
+                raise RuleBroken(
+                    "on", f"{command.on} is before the report was submitted, "
+                    f"{state.report.submitted_on}"
+                )
+            return [
+                FollowUpClosed(
+                    follow_up_ref=state.follow_up_ref, on=command.on, assessment=command.assessment
+                )
+            ]
+    raise TypeError(f"not a follow-up command: {command!r}")  # pragma: no cover
+
+
+def _schedule(
+    command: ScheduleFollowUp, state: FollowUpState | None, agreement: AgreementState | None
+) -> FollowUpScheduled:
+    if state is not None:
+        raise AlreadyExists(
+            "follow_up_ref", f"follow-up {command.follow_up_ref!r} is already scheduled"
+        )
+    if agreement is None:
+        raise NotFound("case_number", f"no agreement with case number {command.case_number!r}")
+    window, period = Period(command.start, command.end), agreement.period()
+    if not window.within(period):
+        raise RuleBroken(
+            "end" if command.start >= period.start else "start",
+            f"the window {window.start} – {window.end} lies outside the agreement's period "
+            f"{period.start} – {period.end}",
+        )
+    return FollowUpScheduled(
+        follow_up_ref=command.follow_up_ref,
+        case_number=command.case_number,
+        start=command.start,
+        end=command.end,
+        due_on=command.due_on,
+    )
+
+
+def evolve(state: FollowUpState | None, event: FollowUpEvent) -> FollowUpState:
+    """The state after one more event."""
+    if isinstance(event, FollowUpScheduled):
+        return FollowUpState(schedule=event)
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before the follow-up was scheduled")
+    match event:
+        case ReportSubmitted():
+            return _replace(state, report=event)
+        case FollowUpClosed():
+            return _replace(state, closed=event)
+    raise TypeError(f"not a follow-up event: {event!r}")  # pragma: no cover

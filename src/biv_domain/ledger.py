@@ -1,0 +1,337 @@
+"""The ledger: the one application service that records commands and answers questions.
+
+It loads the states a command needs, asks the pure deciders in `agreement`,
+`group` and `follow_up` for the events, and stores them as facts, all of a
+batch in one transaction. Where facts are stored is the `eventsourcing`
+library's business, configured by the settings the ledger is given (see
+`biv_adapters.stores` for the URLs users write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from attrs import frozen
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.utils import Environment
+
+from biv_domain import agreement, follow_up, group
+from biv_domain.agreement import AgreementState
+from biv_domain.commands import (
+    AgreementCommand,
+    Command,
+    FollowUpCommand,
+    GroupCommand,
+    PlanGroup,
+    ScheduleFollowUp,
+)
+from biv_domain.errors import NotFound, Refused
+from biv_domain.events import FollowUpScheduled, GroupPlanned
+from biv_domain.facts import (
+    Fact,
+    FactMapper,
+    LineApplied,
+    agreement_stream,
+    follow_up_stream,
+    group_stream,
+    line_stream,
+)
+from biv_domain.follow_up import FollowUpState
+from biv_domain.group import GroupState
+
+MEMORY: Mapping[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+S = TypeVar("S")
+E = TypeVar("E")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@frozen
+class Line:
+    """One command to apply, with where it came from (an exchange file's line number) and its id."""
+
+    number: int
+    command: Command
+    line_id: str | None = None
+
+
+@frozen
+class LineRefused(Exception):
+    """A line of a batch was refused; nothing of the batch was stored."""
+
+    number: int
+    refusal: Refused
+
+    def __str__(self) -> str:
+        return f"line {self.number}: {self.refusal}"
+
+
+class WriteConflict(Exception):
+    """Other writers kept changing the same streams; the batch was not stored."""
+
+
+@frozen
+class Receipt:
+    """What a batch did: the facts it stored and how many lines it applied and skipped."""
+
+    facts: tuple[Fact, ...]
+    applied: int
+    skipped: int
+
+
+class _Batch:
+    """A unit of work: states loaded once, events decided in order, stored together."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._states: dict[str, tuple[Any, int]] = {}
+        self.pending: list[tuple[str, int, Any]] = []
+
+    def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
+        if stream not in self._states:
+            state: S | None = None
+            version = 0
+            for fact in self._ledger.stream(stream):
+                state, version = fold(state, fact.event), fact.originator_version
+            self._states[stream] = (state, version)
+        return self._states[stream][0]  # type: ignore[no-any-return]
+
+    def exists(self, stream: str) -> bool:
+        if stream not in self._states:
+            last = None
+            for fact in self._ledger.stream(stream):
+                last = fact
+            self._states[stream] = (last, last.originator_version if last else 0)
+        return self._states[stream][1] > 0
+
+    def record(self, stream: str, events: Sequence[E], fold: Callable[[Any, E], Any]) -> None:
+        state, version = self._states.get(stream, (None, 0))
+        for event in events:
+            version += 1
+            state = fold(state, event)
+            self.pending.append((stream, version, event))
+        self._states[stream] = (state, version)
+
+
+class Ledger(Application[str]):
+    """The ledger of idea-based public partnerships (IOP), their groups and follow-ups."""
+
+    name = "biv"
+    retries_on_conflict = 5
+
+    def __init__(
+        self,
+        settings: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.clock = clock
+        super().__init__(env={**(settings or MEMORY), "ORIGINATOR_ID_TYPE": "text"})
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        # Only the settings given count: a stray PERSISTENCE_MODULE in the
+        # shell must never send the ledger to another store.
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[str]:
+        return FactMapper(transcoder=self.construct_transcoder())
+
+    # --- Writing ------------------------------------------------------------------------------
+
+    def execute(self, command: Command, *, line_id: str | None = None) -> Receipt:
+        """Records one command, or refuses it with the field and the reason."""
+        try:
+            return self.execute_all([Line(1, command, line_id)])
+        except LineRefused as refused:
+            raise refused.refusal from None
+
+    def execute_all(self, lines: Sequence[Line]) -> Receipt:
+        """Records every line or none: one refused line stores nothing (raises LineRefused).
+
+        A line whose id the store has already applied is skipped. When another
+        writer changed the same streams meanwhile, the whole batch is decided
+        again on the new state, a few times, before giving up with WriteConflict.
+        """
+        for _attempt in range(self.retries_on_conflict):
+            batch, skipped = _Batch(self), 0
+            seen_ids: dict[str, int] = {}
+            for line in lines:
+                if line.line_id is not None:
+                    if line.line_id in seen_ids:
+                        raise LineRefused(
+                            line.number,
+                            Refused(
+                                "id",
+                                f"{line.line_id!r} was already used on line "
+                                f"{seen_ids[line.line_id]}",
+                            ),
+                        )
+                    seen_ids[line.line_id] = line.number
+                    if batch.exists(line_stream(line.line_id)):
+                        skipped += 1
+                        continue
+                try:
+                    self._decide(batch, line.command)
+                except Refused as refusal:
+                    raise LineRefused(line.number, refusal) from None
+                if line.line_id is not None:
+                    applied = LineApplied(line_id=line.line_id, command=line.command.name)
+                    batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
+            recorded_at = self.clock()
+            if recorded_at.tzinfo is None:
+                raise ValueError("the ledger's clock must give UTC times")
+            facts = tuple(
+                Fact(stream, version, recorded_at.astimezone(UTC), event)
+                for stream, version, event in batch.pending
+            )
+            try:
+                if facts:
+                    self.save(*facts)
+            except IntegrityError:
+                continue
+            return Receipt(facts=facts, applied=len(lines) - skipped, skipped=skipped)
+        raise WriteConflict(
+            f"other writers kept changing the same records; tried {self.retries_on_conflict} times"
+        )
+
+    def _decide(self, batch: _Batch, command: Command) -> None:
+        if isinstance(command, AgreementCommand):
+            stream = agreement_stream(command.case_number)
+            events = agreement.decide(command, batch.state(stream, agreement.evolve))
+            batch.record(stream, events, agreement.evolve)
+        elif isinstance(command, GroupCommand):
+            stream = group_stream(command.group_ref)
+            state = batch.state(stream, group.evolve)
+            case_number = command.case_number if isinstance(command, PlanGroup) else (
+                state.case_number if state else None
+            )
+            terms = (
+                batch.state(agreement_stream(case_number), agreement.evolve)
+                if case_number
+                else None
+            )
+            batch.record(stream, group.decide(command, state, terms), group.evolve)
+        elif isinstance(command, FollowUpCommand):
+            stream = follow_up_stream(command.follow_up_ref)
+            state_f = batch.state(stream, follow_up.evolve)
+            case_number = command.case_number if isinstance(command, ScheduleFollowUp) else (
+                state_f.case_number if state_f else None
+            )
+            terms = (
+                batch.state(agreement_stream(case_number), agreement.evolve)
+                if case_number
+                else None
+            )
+            batch.record(stream, follow_up.decide(command, state_f, terms), follow_up.evolve)
+        else:  # pragma: no cover
+            raise TypeError(f"not a command: {command!r}")
+
+    # --- Reading ------------------------------------------------------------------------------
+
+    def stream(self, stream: str, as_known_at: datetime | None = None) -> Iterator[Fact]:
+        """The facts of one stream in order, as far as recorded by `as_known_at`."""
+        for fact in self.events.get(stream):
+            assert isinstance(fact, Fact)
+            if as_known_at is None or fact.recorded_at <= as_known_at:
+                yield fact
+
+    def facts(self, as_known_at: datetime | None = None, page: int = 1000) -> Iterator[Fact]:
+        """Every fact in the store in recorded order, as far as recorded by `as_known_at`."""
+        position: int | None = None
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=page, inclusive_of_start=position is None
+            )
+            for notification in notifications:
+                fact = self.mapper.to_domain_event(notification)
+                assert isinstance(fact, Fact)
+                if as_known_at is None or fact.recorded_at <= as_known_at:
+                    yield fact
+            if len(notifications) < page:
+                return
+            position = notifications[-1].id
+
+    def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
+        state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
+        if state is None:
+            raise NotFound("case_number", f"no agreement with case number {case_number!r}")
+        return state
+
+    def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
+        state = _fold(self.stream(group_stream(group_ref), as_known_at), group.evolve)
+        if state is None:
+            raise NotFound("group_ref", f"no group with reference {group_ref!r}")
+        return state
+
+    def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
+        state = _fold(self.stream(follow_up_stream(follow_up_ref), as_known_at), follow_up.evolve)
+        if state is None:
+            raise NotFound("follow_up_ref", f"no follow-up with reference {follow_up_ref!r}")
+        return state
+
+    def groups(self, case_number: str, as_known_at: datetime | None = None) -> list[GroupState]:
+        """The agreement's groups in the order they were planned."""
+        self.agreement(case_number, as_known_at)
+        return [
+            self.group(ref, as_known_at)
+            for ref in self._members(case_number, "GroupPlanned", as_known_at)
+        ]
+
+    def follow_ups(
+        self, case_number: str, as_known_at: datetime | None = None
+    ) -> list[FollowUpState]:
+        """The agreement's follow-ups in the order they were scheduled."""
+        self.agreement(case_number, as_known_at)
+        return [
+            self.follow_up(ref, as_known_at)
+            for ref in self._members(case_number, "FollowUpScheduled", as_known_at)
+        ]
+
+    def _members(self, case_number: str, topic: str, as_known_at: datetime | None) -> list[str]:
+        refs: list[str] = []
+        position: int | None = None
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=1000, topics=[topic], inclusive_of_start=position is None
+            )
+            for notification in notifications:
+                fact = self.mapper.to_domain_event(notification)
+                assert isinstance(fact, Fact)
+                event = fact.event
+                if as_known_at is not None and fact.recorded_at > as_known_at:
+                    continue
+                if isinstance(event, GroupPlanned) and event.case_number == case_number:
+                    refs.append(event.group_ref)
+                elif isinstance(event, FollowUpScheduled) and event.case_number == case_number:
+                    refs.append(event.follow_up_ref)
+            if len(notifications) < 1000:
+                return refs
+            position = notifications[-1].id
+
+    def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
+        """Every fact about the agreement, its groups and follow-ups, in recorded order."""
+        self.agreement(case_number, as_known_at)
+        streams = {agreement_stream(case_number)}
+        result: list[Fact] = []
+        for fact in self.facts(as_known_at):
+            event = fact.event
+            if isinstance(event, GroupPlanned) and event.case_number == case_number:
+                streams.add(fact.stream)
+            elif isinstance(event, FollowUpScheduled) and event.case_number == case_number:
+                streams.add(fact.stream)
+            if fact.stream in streams:
+                result.append(fact)
+        return result
+
+
+def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
+    state: S | None = None
+    for fact in facts:
+        state = evolve(state, fact.event)
+    return state

@@ -1,0 +1,91 @@
+"""Money in Swedish kronor, held exactly as a whole number of öre.
+
+Amounts cross the boundary as strings of kronor with at most two decimals
+("200500", "1234.50"); a float never gets in, because 0.1 kr is not a float.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from attrs import field, frozen
+
+from biv_domain.errors import InvalidValue
+
+_KRONOR = re.compile(r"(?P<kronor>\d+)(?:\.(?P<ore>\d{1,2}))?")
+
+
+@frozen(order=True)
+class Money:
+    """An amount of Swedish kronor (belopp i kronor), exact to the öre."""
+
+    ore: int = field()
+
+    @ore.validator
+    def _whole_ore(self, _attribute: object, value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"Money holds a whole number of öre, not {value!r}")
+
+    @classmethod
+    def parse(cls, text: object, field_name: str = "amount") -> Money:
+        """Reads kronor written as a string, refusing anything inexact or negative."""
+        if not isinstance(text, str):
+            raise InvalidValue(
+                field_name,
+                f"must be a string of kronor such as \"200500\" or \"1234.50\", not {text!r}",
+            )
+        match = _KRONOR.fullmatch(text.strip())
+        if match is None:
+            if text.strip().startswith("-"):
+                raise InvalidValue(field_name, f"must not be negative, got {text!r}")
+            raise InvalidValue(
+                field_name,
+                f"must be kronor with at most two decimals such as \"1234.50\", got {text!r}",
+            )
+        ore = (match["ore"] or "").ljust(2, "0")
+        return cls(int(match["kronor"]) * 100 + int(ore or 0))
+
+    @classmethod
+    def kronor(cls, amount: int) -> Money:
+        return cls(amount * 100)
+
+    @classmethod
+    def zero(cls) -> Money:
+        return cls(0)
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.ore + other.ore)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.ore - other.ore)
+
+    def __bool__(self) -> bool:
+        return self.ore != 0
+
+    def __str__(self) -> str:
+        sign = "-" if self.ore < 0 else ""
+        kronor, ore = divmod(abs(self.ore), 100)
+        return f"{sign}{kronor}.{ore:02d}"
+
+    def split(self, weights: Sequence[int]) -> list[Money]:
+        """Splits the amount in proportion to whole-number weights.
+
+        Largest remainder: each part is rounded down to the öre, and the öre
+        left over go one each to the parts with the largest remainders (the
+        earliest part wins a tie), so the parts always add up to the whole.
+        """
+        if not weights or any(w < 0 for w in weights) or sum(weights) == 0:
+            raise ValueError(f"weights must be non-negative and not all zero: {weights!r}")
+        total = sum(weights)
+        quotients = [divmod(self.ore * w, total) for w in weights]
+        parts = [q for q, _ in quotients]
+        left_over = self.ore - sum(parts)
+        by_remainder = sorted(range(len(weights)), key=lambda i: (-quotients[i][1], i))
+        for i in by_remainder[:left_over]:
+            parts[i] += 1
+        return [Money(p) for p in parts]
+
+
+def total(amounts: Sequence[Money]) -> Money:
+    return Money(sum(a.ore for a in amounts))
