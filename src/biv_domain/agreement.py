@@ -79,7 +79,9 @@ class AgreementState:
         return self.terms.case_number
 
     def end_as_decided(self, on: date | None = None) -> date:
-        """The end date (slutdatum) after the extensions decided on or before `on` (all, if None)."""
+        """The end date (slutdatum) after the extensions decided on or before `on`.
+
+        With `on` None, after every extension known."""
         ends = [self.terms.end] + [
             e.end for e in self.extensions if on is None or e.decided_on <= on
         ]
@@ -250,9 +252,7 @@ def _give_notice(command: GiveNotice, state: AgreementState) -> NoticeGiven:
             "given_on", f"notice was already given on {notice.given_on} by the {notice.party}"
         )
     _refuse_unless_in_force(state, command.given_on, "given_on", "be given notice")
-    ends_on = min(
-        add_months(command.given_on, state.terms.notice_months), state.end_as_decided()
-    )
+    ends_on = min(add_months(command.given_on, state.terms.notice_months), state.end_as_decided())
     return NoticeGiven(
         case_number=state.case_number,
         party=command.party,

@@ -58,7 +58,7 @@ class Information:
 
 @frozen
 class ConcludeAgreement:
-    """Conclude an agreement (ingå en överenskommelse, IOP) known by its case number (diarienummer)."""
+    """Conclude an agreement (överenskommelse, IOP), known by its case number (diarienummer)."""
 
     name: ClassVar[str] = "conclude_agreement"
     case_number: str = field(validator=_text)
@@ -278,12 +278,7 @@ AgreementCommand = (
     ConcludeAgreement | ExtendAgreement | SetFunding | SetTarget | GiveNotice | RecordDisbursement
 )
 GroupCommand = (
-    PlanGroup
-    | EnrollParticipant
-    | WithdrawParticipant
-    | HoldSession
-    | CompleteGroup
-    | CancelGroup
+    PlanGroup | EnrollParticipant | WithdrawParticipant | HoldSession | CompleteGroup | CancelGroup
 )
 FollowUpCommand = ScheduleFollowUp | SubmitReport | CloseFollowUp
 Command = AgreementCommand | GroupCommand | FollowUpCommand

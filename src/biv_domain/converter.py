@@ -11,15 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from cattrs import Converter
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from biv_domain.commands import COMMANDS, Command
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.money import Money
+from biv_domain.report import ReportFigures
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -90,6 +93,14 @@ converter.register_structure_hook(int, _structure_int)
 converter.register_structure_hook(str, _structure_text)
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_refs)
 converter.register_unstructure_hook(StrEnum, lambda member: member.value)
+converter.register_unstructure_hook(Decimal, str)
+# The exchange contract calls a report's window "from" and "to", Python keywords.
+converter.register_unstructure_hook(
+    ReportFigures,
+    make_dict_unstructure_fn(
+        ReportFigures, converter, start=override(rename="from"), end=override(rename="to")
+    ),
+)
 
 
 def structure_command(data: Mapping[str, Any]) -> Command:

@@ -82,8 +82,8 @@ def decide(
                 )
             if command.on < state.report.submitted_on:
                 raise RuleBroken(
-                    "on", f"{command.on} is before the report was submitted, "
-                    f"{state.report.submitted_on}"
+                    "on",
+                    f"{command.on} is before the report was submitted, {state.report.submitted_on}",
                 )
             return [
                 FollowUpClosed(

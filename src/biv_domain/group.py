@@ -163,8 +163,8 @@ def _enroll(
     if state.plan.kind is GroupKind.CHILDREN:
         if command.gender not in CHILD_GENDERS:
             raise InvalidValue(
-                "gender", f"{command.gender.value!r} is for parents; a child is girl, boy, "
-                "other or unknown"
+                "gender",
+                f"{command.gender.value!r} is for parents; a child is girl, boy, other or unknown",
             )
         if command.age is None:
             raise InvalidValue("age", "is required in a children's group (age at enrolment)")
@@ -175,8 +175,8 @@ def _enroll(
             )
     elif command.gender not in ADULT_GENDERS:
         raise InvalidValue(
-            "gender", f"{command.gender.value!r} is for children; a parent is woman, man, "
-            "other or unknown"
+            "gender",
+            f"{command.gender.value!r} is for children; a parent is woman, man, other or unknown",
         )
     if command.age is not None and command.age < 0:
         raise InvalidValue("age", f"must not be negative, got {command.age}")

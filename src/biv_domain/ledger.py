@@ -208,8 +208,10 @@ class Ledger(Application[str]):
         elif isinstance(command, GroupCommand):
             stream = group_stream(command.group_ref)
             state = batch.state(stream, group.evolve)
-            case_number = command.case_number if isinstance(command, PlanGroup) else (
-                state.case_number if state else None
+            case_number = (
+                command.case_number
+                if isinstance(command, PlanGroup)
+                else (state.case_number if state else None)
             )
             terms = (
                 batch.state(agreement_stream(case_number), agreement.evolve)
@@ -220,8 +222,10 @@ class Ledger(Application[str]):
         elif isinstance(command, FollowUpCommand):
             stream = follow_up_stream(command.follow_up_ref)
             state_f = batch.state(stream, follow_up.evolve)
-            case_number = command.case_number if isinstance(command, ScheduleFollowUp) else (
-                state_f.case_number if state_f else None
+            case_number = (
+                command.case_number
+                if isinstance(command, ScheduleFollowUp)
+                else (state_f.case_number if state_f else None)
             )
             terms = (
                 batch.state(agreement_stream(case_number), agreement.evolve)
@@ -321,9 +325,9 @@ class Ledger(Application[str]):
         result: list[Fact] = []
         for fact in self.facts(as_known_at):
             event = fact.event
-            if isinstance(event, GroupPlanned) and event.case_number == case_number:
-                streams.add(fact.stream)
-            elif isinstance(event, FollowUpScheduled) and event.case_number == case_number:
+            if (isinstance(event, GroupPlanned) and event.case_number == case_number) or (
+                isinstance(event, FollowUpScheduled) and event.case_number == case_number
+            ):
                 streams.add(fact.stream)
             if fact.stream in streams:
                 result.append(fact)

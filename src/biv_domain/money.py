@@ -33,7 +33,7 @@ class Money:
         if not isinstance(text, str):
             raise InvalidValue(
                 field_name,
-                f"must be a string of kronor such as \"200500\" or \"1234.50\", not {text!r}",
+                f'must be a string of kronor such as "200500" or "1234.50", not {text!r}',
             )
         match = _KRONOR.fullmatch(text.strip())
         if match is None:
@@ -41,7 +41,7 @@ class Money:
                 raise InvalidValue(field_name, f"must not be negative, got {text!r}")
             raise InvalidValue(
                 field_name,
-                f"must be kronor with at most two decimals such as \"1234.50\", got {text!r}",
+                f'must be kronor with at most two decimals such as "1234.50", got {text!r}',
             )
         ore = (match["ore"] or "").ljust(2, "0")
         return cls(int(match["kronor"]) * 100 + int(ore or 0))

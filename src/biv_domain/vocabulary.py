@@ -27,14 +27,14 @@ class GroupKind(StrEnum):
 
 
 class Track(StrEnum):
-    """Barn i väntan (waiting: in the asylum process) or Barn i start (starting: recently granted residence)."""
+    """Barn i väntan (waiting: in the asylum process) or Barn i start (starting: new residents)."""
 
     WAITING = "waiting"
     STARTING = "starting"
 
 
 class Gender(StrEnum):
-    """Gender (kön) as the partner reports it; girl and boy for children, woman and man for parents."""
+    """Gender (kön) as reported: girl and boy for children, woman and man for parents."""
 
     GIRL = "girl"
     BOY = "boy"

@@ -1,0 +1,1 @@
+"""The outside world of biv-domain: stores named by URL, the exchange format, the command line."""

@@ -1,0 +1,197 @@
+"""The `biv` command line: the contract other programs and auditors use.
+
+Exit 0 on success, 1 when input or a domain rule is refused (one line on
+standard error, nothing stored), 2 on a usage error. Every query takes `--json`
+and `--as-known-at`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from biv_adapters import render
+from biv_adapters.demo import run_demo
+from biv_adapters.exchange import read_lines
+from biv_adapters.stores import StoreError, open_ledger
+from biv_domain.budget import Split, budget
+from biv_domain.converter import converter
+from biv_domain.dates import Period
+from biv_domain.errors import Refused
+from biv_domain.ledger import Ledger, LineRefused, WriteConflict
+from biv_domain.report import report
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit 2)."""
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else _bad_day(text)
+    except ValueError:
+        return _bad_day(text)
+
+
+def _bad_day(text: str) -> date:
+    raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}")
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 time; without a zone it is UTC; a bare date means the end of that day."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as 2023-10-31T12:00:00Z, got {text!r}"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument(
+        "--store",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="memory:, sqlite:///path/file.sqlite3 or postgresql://user:pw@host:port/db "
+        "(default: $BIV_STORE, else ./biv.sqlite3)",
+    )
+    query = argparse.ArgumentParser(add_help=False, parents=[store])
+    query.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    query.add_argument(
+        "--as-known-at",
+        type=parse_moment,
+        metavar="TIMESTAMP",
+        help="count only what the store had recorded by then (ISO 8601, UTC if no zone)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="biv", description="The ledger of an idea-based public partnership (IOP)."
+    )
+    parser.add_argument("--store", metavar="URL", help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", parents=[store], help="record the Linköping history and show what it says"
+    )
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    imp = commands.add_parser(
+        "import", parents=[store], help="apply an exchange file, all or nothing"
+    )
+    imp.add_argument("file", metavar="FILE", help="JSON Lines of commands, - for standard input")
+    imp.add_argument("--json", action="store_true")
+
+    history = commands.add_parser(
+        "history", parents=[query], help="every recorded fact about an agreement"
+    )
+    history.add_argument("case_number", metavar="CASE_NUMBER")
+
+    bud = commands.add_parser("budget", parents=[query], help="the agreement's money on a date")
+    bud.add_argument("case_number", metavar="CASE_NUMBER")
+    bud.add_argument("--on", type=parse_day, required=True, metavar="DATE")
+    bud.add_argument(
+        "--split",
+        choices=[s.value for s in Split],
+        default=Split.MONTHS.value,
+        help="divide lines across fiscal years by months (default) or by days",
+    )
+
+    rep = commands.add_parser("report", parents=[query], help="report figures for a window")
+    rep.add_argument("case_number", metavar="CASE_NUMBER")
+    rep.add_argument("--from", dest="start", type=parse_day, required=True, metavar="DATE")
+    rep.add_argument("--to", dest="end", type=parse_day, required=True, metavar="DATE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        ledger = open_ledger(getattr(args, "store", None))
+    except StoreError as error:
+        print(f"biv: {error}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, ledger)
+    except (Refused, LineRefused, WriteConflict) as refusal:
+        print(f"biv: refused: {refusal}", file=sys.stderr)
+        return 1
+    except UsageError as error:
+        print(f"biv: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`biv history … | head`); that is not our failure.
+        sys.stderr.close()
+        return 0
+    finally:
+        ledger.close()
+
+
+def _run(args: argparse.Namespace, ledger: Ledger) -> int:
+    if args.command == "demo":
+        return run_demo(ledger, as_json=args.json)
+    if args.command == "import":
+        return _import(args, ledger)
+    if args.command == "history":
+        facts = ledger.history(args.case_number, args.as_known_at)
+        document: dict[str, Any] = {
+            "case_number": args.case_number,
+            "as_known_at": _moment(args.as_known_at),
+            "facts": [render.fact_json(f) for f in facts],
+        }
+        return _emit(args, document, render.history_table)
+    if args.command == "budget":
+        state = ledger.agreement(args.case_number, args.as_known_at)
+        figures = budget(state, args.on, Split(args.split))
+        document = {**converter.unstructure(figures), "as_known_at": _moment(args.as_known_at)}
+        return _emit(args, document, render.budget_table)
+    if args.command == "report":
+        if args.end < args.start:
+            raise UsageError(f"--to {args.end} is before --from {args.start}")
+        state = ledger.agreement(args.case_number, args.as_known_at)
+        groups = ledger.groups(args.case_number, args.as_known_at)
+        figures_r = report(state, groups, Period(args.start, args.end))
+        document = {**converter.unstructure(figures_r), "as_known_at": _moment(args.as_known_at)}
+        return _emit(args, document, render.report_table)
+    raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def _import(args: argparse.Namespace, ledger: Ledger) -> int:
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
+    receipt = ledger.execute_all(read_lines(text.splitlines()))
+    if args.json:
+        print(json.dumps({"applied": receipt.applied, "skipped": receipt.skipped}))
+    else:
+        print(f"applied {receipt.applied} lines, skipped {receipt.skipped} already applied")
+    return 0
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _emit(args: argparse.Namespace, document: dict[str, Any], table: Any) -> int:
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(table(document))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The exchange format: JSON Lines of commands, read into ledger lines.
+
+One JSON object a line, `"command"` naming what to do, an optional `"id"` that
+makes the line idempotent. Blank lines are passed over. A line that cannot be
+read refuses the whole file with its line number, field and reason. (A JSON
+float never gets through: the converter takes amounts only as strings and
+counts only as integers.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from biv_domain.converter import structure_command
+from biv_domain.errors import InvalidValue, Refused
+from biv_domain.ledger import Line, LineRefused
+
+
+def read_line(number: int, text: str) -> Line | None:
+    """One exchange line as a ledger line, None for a blank line, or LineRefused."""
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LineRefused(number, InvalidValue("line", f"is not JSON: {error.msg}")) from None
+    if not isinstance(data, dict):
+        raise LineRefused(number, InvalidValue("line", "must be a JSON object"))
+    line_id = data.get("id")
+    if line_id is not None and (not isinstance(line_id, str) or not line_id.strip()):
+        raise LineRefused(
+            number, InvalidValue("id", f"must be a non-empty string, got {line_id!r}")
+        )
+    try:
+        return Line(number=number, command=structure_command(data), line_id=line_id)
+    except Refused as refusal:
+        raise LineRefused(number, refusal) from None
+
+
+def read_lines(lines: Iterable[str]) -> list[Line]:
+    """Every line of an exchange file, or LineRefused for the first that cannot be read."""
+    result = []
+    for number, text in enumerate(lines, start=1):
+        line = read_line(number, text)
+        if line is not None:
+            result.append(line)
+    return result

@@ -1,0 +1,125 @@
+"""Readable tables for people, drawn from the same documents `--json` prints.
+
+Tables are made from the JSON documents, not from the domain objects, so that
+what a person reads and what a program parses can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from biv_domain.facts import Fact
+
+SUMMARY_FIELDS = 4
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    effective = fact.effective_on
+    return {
+        "recorded_at": fact.recorded_at.isoformat(),
+        "effective_on": effective.isoformat() if effective else None,
+        "type": fact.type,
+        "aggregate": fact.stream,
+        "version": fact.originator_version,
+        "data": fact.data(),
+    }
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _when(document: dict[str, Any]) -> str:
+    known = document.get("as_known_at")
+    return f" (as known at {known})" if known else ""
+
+
+def history_table(document: dict[str, Any]) -> str:
+    rows = []
+    for fact in document["facts"]:
+        data = {k: v for k, v in fact["data"].items() if k not in ("case_number", "group_ref")}
+        summary = json.dumps(data, ensure_ascii=False)
+        rows.append(
+            [
+                fact["recorded_at"][:19],
+                fact["effective_on"],
+                fact["type"],
+                fact["aggregate"],
+                summary,
+            ]
+        )
+    title = f"History of {document['case_number']}{_when(document)}: {len(rows)} facts"
+    return title + "\n" + table(["recorded", "effective", "type", "aggregate", "data"], rows)
+
+
+def budget_table(document: dict[str, Any]) -> str:
+    d = document
+    out = [
+        f"Budget of {d['case_number']} on {d['on']}{_when(d)}",
+        f"status {d['status']}, ends {d['end']}, last day to give notice {d['last_notice_day']}",
+        "",
+        "Funding lines decided by then:",
+        table(
+            ["party", "source", "start", "end", "amount", "decided"],
+            [
+                [f["party"], f["source"], f["start"], f["end"], f["amount"], f["decided_on"]]
+                for f in d["funding"]
+            ],
+        ),
+        "",
+        f"In force on {d['on']}: municipality {d['in_force']['municipality']}, "
+        f"partner {d['in_force']['partner']}, total {d['in_force']['total']}; "
+        f"municipal share {d['municipal_share'] or '-'} %",
+        "",
+        f"By fiscal year (split by {d['split']}):",
+        table(
+            ["year", "municipality", "partner", "total"],
+            [
+                [y, s["municipality"], s["partner"], s["total"]]
+                for y, s in d["by_fiscal_year"].items()
+            ],
+        ),
+        "",
+        f"Paid out by {d['on']}: {d['disbursed']}",
+    ]
+    return "\n".join(out)
+
+
+def report_table(document: dict[str, Any]) -> str:
+    d = document
+    out = [
+        f"Report of {d['case_number']} for {d['from']} – {d['to']}{_when(d)}",
+        table(
+            ["figure", "value"],
+            [
+                ["children's groups that met", d["groups"]],
+                ["sessions of children's groups", d["sessions"]],
+                ["children who attended", d["participants"]],
+                ["parents' groups that met", d["parent_groups"]],
+                ["sessions of parents' groups", d["parent_sessions"]],
+                ["parents who attended", d["parents"]],
+            ],
+        ),
+        "",
+        "Children by gender: " + ", ".join(f"{k} {v}" for k, v in d["by_gender"].items()),
+        "Children by age at enrolment: "
+        + ", ".join(f"{k} {v}" for k, v in d["by_age_band"].items()),
+        "",
+        "Targets for the window (yearly value pro rata, rounded up):",
+        table(
+            ["target", "yearly", "expected", "actual", "met"],
+            [
+                [t["target"], t["yearly"], t["expected"], t["actual"], "yes" if t["met"] else "NO"]
+                for t in d["targets"]
+            ],
+        ),
+    ]
+    return "\n".join(out)

@@ -1,0 +1,137 @@
+"""Report figures for a window: groups, sessions, participants, and targets against outcomes.
+
+This is what the half-yearly written report (skriftlig redovisning) shows:
+the number of groups, the number of participants by age and gender, and
+whether the yearly commitments are on track for the window's share of a year.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from attrs import frozen
+
+from biv_domain.agreement import AgreementState
+from biv_domain.dates import Period, add_months
+from biv_domain.group import GroupState
+from biv_domain.vocabulary import Gender, GroupKind, TargetKind
+
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("7-9", 7, 9),
+    ("10-12", 10, 12),
+    ("13-15", 13, 15),
+    ("16-17", 16, 17),
+    ("18-20", 18, 20),
+)
+
+
+@frozen
+class TargetOutcome:
+    """A yearly commitment against what the window shows."""
+
+    target: TargetKind
+    yearly: int
+    expected: int
+    actual: int
+    met: bool
+
+
+@frozen
+class ReportFigures:
+    """The figures of one window (from and to inclusive)."""
+
+    case_number: str
+    start: date
+    end: date
+    groups: int
+    parent_groups: int
+    sessions: int
+    parent_sessions: int
+    participants: int
+    parents: int
+    by_gender: dict[str, int]
+    by_age_band: dict[str, int]
+    targets: tuple[TargetOutcome, ...]
+
+
+def window_months(window: Period) -> int:
+    """The window's length in months, a started month counting as a whole one."""
+    months = 0
+    while add_months(window.start, months) <= window.end:
+        months += 1
+    return months
+
+
+def age_band(age: int) -> str:
+    for name, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return name
+    return "other"
+
+
+def _attended(
+    groups: Iterable[GroupState], window: Period
+) -> tuple[set[str], int, dict[str, GroupState]]:
+    """The groups that met in the window, their sessions, and each attendee's first group."""
+    met: set[str] = set()
+    sessions = 0
+    attendees: dict[str, GroupState] = {}
+    for group in groups:
+        held = [s for s in group.sessions if s.held_on in window]
+        if held:
+            met.add(group.group_ref)
+            sessions += len(held)
+        for session in sorted(held, key=lambda s: s.held_on):
+            for ref in session.attendees:
+                attendees.setdefault(ref, group)
+    return met, sessions, attendees
+
+
+def report(
+    agreement: AgreementState, groups: Iterable[GroupState], window: Period
+) -> ReportFigures:
+    groups = list(groups)
+    children = [g for g in groups if g.plan.kind is GroupKind.CHILDREN]
+    parents = [g for g in groups if g.plan.kind is GroupKind.PARENTS]
+    child_groups, child_sessions, child_attendees = _attended(children, window)
+    parent_groups, parent_sessions, parent_attendees = _attended(parents, window)
+
+    by_gender: Counter[str] = Counter({g.value: 0 for g in (Gender.GIRL, Gender.BOY)})
+    by_age: Counter[str] = Counter({name: 0 for name, _, _ in AGE_BANDS})
+    for ref, group in child_attendees.items():
+        participant = group.participant(ref)
+        assert participant is not None  # a session lists only enrolled participants
+        by_gender[participant.enrolment.gender.value] += 1
+        if participant.enrolment.age is not None:
+            by_age[age_band(participant.enrolment.age)] += 1
+
+    months = window_months(window)
+    actual = {
+        TargetKind.CHILDREN_PER_YEAR: len(child_attendees),
+        TargetKind.GROUPS_PER_YEAR: len(child_groups),
+    }
+    targets = []
+    for kind in TargetKind:
+        yearly = agreement.target(kind, window.end)
+        if yearly is not None:
+            expected = -(-yearly * months // 12)  # rounded up, in whole numbers
+            targets.append(
+                TargetOutcome(kind, yearly, expected, actual[kind], actual[kind] >= expected)
+            )
+
+    return ReportFigures(
+        case_number=agreement.case_number,
+        start=window.start,
+        end=window.end,
+        groups=len(child_groups),
+        parent_groups=len(parent_groups),
+        sessions=child_sessions,
+        parent_sessions=parent_sessions,
+        participants=len(child_attendees),
+        parents=len(parent_attendees),
+        by_gender=dict(by_gender),
+        by_age_band=dict(by_age),
+        targets=tuple(targets),
+    )
