@@ -81,7 +81,30 @@ def postgresql_store(url: str) -> Mapping[str, str]:
     schema = parse_qs(parts.query).get("schema")
     if schema:
         settings["POSTGRES_SCHEMA"] = schema[0]
+        _create_schema(settings, schema[0])
     return settings
+
+
+def _create_schema(settings: Mapping[str, str], schema: str) -> None:
+    """A tenant's schema is made on first use; the library makes only tables."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(
+            dbname=settings["POSTGRES_DBNAME"],
+            host=settings["POSTGRES_HOST"],
+            port=settings["POSTGRES_PORT"],
+            user=settings["POSTGRES_USER"],
+            password=settings["POSTGRES_PASSWORD"],
+            connect_timeout=10,
+            autocommit=True,
+        ) as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+    except psycopg.Error as error:
+        raise StoreError(f"cannot prepare schema {schema!r}: {error}") from None
 
 
 BUILT_IN: Mapping[str, StoreFactory] = {

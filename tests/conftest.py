@@ -1,0 +1,93 @@
+"""Shared fixtures: a settable clock, and the same ledger on every store.
+
+Tests that take `ledger` run once per store: memory, SQLite and PostgreSQL.
+PostgreSQL needs a server named by BIV_TEST_POSTGRES_URL (`.ci/run` starts a
+throwaway one; see the README to start one by hand). Without it the
+PostgreSQL cases are skipped with that reason, except in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from biv_adapters.stores import open_ledger
+from biv_domain.ledger import Ledger
+
+STORES = ("memory", "sqlite", "postgresql")
+POSTGRES_URL = os.environ.get("BIV_TEST_POSTGRES_URL")
+
+
+class Clock:
+    """A UTC clock the test sets; each reading moves it on a millisecond, so times differ."""
+
+    def __init__(self, start: datetime = datetime(2024, 1, 1, 12, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def postgres_url(schema: str) -> str:
+    if not POSTGRES_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the PostgreSQL tests: BIV_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server: set BIV_TEST_POSTGRES_URL (see README)")
+    return f"{POSTGRES_URL}?schema={schema}"
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    assert POSTGRES_URL
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store of each kind."""
+    kind = request.param
+    if kind == "memory":
+        yield "memory:"
+    elif kind == "sqlite":
+        yield f"sqlite://{tmp_path}/biv.sqlite3"
+    else:
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        yield postgres_url(schema)
+        drop_schema(schema)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(store_url: str, clock: Clock) -> Iterator[Ledger]:
+    """A ledger on a fresh store of each kind, with the test's clock."""
+    ledger = open_ledger(store_url, clock=clock)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def memory_ledger(clock: Clock) -> Ledger:
+    """A ledger in memory, for tests about the service rather than the store."""
+    return Ledger(clock=clock)
