@@ -23,7 +23,7 @@ from biv_domain.converter import converter
 from biv_domain.dates import Period
 from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
-from biv_domain.report import report
+from biv_domain.report import changes, report
 
 
 class UsageError(Exception):
@@ -106,8 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = commands.add_parser("report", parents=[query], help="report figures for a window")
     rep.add_argument("case_number", metavar="CASE_NUMBER")
-    rep.add_argument("--from", dest="start", type=parse_day, required=True, metavar="DATE")
-    rep.add_argument("--to", dest="end", type=parse_day, required=True, metavar="DATE")
+    rep.add_argument("--from", dest="start", type=parse_day, metavar="DATE")
+    rep.add_argument("--to", dest="end", type=parse_day, metavar="DATE")
+    rep.add_argument(
+        "--follow-up",
+        metavar="REF",
+        help="the follow-up's window, and its submitted figures beside today's",
+    )
+
+    fol = commands.add_parser(
+        "follow-ups", parents=[query], help="the agreement's follow-ups and where they stand"
+    )
+    fol.add_argument("case_number", metavar="CASE_NUMBER")
+    fol.add_argument("--on", type=parse_day, required=True, metavar="DATE")
     return parser
 
 
@@ -154,14 +165,50 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         document = {**converter.unstructure(figures), "as_known_at": _moment(args.as_known_at)}
         return _emit(args, document, render.budget_table)
     if args.command == "report":
+        return _emit(args, _report(args, ledger), render.report_table)
+    if args.command == "follow-ups":
+        follow_ups = ledger.follow_ups(args.case_number, args.as_known_at)
+        document = {
+            "case_number": args.case_number,
+            "on": args.on.isoformat(),
+            "as_known_at": _moment(args.as_known_at),
+            "follow_ups": [render.follow_up_json(f, args.on) for f in follow_ups],
+        }
+        return _emit(args, document, render.follow_ups_table)
+    raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
+    as_known_at = args.as_known_at
+    follow_up = None
+    if args.follow_up:
+        if args.start or args.end:
+            raise UsageError("give either --follow-up or --from and --to, not both")
+        follow_up = ledger.follow_up(args.follow_up, as_known_at)
+        if follow_up.case_number != args.case_number:
+            raise UsageError(f"follow-up {args.follow_up} belongs to {follow_up.case_number}")
+        window = follow_up.window
+    elif args.start and args.end:
         if args.end < args.start:
             raise UsageError(f"--to {args.end} is before --from {args.start}")
-        state = ledger.agreement(args.case_number, args.as_known_at)
-        groups = ledger.groups(args.case_number, args.as_known_at)
-        figures_r = report(state, groups, Period(args.start, args.end))
-        document = {**converter.unstructure(figures_r), "as_known_at": _moment(args.as_known_at)}
-        return _emit(args, document, render.report_table)
-    raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
+        window = Period(args.start, args.end)
+    else:
+        raise UsageError("give --from and --to, or --follow-up")
+    state = ledger.agreement(args.case_number, as_known_at)
+    figures = report(state, ledger.groups(args.case_number, as_known_at), window)
+    document: dict[str, Any] = {
+        **converter.unstructure(figures),
+        "as_known_at": _moment(as_known_at),
+    }
+    if follow_up is not None:
+        submitted = follow_up.report.figures if follow_up.report else None
+        document["follow_up"] = {
+            "follow_up_ref": follow_up.follow_up_ref,
+            "submitted_on": follow_up.report.submitted_on.isoformat() if follow_up.report else None,
+            "submitted": converter.unstructure(submitted) if submitted else None,
+            "changes": converter.unstructure(changes(submitted, figures)) if submitted else [],
+        }
+    return document
 
 
 def _import(args: argparse.Namespace, ledger: Ledger) -> int:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from biv_domain.facts import Fact
+from biv_domain.follow_up import FollowUpState
 
 SUMMARY_FIELDS = 4
 
@@ -24,6 +26,21 @@ def fact_json(fact: Fact) -> dict[str, Any]:
         "aggregate": fact.stream,
         "version": fact.originator_version,
         "data": fact.data(),
+    }
+
+
+def follow_up_json(follow_up: FollowUpState, on: date) -> dict[str, Any]:
+    report, closed = follow_up.report, follow_up.closed
+    return {
+        "follow_up_ref": follow_up.follow_up_ref,
+        "start": follow_up.schedule.start.isoformat(),
+        "end": follow_up.schedule.end.isoformat(),
+        "due_on": follow_up.schedule.due_on.isoformat(),
+        "status": follow_up.status_on(on).value,
+        "submitted_on": report.submitted_on.isoformat() if report else None,
+        "submitted_late": follow_up.submitted_late(),
+        "closed_on": closed.on.isoformat() if closed else None,
+        "assessment": closed.assessment if closed else None,
     }
 
 
@@ -122,4 +139,35 @@ def report_table(document: dict[str, Any]) -> str:
             ],
         ),
     ]
+    follow_up = d.get("follow_up")
+    if follow_up:
+        out += [
+            "",
+            f"Follow-up {follow_up['follow_up_ref']}: report submitted "
+            f"{follow_up['submitted_on'] or '(not yet)'}",
+        ]
+        if follow_up["submitted"] is not None:
+            rows = [[c["figure"], c["submitted"], c["now"]] for c in follow_up["changes"]]
+            out.append(
+                table(["changed since submitted", "submitted", "now"], rows)
+                if rows
+                else "The ledger's figures are the same as those submitted."
+            )
     return "\n".join(out)
+
+
+def follow_ups_table(document: dict[str, Any]) -> str:
+    rows = [
+        [
+            f["follow_up_ref"],
+            f"{f['start']} – {f['end']}",
+            f["due_on"],
+            f["status"],
+            (f["submitted_on"] or "") + (" (late)" if f["submitted_late"] else ""),
+            f["closed_on"],
+        ]
+        for f in document["follow_ups"]
+    ]
+    title = f"Follow-ups of {document['case_number']} on {document['on']}{_when(document)}"
+    headers = ["follow-up", "window", "due", "status", "submitted", "closed"]
+    return title + "\n" + table(headers, rows)

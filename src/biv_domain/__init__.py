@@ -9,11 +9,12 @@ from biv_domain.agreement import AgreementState, AgreementStatus
 from biv_domain.budget import Budget, Split, budget
 from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, Refused, RuleBroken
 from biv_domain.facts import Fact
+from biv_domain.figures import ReportFigures
 from biv_domain.follow_up import FollowUpState
 from biv_domain.group import GroupState
 from biv_domain.ledger import Ledger, Line, LineRefused, Receipt, WriteConflict
 from biv_domain.money import Money
-from biv_domain.report import ReportFigures, report
+from biv_domain.report import report
 
 __all__ = [
     "AgreementState",

@@ -17,12 +17,12 @@ from typing import Any
 
 from cattrs import Converter
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
-from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from biv_domain.commands import COMMANDS, Command
 from biv_domain.errors import InvalidValue, Refused
+from biv_domain.figures import ReportFigures
 from biv_domain.money import Money
-from biv_domain.report import ReportFigures
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -99,6 +99,16 @@ converter.register_unstructure_hook(
     ReportFigures,
     make_dict_unstructure_fn(
         ReportFigures, converter, start=override(rename="from"), end=override(rename="to")
+    ),
+)
+converter.register_structure_hook(
+    ReportFigures,
+    make_dict_structure_fn(
+        ReportFigures,
+        converter,
+        _cattrs_forbid_extra_keys=True,
+        start=override(rename="from"),
+        end=override(rename="to"),
     ),
 )
 

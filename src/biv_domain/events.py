@@ -13,6 +13,7 @@ from datetime import date
 from attrs import frozen
 
 from biv_domain.commands import Information
+from biv_domain.figures import ReportFigures
 from biv_domain.money import Money
 from biv_domain.vocabulary import (
     Gender,
@@ -234,12 +235,18 @@ class FollowUpScheduled:
 
 @frozen
 class ReportSubmitted:
-    """The partner submitted the written report for a follow-up."""
+    """The partner submitted the written report for a follow-up.
+
+    `figures` are the window's figures as the ledger knew them at that moment,
+    frozen into the fact, so that what was reported can always be set beside
+    what the ledger shows today.
+    """
 
     follow_up_ref: str
     submitted_on: date
     experience: str | None
     information: Information | None
+    figures: ReportFigures | None = None
 
     @property
     def effective_on(self) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from attrs import evolve as _replace
 from attrs import frozen
@@ -12,6 +13,17 @@ from biv_domain.commands import CloseFollowUp, FollowUpCommand, ScheduleFollowUp
 from biv_domain.dates import Period
 from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
 from biv_domain.events import FollowUpClosed, FollowUpEvent, FollowUpScheduled, ReportSubmitted
+from biv_domain.figures import ReportFigures
+
+
+class FollowUpStatus(StrEnum):
+    """Where a follow-up stands on a given day."""
+
+    SCHEDULED = "scheduled"  # its window has not ended yet
+    DUE = "due"  # the window has ended; the report is awaited, not yet late
+    OVERDUE = "overdue"  # past its due date with no report
+    SUBMITTED = "submitted"  # the report is in; the parties have not closed it
+    CLOSED = "closed"  # the parties met and closed it
 
 
 @frozen
@@ -34,16 +46,32 @@ class FollowUpState:
     def window(self) -> Period:
         return Period(self.schedule.start, self.schedule.end)
 
-    def is_overdue(self, on: date) -> bool:
-        """The report is late: due before `on` and not submitted by then."""
-        submitted = self.report is not None and self.report.submitted_on <= on
-        return not submitted and self.schedule.due_on < on
+    def status_on(self, on: date) -> FollowUpStatus:
+        if self.closed is not None and self.closed.on <= on:
+            return FollowUpStatus.CLOSED
+        if self.report is not None and self.report.submitted_on <= on:
+            return FollowUpStatus.SUBMITTED
+        if self.schedule.due_on < on:
+            return FollowUpStatus.OVERDUE
+        if self.schedule.end < on:
+            return FollowUpStatus.DUE
+        return FollowUpStatus.SCHEDULED
+
+    def submitted_late(self) -> bool:
+        return self.report is not None and self.report.submitted_on > self.schedule.due_on
 
 
 def decide(
-    command: FollowUpCommand, state: FollowUpState | None, agreement: AgreementState | None
+    command: FollowUpCommand,
+    state: FollowUpState | None,
+    agreement: AgreementState | None,
+    figures: ReportFigures | None = None,
 ) -> list[FollowUpEvent]:
-    """The events a follow-up command causes, or a refusal."""
+    """The events a follow-up command causes, or a refusal.
+
+    `figures` are the follow-up window's report figures as the ledger knows
+    them now; a submitted report keeps them.
+    """
     if isinstance(command, ScheduleFollowUp):
         return [_schedule(command, state, agreement)]
     if state is None:
@@ -71,6 +99,7 @@ def decide(
                     submitted_on=command.submitted_on,
                     experience=command.experience,
                     information=command.information,
+                    figures=figures,
                 )
             ]
         case CloseFollowUp():

@@ -27,6 +27,7 @@ from biv_domain.commands import (
     GroupCommand,
     PlanGroup,
     ScheduleFollowUp,
+    SubmitReport,
 )
 from biv_domain.errors import NotFound, Refused
 from biv_domain.events import FollowUpScheduled, GroupPlanned
@@ -41,6 +42,7 @@ from biv_domain.facts import (
 )
 from biv_domain.follow_up import FollowUpState
 from biv_domain.group import GroupState
+from biv_domain.report import report
 
 MEMORY: Mapping[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -92,6 +94,7 @@ class _Batch:
         self._ledger = ledger
         self._states: dict[str, tuple[Any, int]] = {}
         self.pending: list[tuple[str, int, Any]] = []
+        self._stored_groups: dict[str, list[str]] = {}
 
     def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
         if stream not in self._states:
@@ -109,6 +112,19 @@ class _Batch:
                 last = fact
             self._states[stream] = (last, last.originator_version if last else 0)
         return self._states[stream][1] > 0
+
+    def groups_of(self, case_number: str) -> list[GroupState]:
+        """The agreement's groups as stored, and as this batch has changed them so far."""
+        if case_number not in self._stored_groups:
+            self._stored_groups[case_number] = self._ledger._members(
+                case_number, "GroupPlanned", None
+            )
+        refs = dict.fromkeys(self._stored_groups[case_number])
+        for _stream, _version, event in self.pending:
+            if isinstance(event, GroupPlanned) and event.case_number == case_number:
+                refs[event.group_ref] = None
+        states = [self.state(group_stream(ref), group.evolve) for ref in refs]
+        return [s for s in states if s is not None]
 
     def record(self, stream: str, events: Sequence[E], fold: Callable[[Any, E], Any]) -> None:
         state, version = self._states.get(stream, (None, 0))
@@ -232,7 +248,12 @@ class Ledger(Application[str]):
                 if case_number
                 else None
             )
-            batch.record(stream, follow_up.decide(command, state_f, terms), follow_up.evolve)
+            figures = None
+            if isinstance(command, SubmitReport) and state_f is not None and terms is not None:
+                # The report keeps the window's figures as known at submission.
+                figures = report(terms, batch.groups_of(terms.case_number), state_f.window)
+            events_f = follow_up.decide(command, state_f, terms, figures)
+            batch.record(stream, events_f, follow_up.evolve)
         else:  # pragma: no cover
             raise TypeError(f"not a command: {command!r}")
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
 
 from attrs import frozen
 
 from biv_domain.agreement import AgreementState
 from biv_domain.dates import Period, add_months
+from biv_domain.figures import ReportFigures, TargetOutcome
 from biv_domain.group import GroupState
 from biv_domain.vocabulary import Gender, GroupKind, TargetKind
 
+COUNTS = ("groups", "parent_groups", "sessions", "parent_sessions", "participants", "parents")
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("7-9", 7, 9),
     ("10-12", 10, 12),
@@ -25,35 +26,6 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("16-17", 16, 17),
     ("18-20", 18, 20),
 )
-
-
-@frozen
-class TargetOutcome:
-    """A yearly commitment against what the window shows."""
-
-    target: TargetKind
-    yearly: int
-    expected: int
-    actual: int
-    met: bool
-
-
-@frozen
-class ReportFigures:
-    """The figures of one window (from and to inclusive)."""
-
-    case_number: str
-    start: date
-    end: date
-    groups: int
-    parent_groups: int
-    sessions: int
-    parent_sessions: int
-    participants: int
-    parents: int
-    by_gender: dict[str, int]
-    by_age_band: dict[str, int]
-    targets: tuple[TargetOutcome, ...]
 
 
 def window_months(window: Period) -> int:
@@ -135,3 +107,45 @@ def report(
         by_age_band=dict(by_age),
         targets=tuple(targets),
     )
+
+
+@frozen
+class Change:
+    """A figure that differs between a submitted report and the ledger today."""
+
+    figure: str
+    submitted: object
+    now: object
+
+
+def changes(submitted: ReportFigures, now: ReportFigures) -> list[Change]:
+    """What changed in the window's figures since the report was submitted."""
+    result = []
+    for name in (
+        "groups",
+        "parent_groups",
+        "sessions",
+        "parent_sessions",
+        "participants",
+        "parents",
+    ):
+        before, after = getattr(submitted, name), getattr(now, name)
+        if before != after:
+            result.append(Change(name, before, after))
+    for name in ("by_gender", "by_age_band"):
+        before_d, after_d = getattr(submitted, name), getattr(now, name)
+        for key in sorted(set(before_d) | set(after_d)):
+            if before_d.get(key, 0) != after_d.get(key, 0):
+                result.append(Change(f"{name}.{key}", before_d.get(key, 0), after_d.get(key, 0)))
+    targets_before = {t.target.value: t for t in submitted.targets}
+    for target in now.targets:
+        before_t = targets_before.get(target.target.value)
+        if before_t is None or (before_t.actual, before_t.met) != (target.actual, target.met):
+            result.append(
+                Change(
+                    f"targets.{target.target.value}",
+                    None if before_t is None else {"actual": before_t.actual, "met": before_t.met},
+                    {"actual": target.actual, "met": target.met},
+                )
+            )
+    return result
