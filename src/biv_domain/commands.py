@@ -40,6 +40,11 @@ def _not_negative(_instance: object, attribute: Attribute[Any], value: int) -> N
         raise InvalidValue(attribute.name, f"must not be negative, got {value}")
 
 
+def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Money) -> None:
+    if value.ore < 0:
+        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
+
+
 def _ends_after_start(start: date, end: date, end_field: str = "end") -> None:
     if end < start:
         raise InvalidValue(end_field, f"{end} is before the start {start}")
@@ -104,7 +109,7 @@ class SetFunding:
     source: str = field(validator=_text)
     start: date
     end: date
-    amount: Money
+    amount: Money = field(validator=_money_not_negative)
     decided_on: date
     note: str = ""
 
@@ -146,8 +151,8 @@ class RecordDisbursement:
     note: str = ""
 
     def __attrs_post_init__(self) -> None:
-        if not self.amount:
-            raise InvalidValue("amount", "a payment must be more than 0")
+        if self.amount.ore <= 0:
+            raise InvalidValue("amount", f"a payment must be more than 0, got {self.amount}")
         if self.source is not None and not self.source.strip():
             raise InvalidValue("source", "must not be empty when given")
 

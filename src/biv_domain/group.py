@@ -101,11 +101,10 @@ def decide(
             return [_hold_session(command, state)]
         case CompleteGroup():
             _refuse_before_start(state, command.on, "on")
-            last = max((s.held_on for s in state.sessions), default=None)
-            if last is not None and command.on < last:
-                raise RuleBroken("on", f"{command.on} is before the last session, {last}")
+            _refuse_before_last_session(state, command.on)
             return [GroupCompleted(group_ref=state.group_ref, on=command.on)]
         case CancelGroup():
+            _refuse_before_last_session(state, command.on)
             return [GroupCancelled(group_ref=state.group_ref, on=command.on, reason=command.reason)]
     raise TypeError(f"not a group command: {command!r}")  # pragma: no cover
 
@@ -145,6 +144,12 @@ def _refuse_if_closed(state: GroupState) -> None:
         raise RuleBroken(
             "group_ref", f"group {state.group_ref!r} was cancelled on {state.cancelled.on}"
         )
+
+
+def _refuse_before_last_session(state: GroupState, day: date) -> None:
+    last = max((s.held_on for s in state.sessions), default=None)
+    if last is not None and day < last:
+        raise RuleBroken("on", f"{day} is before the last session, {last}")
 
 
 def _refuse_before_start(state: GroupState, day: date, field: str) -> None:
@@ -205,6 +210,13 @@ def _withdraw(command: WithdrawParticipant, state: GroupState) -> ParticipantWit
     if command.on < participant.enrolment.enrolled_on:
         raise RuleBroken(
             "on", f"{command.on} is before the enrolment on {participant.enrolment.enrolled_on}"
+        )
+    attended = [s.held_on for s in state.sessions if command.participant_ref in s.attendees]
+    if attended and command.on <= max(attended):
+        raise RuleBroken(
+            "on",
+            f"{command.on} is not after {command.participant_ref!r} attended a session on "
+            f"{max(attended)}; a participant leaves after the last session attended",
         )
     return ParticipantWithdrew(
         group_ref=state.group_ref, participant_ref=command.participant_ref, on=command.on
