@@ -14,14 +14,19 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from tqdm import tqdm
+
 from biv_adapters import render
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores import StoreError, open_ledger
+from biv_adapters.views import open_funding_view
 from biv_domain.budget import Split, budget
 from biv_domain.converter import converter
 from biv_domain.dates import Period
 from biv_domain.errors import Refused
+from biv_domain.funding_view import TOPICS, fiscal_year
+from biv_domain.funding_view import fold as fold_funding
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
 from biv_domain.report import changes, report
 
@@ -94,9 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("case_number", metavar="CASE_NUMBER")
 
-    bud = commands.add_parser("budget", parents=[query], help="the agreement's money on a date")
-    bud.add_argument("case_number", metavar="CASE_NUMBER")
-    bud.add_argument("--on", type=parse_day, required=True, metavar="DATE")
+    bud = commands.add_parser(
+        "budget",
+        parents=[query],
+        help="an agreement's money on a date, or every agreement's in a fiscal year",
+    )
+    bud.add_argument("case_number", metavar="CASE_NUMBER", nargs="?")
+    bud.add_argument("--on", type=parse_day, metavar="DATE")
+    bud.add_argument(
+        "--fiscal-year",
+        type=int,
+        metavar="YEAR",
+        help="every agreement's funding in that calendar year, by party and source",
+    )
+    bud.add_argument("--municipality", help="with --fiscal-year: only that municipality's")
     bud.add_argument(
         "--split",
         choices=[s.value for s in Split],
@@ -112,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow-up",
         metavar="REF",
         help="the follow-up's window, and its submitted figures beside today's",
+    )
+
+    commands.add_parser(
+        "rebuild", parents=[store], help="rebuild the read models from every recorded fact"
     )
 
     fol = commands.add_parser(
@@ -160,10 +180,16 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         }
         return _emit(args, document, render.history_table)
     if args.command == "budget":
+        if args.fiscal_year is not None:
+            return _emit(args, _fiscal_year(args, ledger), render.fiscal_year_table)
+        if args.case_number is None or args.on is None:
+            raise UsageError("give CASE_NUMBER and --on DATE, or --fiscal-year YEAR")
         state = ledger.agreement(args.case_number, args.as_known_at)
         figures = budget(state, args.on, Split(args.split))
         document = {**converter.unstructure(figures), "as_known_at": _moment(args.as_known_at)}
         return _emit(args, document, render.budget_table)
+    if args.command == "rebuild":
+        return _rebuild(ledger)
     if args.command == "report":
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":
@@ -176,6 +202,29 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         }
         return _emit(args, document, render.follow_ups_table)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
+    if args.case_number or args.on:
+        raise UsageError(
+            "--fiscal-year answers for every agreement; leave out CASE_NUMBER and --on"
+        )
+    split = Split(args.split)
+    if args.as_known_at is None:
+        figures = open_funding_view(ledger).fiscal_year(args.fiscal_year, split, args.municipality)
+    else:
+        # The view knows only the present; the past is folded from the facts known then.
+        rows = fold_funding(f.event for f in ledger.facts(args.as_known_at) if f.type in TOPICS)
+        figures = fiscal_year(rows, args.fiscal_year, split, args.municipality)
+    return {**converter.unstructure(figures), "as_known_at": _moment(args.as_known_at)}
+
+
+def _rebuild(ledger: Ledger) -> int:
+    total = ledger.recorder.max_notification_id() or 0
+    with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
+        read = open_funding_view(ledger).rebuild(progress=bar.update)
+    print(f"rebuilt the funding view from {read} facts")
+    return 0
 
 
 def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
@@ -221,6 +270,7 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
         except OSError as error:
             raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
     receipt = ledger.execute_all(read_lines(text.splitlines()))
+    open_funding_view(ledger).catch_up()
     if args.json:
         print(json.dumps({"applied": receipt.applied, "skipped": receipt.skipped}))
     else:

@@ -15,6 +15,7 @@ from typing import Any
 
 from biv_adapters import render
 from biv_adapters.exchange import read_lines
+from biv_adapters.views import open_funding_view
 from biv_domain.budget import budget
 from biv_domain.converter import converter
 from biv_domain.dates import Period
@@ -37,6 +38,7 @@ def linkoping_lines() -> list[str]:
 def record_linkoping(ledger: Ledger) -> tuple[int, int]:
     """Records the history; returns the lines applied and skipped."""
     receipt = ledger.execute_all(read_lines(linkoping_lines()))
+    open_funding_view(ledger).catch_up()
     return receipt.applied, receipt.skipped
 
 

@@ -171,3 +171,28 @@ def follow_ups_table(document: dict[str, Any]) -> str:
     title = f"Follow-ups of {document['case_number']} on {document['on']}{_when(document)}"
     headers = ["follow-up", "window", "due", "status", "submitted", "closed"]
     return title + "\n" + table(headers, rows)
+
+
+def fiscal_year_table(document: dict[str, Any]) -> str:
+    d = document
+    rows = [
+        [
+            a["case_number"],
+            a["municipality"],
+            a["sums"]["municipality"],
+            a["sums"]["partner"],
+            a["sums"]["total"],
+        ]
+        for a in d["agreements"]
+    ]
+    rows.append(["all", "", d["total"]["municipality"], d["total"]["partner"], d["total"]["total"]])
+    sources = [[k, v["municipality"], v["partner"], v["total"]] for k, v in d["by_source"].items()]
+    return "\n".join(
+        [
+            f"Funding in fiscal year {d['fiscal_year']} (split by {d['split']}){_when(d)}",
+            table(["agreement", "municipality", "municipal", "partner", "total"], rows),
+            "",
+            "By source:",
+            table(["source", "municipal", "partner", "total"], sources),
+        ]
+    )
