@@ -192,7 +192,8 @@ def test_a_refused_close_stores_nothing(memory_ledger: Ledger) -> None:
     before = len(list(memory_ledger.facts()))
     with refused(RuleBroken, "follow_up_ref", FOLLOW_UP, "no report"):
         memory_ledger.execute(CloseFollowUp(FOLLOW_UP, date(2023, 11, 8)))
-    assert len(list(memory_ledger.facts())) == before == 2
+    # Concluded, scheduled, and the agreement's index entry for the follow-up.
+    assert len(list(memory_ledger.facts())) == before == 3
 
 
 def test_a_follow_up_under_an_unknown_agreement_stores_nothing(memory_ledger: Ledger) -> None:

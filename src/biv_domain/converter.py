@@ -24,7 +24,7 @@ from biv_domain.errors import InvalidValue, Refused
 from biv_domain.figures import ReportFigures
 from biv_domain.money import Money
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 converter = Converter(forbid_extra_keys=True)
 

@@ -25,8 +25,25 @@ class LineApplied:
     command: str
 
 
-Recordable = Event | LineApplied
-RECORDABLE_TYPES: dict[str, type[Recordable]] = {**EVENT_TYPES, "LineApplied": LineApplied}
+@frozen
+class MemberJoined:
+    """A group or follow-up was added to an agreement: the agreement's index of its members.
+
+    Recorded in the same transaction as the GroupPlanned or FollowUpScheduled
+    fact, so that an agreement's groups are found without reading every fact.
+    """
+
+    kind: str  # "group" or "follow_up"
+    ref: str
+
+
+Bookkeeping = LineApplied | MemberJoined
+Recordable = Event | Bookkeeping
+RECORDABLE_TYPES: dict[str, type[Recordable]] = {
+    **EVENT_TYPES,
+    "LineApplied": LineApplied,
+    "MemberJoined": MemberJoined,
+}
 
 
 def agreement_stream(case_number: str) -> str:
@@ -43,6 +60,10 @@ def follow_up_stream(follow_up_ref: str) -> str:
 
 def line_stream(line_id: str) -> str:
     return f"line:{line_id}"
+
+
+def members_stream(case_number: str) -> str:
+    return f"members:{case_number}"
 
 
 @frozen
@@ -64,7 +85,9 @@ class Fact:
 
     @property
     def effective_on(self) -> date | None:
-        return None if isinstance(self.event, LineApplied) else self.event.effective_on
+        if isinstance(self.event, LineApplied | MemberJoined):
+            return None
+        return self.event.effective_on
 
     def data(self) -> dict[str, Any]:
         """The event's fields as they are written in JSON."""

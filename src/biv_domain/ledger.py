@@ -35,10 +35,12 @@ from biv_domain.facts import (
     Fact,
     FactMapper,
     LineApplied,
+    MemberJoined,
     agreement_stream,
     follow_up_stream,
     group_stream,
     line_stream,
+    members_stream,
 )
 from biv_domain.follow_up import FollowUpState
 from biv_domain.group import GroupState
@@ -116,9 +118,7 @@ class _Batch:
     def groups_of(self, case_number: str) -> list[GroupState]:
         """The agreement's groups as stored, and as this batch has changed them so far."""
         if case_number not in self._stored_groups:
-            self._stored_groups[case_number] = self._ledger._members(
-                case_number, "GroupPlanned", None
-            )
+            self._stored_groups[case_number] = self._ledger._members(case_number, "group", None)
         refs = dict.fromkeys(self._stored_groups[case_number])
         for _stream, _version, event in self.pending:
             if isinstance(event, GroupPlanned) and event.case_number == case_number:
@@ -133,6 +133,16 @@ class _Batch:
             state = fold(state, event)
             self.pending.append((stream, version, event))
         self._states[stream] = (state, version)
+        for event in events:
+            if isinstance(event, GroupPlanned):
+                self._join(event.case_number, MemberJoined("group", event.group_ref))
+            elif isinstance(event, FollowUpScheduled):
+                self._join(event.case_number, MemberJoined("follow_up", event.follow_up_ref))
+
+    def _join(self, case_number: str, member: MemberJoined) -> None:
+        stream = members_stream(case_number)
+        self.exists(stream)  # loads the index's version, so the new fact follows it
+        self.record(stream, [member], lambda _state, event: event)
 
 
 class Ledger(Application[str]):
@@ -304,8 +314,7 @@ class Ledger(Application[str]):
         """The agreement's groups in the order they were planned."""
         self.agreement(case_number, as_known_at)
         return [
-            self.group(ref, as_known_at)
-            for ref in self._members(case_number, "GroupPlanned", as_known_at)
+            self.group(ref, as_known_at) for ref in self._members(case_number, "group", as_known_at)
         ]
 
     def follow_ups(
@@ -315,29 +324,16 @@ class Ledger(Application[str]):
         self.agreement(case_number, as_known_at)
         return [
             self.follow_up(ref, as_known_at)
-            for ref in self._members(case_number, "FollowUpScheduled", as_known_at)
+            for ref in self._members(case_number, "follow_up", as_known_at)
         ]
 
-    def _members(self, case_number: str, topic: str, as_known_at: datetime | None) -> list[str]:
-        refs: list[str] = []
-        position: int | None = None
-        while True:
-            notifications = self.recorder.select_notifications(
-                start=position, limit=1000, topics=[topic], inclusive_of_start=position is None
-            )
-            for notification in notifications:
-                fact = self.mapper.to_domain_event(notification)
-                assert isinstance(fact, Fact)
-                event = fact.event
-                if as_known_at is not None and fact.recorded_at > as_known_at:
-                    continue
-                if isinstance(event, GroupPlanned) and event.case_number == case_number:
-                    refs.append(event.group_ref)
-                elif isinstance(event, FollowUpScheduled) and event.case_number == case_number:
-                    refs.append(event.follow_up_ref)
-            if len(notifications) < 1000:
-                return refs
-            position = notifications[-1].id
+    def _members(self, case_number: str, kind: str, as_known_at: datetime | None) -> list[str]:
+        """The refs of the agreement's groups or follow-ups, from its index of members."""
+        return [
+            fact.event.ref
+            for fact in self.stream(members_stream(case_number), as_known_at)
+            if isinstance(fact.event, MemberJoined) and fact.event.kind == kind
+        ]
 
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
         """Every fact about the agreement, its groups and follow-ups, in recorded order."""

@@ -13,7 +13,7 @@ from attrs import field, frozen
 
 from biv_domain.errors import InvalidValue
 
-_KRONOR = re.compile(r"(?P<kronor>\d+)(?:\.(?P<ore>\d{1,2}))?")
+_KRONOR = re.compile(r"(?P<kronor>[0-9]+)(?:\.(?P<ore>[0-9]{1,2}))?")
 
 
 @frozen(order=True)
