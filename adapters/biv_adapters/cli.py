@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
@@ -23,8 +24,8 @@ from biv_adapters.stores import StoreError, open_ledger
 from biv_adapters.views import open_funding_view
 from biv_domain.budget import Split, budget
 from biv_domain.converter import converter
-from biv_domain.dates import Period
-from biv_domain.errors import Refused
+from biv_domain.dates import Period, parse_iso_date
+from biv_domain.errors import InvalidValue, Refused
 from biv_domain.funding_view import TOPICS, fiscal_year
 from biv_domain.funding_view import fold as fold_funding
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
@@ -37,19 +38,15 @@ class UsageError(Exception):
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text) if len(text) == 10 else _bad_day(text)
-    except ValueError:
-        return _bad_day(text)
-
-
-def _bad_day(text: str) -> date:
-    raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}")
+        return parse_iso_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 time; without a zone it is UTC; a bare date means the end of that day."""
     try:
-        if len(text) == 10:
+        if re.fullmatch(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", text):
             return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -153,7 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, ledger)
     except (Refused, LineRefused, WriteConflict) as refusal:
-        print(f"biv: refused: {refusal}", file=sys.stderr)
+        # One line, whatever the input held: a reader parses standard error by lines.
+        message = str(refusal).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"biv: refused: {message}", file=sys.stderr)
         return 1
     except UsageError as error:
         print(f"biv: {error}", file=sys.stderr)
@@ -262,13 +261,19 @@ def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
 
 def _import(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.file == "-":
-        text = sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)  # a text stream when embedded or tested
+        data = stdin.read() if stdin is not None else sys.stdin.read().encode()
     else:
         try:
-            with open(args.file, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(args.file, "rb") as handle:
+                data = handle.read()
         except OSError as error:
             raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise LineRefused(line, InvalidValue("line", "is not UTF-8 text")) from None
     receipt = ledger.execute_all(read_lines(text.splitlines()))
     open_funding_view(ledger).catch_up()
     if args.json:

@@ -13,10 +13,12 @@ own package, without changing `biv_domain`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from biv_domain.ledger import Ledger, utc_now
@@ -85,10 +87,16 @@ def postgresql_store(url: str) -> Mapping[str, str]:
     return settings
 
 
-def _create_schema(settings: Mapping[str, str], schema: str) -> None:
-    """A tenant's schema is made on first use; the library makes only tables."""
+# Every process that opens a PostgreSQL store runs CREATE ... IF NOT EXISTS
+# statements; run at the same moment they collide in the catalogue ("tuple
+# concurrently updated"), so they take turns under this advisory lock.
+DDL_LOCK = "SELECT pg_advisory_lock(hashtext('biv_ddl'))"
+DDL_UNLOCK = "SELECT pg_advisory_unlock(hashtext('biv_ddl'))"
+
+
+@contextmanager
+def _postgres(settings: Mapping[str, str]) -> Iterator[Any]:
     import psycopg
-    from psycopg import sql
 
     try:
         with psycopg.connect(
@@ -100,11 +108,23 @@ def _create_schema(settings: Mapping[str, str], schema: str) -> None:
             connect_timeout=10,
             autocommit=True,
         ) as connection:
-            connection.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-            )
-    except psycopg.Error as error:
-        raise StoreError(f"cannot prepare schema {schema!r}: {error}") from None
+            yield connection
+    except psycopg.OperationalError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+        raise StoreError(
+            f"cannot reach PostgreSQL at {settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}: "
+            f"{first_line}"
+        ) from None
+
+
+def _create_schema(settings: Mapping[str, str], schema: str) -> None:
+    """A tenant's schema is made on first use; the library makes only tables."""
+    from psycopg import sql
+
+    with _postgres(settings) as connection:
+        connection.execute(DDL_LOCK)
+        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        connection.execute(DDL_UNLOCK)
 
 
 BUILT_IN: Mapping[str, StoreFactory] = {
@@ -133,4 +153,12 @@ def store_settings(url: str) -> Mapping[str, str]:
 
 def open_ledger(url: str | None = None, *, clock: Callable[[], datetime] = utc_now) -> Ledger:
     """The ledger on the store named by `url`, `$BIV_STORE`, or ./biv.sqlite3."""
-    return Ledger(store_settings(url or os.environ.get("BIV_STORE") or DEFAULT_STORE), clock=clock)
+    settings = store_settings(url or os.environ.get("BIV_STORE") or DEFAULT_STORE)
+    if settings.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        return Ledger(settings, clock=clock)
+    with _postgres(settings) as connection:
+        connection.execute(DDL_LOCK)
+        try:
+            return Ledger(settings, clock=clock)
+        finally:
+            connection.execute(DDL_UNLOCK)

@@ -189,28 +189,37 @@ class SqlFundingView(FundingView):
             yield cursor
 
     def _create_tables(self) -> None:
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self._agreements} (case_number TEXT PRIMARY KEY, "
+            "title TEXT NOT NULL, municipality TEXT NOT NULL, partner TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self._lines} (case_number TEXT NOT NULL, "
+            "party TEXT NOT NULL, source TEXT NOT NULL, start_on TEXT NOT NULL, "
+            "end_on TEXT NOT NULL, amount_ore BIGINT NOT NULL, decided_on TEXT NOT NULL, "
+            "note TEXT NOT NULL, PRIMARY KEY (case_number, party, source, start_on, end_on))",
+            f"CREATE TABLE IF NOT EXISTS {self._tracking} "
+            "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            self._sql(
+                f"INSERT INTO {self._tracking} (view, position) VALUES (?, 0) "
+                "ON CONFLICT (view) DO NOTHING"
+            ),
+        ]
+        if self._mark == "%s":
+            # PostgreSQL: two processes creating the same table at once collide
+            # in the catalogue, IF NOT EXISTS or not; a lock takes turns.
+            with self._transaction(commit=True) as c:
+                c.execute("SELECT pg_advisory_xact_lock(hashtext('biv_ddl'))")
+                for statement in statements[:-1]:
+                    c.execute(statement)
+                c.execute(statements[-1], (self.name,))
+            return
+        # SQLite: one statement a transaction, since a transaction that reads
+        # (a CREATE ... IF NOT EXISTS of a table that exists) and then writes
+        # fails at once, without waiting, when another process wrote in between.
+        for statement in statements[:-1]:
+            with self._transaction(commit=True) as c:
+                c.execute(statement)
         with self._transaction(commit=True) as c:
-            c.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._agreements} (case_number TEXT PRIMARY KEY, "
-                "title TEXT NOT NULL, municipality TEXT NOT NULL, partner TEXT NOT NULL)"
-            )
-            c.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._lines} (case_number TEXT NOT NULL, "
-                "party TEXT NOT NULL, source TEXT NOT NULL, start_on TEXT NOT NULL, "
-                "end_on TEXT NOT NULL, amount_ore BIGINT NOT NULL, decided_on TEXT NOT NULL, "
-                "note TEXT NOT NULL, PRIMARY KEY (case_number, party, source, start_on, end_on))"
-            )
-            c.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._tracking} "
-                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-            )
-            c.execute(
-                self._sql(
-                    f"INSERT INTO {self._tracking} (view, position) VALUES (?, 0) "
-                    "ON CONFLICT (view) DO NOTHING"
-                ),
-                (self.name,),
-            )
+            c.execute(statements[-1], (self.name,))
 
     def position(self) -> int:
         with self._transaction(commit=False) as c:

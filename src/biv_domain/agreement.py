@@ -141,7 +141,7 @@ def _refuse_unless_in_force(state: AgreementState, day: date, field: str, doing:
     if day not in period:
         raise RuleBroken(
             field,
-            f"agreement {state.case_number} is not in force on {day} "
+            f"agreement {state.case_number!r} is not in force on {day} "
             f"(it runs {period.start} – {period.end}), so it cannot {doing}",
         )
 
@@ -151,7 +151,7 @@ def decide(command: AgreementCommand, state: AgreementState | None) -> list[Agre
     if isinstance(command, ConcludeAgreement):
         if state is not None:
             raise AlreadyExists(
-                "case_number", f"agreement {command.case_number} is already concluded"
+                "case_number", f"agreement {command.case_number!r} is already concluded"
             )
         return [
             AgreementConcluded(

@@ -8,34 +8,28 @@ to 12), this converter refuses and says which field and why.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import attrs
 from cattrs import Converter
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from biv_domain.commands import COMMANDS, Command
+from biv_domain.dates import parse_iso_date
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.figures import ReportFigures
 from biv_domain.money import Money
-
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 converter = Converter(forbid_extra_keys=True)
 
 
 def _structure_date(value: object, _type: object) -> date:
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise ValueError(f"must be a date written YYYY-MM-DD, got {value!r}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date in the calendar") from None
+    return parse_iso_date(value)
 
 
 def _structure_datetime(value: object, _type: object) -> datetime:
@@ -95,6 +89,22 @@ converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structur
 converter.register_unstructure_hook(StrEnum, lambda member: member.value)
 converter.register_unstructure_hook(Decimal, str)
 # The exchange contract calls a report's window "from" and "to", Python keywords.
+
+
+def _objects_only(cls: type[Any]) -> Callable[[object, object], Any]:
+    """A nested value such as `information` must be a JSON object before its fields are read."""
+    structure = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+
+    def structure_object(value: object, _type: object) -> Any:
+        if not isinstance(value, Mapping):
+            names = ", ".join(a.name for a in attrs.fields(cls))
+            raise ValueError(f"must be a JSON object with {names}, got {value!r}")
+        return structure(value, cls)
+
+    return structure_object
+
+
+converter.register_structure_hook_factory(attrs.has, _objects_only)
 converter.register_unstructure_hook(
     ReportFigures,
     make_dict_unstructure_fn(
@@ -137,7 +147,7 @@ def _refusal_from(error: BaseException, field: str = "") -> Refused:
         return error
     if isinstance(error, ForbiddenExtraKeysError):
         extra = sorted(error.extra_fields)
-        return InvalidValue(extra[0], "is not a field of this command")
+        return InvalidValue(f"{field}.{extra[0]}" if field else extra[0], "is not a field here")
     if isinstance(error, ClassValidationError | IterableValidationError):
         for inner in error.exceptions:
             name = field

@@ -6,9 +6,22 @@ The municipality's fiscal year is the calendar year (räkenskapsår = kalenderå
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, timedelta
 
 from attrs import frozen
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_iso_date(text: object) -> date:
+    """A date written YYYY-MM-DD and nothing else (not 2023-W40-1, not 20231002)."""
+    if not isinstance(text, str) or not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"must be a date written YYYY-MM-DD, got {text!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date in the calendar") from None
 
 
 def is_month_end(day: date) -> bool:

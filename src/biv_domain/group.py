@@ -120,7 +120,7 @@ def _plan(
     if command.starts_on not in period:
         raise RuleBroken(
             "starts_on",
-            f"agreement {agreement.case_number} is not in force on {command.starts_on} "
+            f"agreement {agreement.case_number!r} is not in force on {command.starts_on} "
             f"(it runs {period.start} – {period.end})",
         )
     return GroupPlanned(

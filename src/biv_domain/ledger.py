@@ -9,6 +9,8 @@ library's business, configured by the settings the ledger is given (see
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -149,7 +151,7 @@ class Ledger(Application[str]):
     """The ledger of idea-based public partnerships (IOP), their groups and follow-ups."""
 
     name = "biv"
-    retries_on_conflict = 5
+    retries_on_conflict = 10
 
     def __init__(
         self,
@@ -184,7 +186,10 @@ class Ledger(Application[str]):
         writer changed the same streams meanwhile, the whole batch is decided
         again on the new state, a few times, before giving up with WriteConflict.
         """
-        for _attempt in range(self.retries_on_conflict):
+        for attempt in range(self.retries_on_conflict):
+            if attempt:
+                # Writers that collided wait a random while, so they do not collide again.
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
             batch, skipped = _Batch(self), 0
             seen_ids: dict[str, int] = {}
             for line in lines:
@@ -223,7 +228,8 @@ class Ledger(Application[str]):
                 continue
             return Receipt(facts=facts, applied=len(lines) - skipped, skipped=skipped)
         raise WriteConflict(
-            f"other writers kept changing the same records; tried {self.retries_on_conflict} times"
+            "other writers kept changing the same agreement, groups or follow-ups; "
+            f"tried {self.retries_on_conflict} times and stored nothing"
         )
 
     def _decide(self, batch: _Batch, command: Command) -> None:

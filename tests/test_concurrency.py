@@ -1,0 +1,172 @@
+"""Concurrent writers lose nothing.
+
+Four processes record a few hundred commands each into the same agreement and
+the same groups at once, on SQLite and on PostgreSQL. Some of their commands
+collide for real (two processes record a session for the same group on the
+same day): exactly one wins and the other is refused. Others only collide on
+the stream's version (two sessions on different days): they are retried and
+both stored. Afterwards every accepted command is stored exactly once, and the
+funding view, caught up by all four processes as they went, equals a fold of
+the stored facts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from biv_adapters.stores import open_ledger
+from biv_adapters.views import open_funding_view
+from biv_domain.commands import (
+    Command,
+    ConcludeAgreement,
+    EnrollParticipant,
+    HoldSession,
+    PlanGroup,
+    SetFunding,
+)
+from biv_domain.errors import AlreadyExists
+from biv_domain.events import FundingChanged, SessionHeld
+from biv_domain.funding_view import fold
+from biv_domain.ledger import WriteConflict
+from biv_domain.money import Money
+from biv_domain.vocabulary import Gender, GroupKind, Party
+
+from .conftest import drop_schema, postgres_url
+
+CASE = "Dnr 2016-292"
+GROUPS = ("G1", "G2", "G3", "G4")
+CHILDREN = tuple(f"C{n}" for n in range(1, 7))
+FIRST_DAY = date(2023, 4, 3)
+DAYS = 150
+PROCESSES = 4
+COMMANDS_EACH = 200
+
+Outcome = tuple[str, str, str]  # (what, key, "accepted" | "already" | "conflict")
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path}/shared.sqlite3"
+    else:
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        yield postgres_url(schema)
+        drop_schema(schema)
+
+
+def setup(url: str) -> None:
+    ledger = open_ledger(url)
+    commands: list[Command] = [
+        ConcludeAgreement(
+            CASE,
+            "Barn i väntan",
+            "Linköpings kommun",
+            "Linköpings domkyrkopastorat",
+            date(2023, 4, 1),
+            date(2024, 3, 31),
+            6,
+            date(2023, 3, 1),
+        )
+    ]
+    for group in GROUPS:
+        commands.append(PlanGroup(group, CASE, GroupKind.CHILDREN, "Ryd", FIRST_DAY))
+        commands += [
+            EnrollParticipant(group, child, FIRST_DAY, Gender.GIRL, age=9) for child in CHILDREN
+        ]
+    for command in commands:
+        ledger.execute(command)
+    ledger.close()
+
+
+def writer(url: str, seed: int) -> list[Outcome]:
+    """One process's share: sessions on random days of the shared groups, and funding decisions."""
+    rng = random.Random(seed)
+    ledger = open_ledger(url)
+    view = open_funding_view(ledger)
+    outcomes: list[Outcome] = []
+    for number in range(COMMANDS_EACH):
+        command: Command
+        if number % 10 == 0:
+            source = f"source_{seed}_{number}"
+            command = SetFunding(
+                CASE,
+                Party.MUNICIPALITY,
+                source,
+                date(2023, 4, 1),
+                date(2024, 3, 31),
+                Money.kronor(rng.randint(1, 9) * 1000),
+                date(2023, 3, 1),
+            )
+            key = source
+        else:
+            group, day = rng.choice(GROUPS), FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+            command = HoldSession(group, day, CHILDREN)
+            key = f"{group}/{day}"
+        what = type(command).__name__
+        try:
+            ledger.execute(command)
+            outcomes.append((what, key, "accepted"))
+        except AlreadyExists:
+            outcomes.append((what, key, "already"))
+        except WriteConflict:
+            outcomes.append((what, key, "conflict"))
+        if number % 25 == 0:
+            view.catch_up()
+    view.catch_up()
+    ledger.close()
+    return outcomes
+
+
+def test_four_writers_at_once_lose_nothing_and_store_nothing_twice(shared_store: str) -> None:
+    setup(shared_store)
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(PROCESSES) as pool:
+        results = pool.starmap(writer, [(shared_store, seed) for seed in range(PROCESSES)])
+    outcomes = [o for result in results for o in result]
+    assert len(outcomes) == PROCESSES * COMMANDS_EACH
+
+    ledger = open_ledger(shared_store)
+    facts = list(ledger.facts())
+
+    # Each stream's versions run 1, 2, 3, ... with no gap and no repeat.
+    versions: dict[str, list[int]] = {}
+    for fact in facts:
+        versions.setdefault(fact.stream, []).append(fact.originator_version)
+    for stream, numbers in versions.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), stream
+
+    # Every accepted session is stored exactly once; no two processes won the same day.
+    stored_sessions = Counter(
+        f"{f.event.group_ref}/{f.event.held_on}" for f in facts if isinstance(f.event, SessionHeld)
+    )
+    accepted = Counter(
+        k for what, k, result in outcomes if what == "HoldSession" and result == "accepted"
+    )
+    assert stored_sessions == accepted
+    assert max(stored_sessions.values()) == 1
+
+    # A session refused as already held was held, by another process.
+    refused = {k for what, k, result in outcomes if what == "HoldSession" and result == "already"}
+    assert refused <= set(stored_sessions)
+    assert refused, "the writers should have collided on some days"
+
+    # Funding decisions never collide for real: each was stored, or refused as a conflict.
+    stored_funding = Counter(f.event.source for f in facts if isinstance(f.event, FundingChanged))
+    funding = {k: r for what, k, r in outcomes if what == "SetFunding"}
+    assert all(r in ("accepted", "conflict") for r in funding.values())
+    assert stored_funding == Counter(k for k, r in funding.items() if r == "accepted")
+
+    # The view the writers kept up as they went equals a fold of every stored fact.
+    view = open_funding_view(ledger)
+    assert view.position() == ledger.recorder.max_notification_id()
+    assert view.rows() == fold(f.event for f in facts)
+    ledger.close()
