@@ -22,6 +22,7 @@ from biv_domain.commands import (
     ExtendAgreement,
     GiveNotice,
     RecordDisbursement,
+    RetractDisbursement,
     SetFunding,
     SetTarget,
 )
@@ -32,6 +33,7 @@ from biv_domain.events import (
     AgreementEvent,
     AgreementExtended,
     DisbursementRecorded,
+    DisbursementRetracted,
     FundingChanged,
     NoticeGiven,
     TargetSet,
@@ -73,6 +75,7 @@ class AgreementState:
     targets: tuple[TargetSet, ...] = ()
     notices: tuple[NoticeGiven, ...] = ()
     disbursements: tuple[DisbursementRecorded, ...] = ()
+    retractions: tuple[DisbursementRetracted, ...] = ()
 
     @property
     def case_number(self) -> str:
@@ -167,6 +170,8 @@ def decide(command: AgreementCommand, state: AgreementState | None) -> list[Agre
                 max_age=command.max_age,
                 follow_up_months=command.follow_up_months,
                 note=command.note,
+                decided_by=command.decided_by,
+                decision_ref=command.decision_ref,
             )
         ]
     if state is None:
@@ -184,6 +189,8 @@ def decide(command: AgreementCommand, state: AgreementState | None) -> list[Agre
                     value=command.value,
                     decided_on=command.decided_on,
                     note=command.note,
+                    decided_by=command.decided_by,
+                    decision_ref=command.decision_ref,
                 )
             ]
         case GiveNotice():
@@ -196,6 +203,27 @@ def decide(command: AgreementCommand, state: AgreementState | None) -> list[Agre
                     paid_on=command.paid_on,
                     source=command.source,
                     note=command.note,
+                    decision_ref=command.decision_ref,
+                )
+            ]
+        case RetractDisbursement():
+            paid = [
+                d
+                for d in state.disbursements
+                if (d.paid_on, d.amount) == (command.paid_on, command.amount)
+            ]
+            if not paid:
+                raise NotFound(
+                    "paid_on",
+                    f"no payment of {command.amount} on {command.paid_on} to retract "
+                    f"under {state.case_number!r}",
+                )
+            return [
+                DisbursementRetracted(
+                    case_number=state.case_number,
+                    paid_on=command.paid_on,
+                    amount=command.amount,
+                    reason=command.reason,
                 )
             ]
     raise TypeError(f"not an agreement command: {command!r}")  # pragma: no cover
@@ -221,6 +249,8 @@ def _extend(command: ExtendAgreement, state: AgreementState) -> AgreementExtende
         end=command.end,
         decided_on=command.decided_on,
         note=command.note,
+        decided_by=command.decided_by,
+        decision_ref=command.decision_ref,
     )
 
 
@@ -242,6 +272,8 @@ def _set_funding(command: SetFunding, state: AgreementState) -> FundingChanged:
         previous_amount=state.funding_amount(funding_key(command)),
         decided_on=command.decided_on,
         note=command.note,
+        decided_by=command.decided_by,
+        decision_ref=command.decision_ref,
     )
 
 
@@ -278,4 +310,12 @@ def evolve(state: AgreementState | None, event: AgreementEvent) -> AgreementStat
             return _replace(state, notices=(*state.notices, event))
         case DisbursementRecorded():
             return _replace(state, disbursements=(*state.disbursements, event))
+        case DisbursementRetracted():
+            kept = list(state.disbursements)
+            kept.remove(
+                next(d for d in kept if (d.paid_on, d.amount) == (event.paid_on, event.amount))
+            )
+            return _replace(
+                state, disbursements=tuple(kept), retractions=(*state.retractions, event)
+            )
     raise TypeError(f"not an agreement event: {event!r}")  # pragma: no cover

@@ -50,6 +50,11 @@ def _ends_after_start(start: date, end: date, end_field: str = "end") -> None:
         raise InvalidValue(end_field, f"{end} is before the start {start}")
 
 
+def _optional_text(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise InvalidValue(attribute.name, "must not be empty when given")
+
+
 @frozen
 class Information:
     """Whether each party spread information about the programme (informationsspridning)."""
@@ -78,6 +83,8 @@ class ConcludeAgreement:
     max_age: int = field(default=20, validator=_not_negative)
     follow_up_months: int = field(default=6, validator=_positive)
     note: str = ""
+    decided_by: str | None = field(default=None, validator=_optional_text)
+    decision_ref: str | None = field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         _ends_after_start(self.start, self.end)
@@ -94,6 +101,8 @@ class ExtendAgreement:
     end: date
     decided_on: date
     note: str = ""
+    decided_by: str | None = field(default=None, validator=_optional_text)
+    decision_ref: str | None = field(default=None, validator=_optional_text)
 
 
 @frozen
@@ -112,6 +121,8 @@ class SetFunding:
     amount: Money = field(validator=_money_not_negative)
     decided_on: date
     note: str = ""
+    decided_by: str | None = field(default=None, validator=_optional_text)
+    decision_ref: str | None = field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         _ends_after_start(self.start, self.end)
@@ -127,6 +138,8 @@ class SetTarget:
     value: int = field(validator=_not_negative)
     decided_on: date
     note: str = ""
+    decided_by: str | None = field(default=None, validator=_optional_text)
+    decision_ref: str | None = field(default=None, validator=_optional_text)
 
 
 @frozen
@@ -149,6 +162,7 @@ class RecordDisbursement:
     paid_on: date
     source: str | None = None
     note: str = ""
+    decision_ref: str | None = field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.amount.ore <= 0:
@@ -279,11 +293,80 @@ class CloseFollowUp:
     assessment: str | None = None
 
 
+# --- Corrections (rättelser): new facts that set right what was recorded wrongly -------------
+
+
+@frozen
+class RetractDisbursement:
+    """A payment was recorded by mistake; the one paid on that day of that amount is retracted."""
+
+    name: ClassVar[str] = "retract_disbursement"
+    case_number: str = field(validator=_text)
+    paid_on: date
+    amount: Money
+    reason: str = field(validator=_text)
+
+
+@frozen
+class CorrectAttendance:
+    """The attendance of a session was recorded wrongly; this is who attended."""
+
+    name: ClassVar[str] = "correct_attendance"
+    group_ref: str = field(validator=_text)
+    held_on: date
+    attendees: tuple[str, ...]
+    reason: str = field(validator=_text)
+
+    def __attrs_post_init__(self) -> None:
+        HoldSession(self.group_ref, self.held_on, self.attendees)  # the same checks
+
+
+@frozen
+class RetractSession:
+    """A session was entered by mistake (it was not held that day)."""
+
+    name: ClassVar[str] = "retract_session"
+    group_ref: str = field(validator=_text)
+    held_on: date
+    reason: str = field(validator=_text)
+
+
+@frozen
+class CorrectParticipant:
+    """A participant's age at enrolment, gender or status was recorded wrongly."""
+
+    name: ClassVar[str] = "correct_participant"
+    group_ref: str = field(validator=_text)
+    participant_ref: str = field(validator=_text)
+    reason: str = field(validator=_text)
+    age: int | None = None
+    gender: Gender | None = None
+    status: ResidenceStatus | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.age is None and self.gender is None and self.status is None:
+            raise InvalidValue("age", "a correction gives at least one of age, gender, status")
+
+
 AgreementCommand = (
-    ConcludeAgreement | ExtendAgreement | SetFunding | SetTarget | GiveNotice | RecordDisbursement
+    ConcludeAgreement
+    | ExtendAgreement
+    | SetFunding
+    | SetTarget
+    | GiveNotice
+    | RecordDisbursement
+    | RetractDisbursement
 )
 GroupCommand = (
-    PlanGroup | EnrollParticipant | WithdrawParticipant | HoldSession | CompleteGroup | CancelGroup
+    PlanGroup
+    | EnrollParticipant
+    | WithdrawParticipant
+    | HoldSession
+    | CompleteGroup
+    | CancelGroup
+    | CorrectAttendance
+    | RetractSession
+    | CorrectParticipant
 )
 FollowUpCommand = ScheduleFollowUp | SubmitReport | CloseFollowUp
 Command = AgreementCommand | GroupCommand | FollowUpCommand
@@ -306,5 +389,9 @@ COMMANDS: dict[str, type[Command]] = {
         ScheduleFollowUp,
         SubmitReport,
         CloseFollowUp,
+        RetractDisbursement,
+        CorrectAttendance,
+        RetractSession,
+        CorrectParticipant,
     )
 }

@@ -43,6 +43,8 @@ class AgreementConcluded:
     max_age: int
     follow_up_months: int
     note: str = ""
+    decided_by: str | None = None
+    decision_ref: str | None = None
 
     @property
     def effective_on(self) -> date:
@@ -58,6 +60,8 @@ class AgreementExtended:
     end: date
     decided_on: date
     note: str = ""
+    decided_by: str | None = None
+    decision_ref: str | None = None
 
     @property
     def effective_on(self) -> date:
@@ -77,6 +81,8 @@ class FundingChanged:
     previous_amount: Money
     decided_on: date
     note: str = ""
+    decided_by: str | None = None
+    decision_ref: str | None = None
 
     @property
     def effective_on(self) -> date:
@@ -92,6 +98,8 @@ class TargetSet:
     value: int
     decided_on: date
     note: str = ""
+    decided_by: str | None = None
+    decision_ref: str | None = None
 
     @property
     def effective_on(self) -> date:
@@ -121,6 +129,7 @@ class DisbursementRecorded:
     paid_on: date
     source: str | None = None
     note: str = ""
+    decision_ref: str | None = None
 
     @property
     def effective_on(self) -> date:
@@ -266,6 +275,68 @@ class FollowUpClosed:
         return self.on
 
 
+# --- Corrections -------------------------------------------------------------------------------
+
+
+@frozen
+class DisbursementRetracted:
+    """A payment recorded by mistake was retracted; the original fact stays in the history."""
+
+    case_number: str
+    paid_on: date
+    amount: Money
+    reason: str
+
+    @property
+    def effective_on(self) -> date:
+        return self.paid_on
+
+
+@frozen
+class AttendanceCorrected:
+    """A session's attendance was set right: these attended, not those first recorded."""
+
+    group_ref: str
+    held_on: date
+    attendees: tuple[str, ...]
+    previous_attendees: tuple[str, ...]
+    reason: str
+
+    @property
+    def effective_on(self) -> date:
+        return self.held_on
+
+
+@frozen
+class SessionRetracted:
+    """A session entered by mistake was retracted."""
+
+    group_ref: str
+    held_on: date
+    reason: str
+
+    @property
+    def effective_on(self) -> date:
+        return self.held_on
+
+
+@frozen
+class ParticipantCorrected:
+    """A participant's age, gender or status as at enrolment was set right."""
+
+    group_ref: str
+    participant_ref: str
+    enrolled_on: date
+    age: int | None
+    gender: Gender
+    status: ResidenceStatus | None
+    reason: str
+
+    @property
+    def effective_on(self) -> date:
+        return self.enrolled_on
+
+
 AgreementEvent = (
     AgreementConcluded
     | AgreementExtended
@@ -273,6 +344,7 @@ AgreementEvent = (
     | TargetSet
     | NoticeGiven
     | DisbursementRecorded
+    | DisbursementRetracted
 )
 GroupEvent = (
     GroupPlanned
@@ -281,6 +353,9 @@ GroupEvent = (
     | SessionHeld
     | GroupCompleted
     | GroupCancelled
+    | AttendanceCorrected
+    | SessionRetracted
+    | ParticipantCorrected
 )
 FollowUpEvent = FollowUpScheduled | ReportSubmitted | FollowUpClosed
 Event = AgreementEvent | GroupEvent | FollowUpEvent
@@ -305,5 +380,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FollowUpScheduled,
         ReportSubmitted,
         FollowUpClosed,
+        DisbursementRetracted,
+        AttendanceCorrected,
+        SessionRetracted,
+        ParticipantCorrected,
     )
 }

@@ -16,21 +16,27 @@ from biv_domain.agreement import AgreementState
 from biv_domain.commands import (
     CancelGroup,
     CompleteGroup,
+    CorrectAttendance,
+    CorrectParticipant,
     EnrollParticipant,
     GroupCommand,
     HoldSession,
     PlanGroup,
+    RetractSession,
     WithdrawParticipant,
 )
 from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
 from biv_domain.events import (
+    AttendanceCorrected,
     GroupCancelled,
     GroupCompleted,
     GroupEvent,
     GroupPlanned,
+    ParticipantCorrected,
     ParticipantEnrolled,
     ParticipantWithdrew,
     SessionHeld,
+    SessionRetracted,
 )
 from biv_domain.vocabulary import ADULT_GENDERS, CHILD_GENDERS, GroupKind
 
@@ -91,6 +97,9 @@ def decide(
         return [_plan(command, state, agreement)]
     if state is None:
         raise NotFound("group_ref", f"no group with reference {command.group_ref!r}")
+    # Corrections set the record right whatever became of the group since.
+    if isinstance(command, CorrectAttendance | RetractSession | CorrectParticipant):
+        return [_correct(command, state, agreement)]
     _refuse_if_closed(state)
     match command:
         case EnrollParticipant():
@@ -146,6 +155,70 @@ def _refuse_if_closed(state: GroupState) -> None:
         )
 
 
+def _session(state: GroupState, held_on: date) -> SessionHeld:
+    for session in state.sessions:
+        if session.held_on == held_on:
+            return session
+    raise NotFound("held_on", f"group {state.group_ref!r} has no session on {held_on}")
+
+
+def _correct(
+    command: CorrectAttendance | RetractSession | CorrectParticipant,
+    state: GroupState,
+    agreement: AgreementState | None,
+) -> AttendanceCorrected | SessionRetracted | ParticipantCorrected:
+    if isinstance(command, RetractSession):
+        _session(state, command.held_on)
+        return SessionRetracted(state.group_ref, command.held_on, command.reason)
+    if isinstance(command, CorrectAttendance):
+        session = _session(state, command.held_on)
+        if set(command.attendees) == set(session.attendees):
+            raise RuleBroken("attendees", "are the same as recorded; there is nothing to correct")
+        _refuse_unless_enrolled(state, command.attendees, command.held_on)
+        return AttendanceCorrected(
+            state.group_ref, command.held_on, command.attendees, session.attendees, command.reason
+        )
+    participant = state.participant(command.participant_ref)
+    if participant is None:
+        raise NotFound(
+            "participant_ref",
+            f"{command.participant_ref!r} is not enrolled in group {state.group_ref!r}",
+        )
+    was = participant.enrolment
+    corrected = _enrolment_checked(
+        state,
+        agreement,
+        EnrollParticipant(
+            state.group_ref,
+            was.participant_ref,
+            was.enrolled_on,
+            command.gender or was.gender,
+            command.age if command.age is not None else was.age,
+            command.status or was.status,
+        ),
+    )
+    if (corrected.age, corrected.gender, corrected.status) == (was.age, was.gender, was.status):
+        raise RuleBroken("participant_ref", "the correction changes nothing recorded")
+    return ParticipantCorrected(
+        state.group_ref,
+        was.participant_ref,
+        was.enrolled_on,
+        corrected.age,
+        corrected.gender,
+        corrected.status,
+        command.reason,
+    )
+
+
+def _refuse_unless_enrolled(state: GroupState, attendees: tuple[str, ...], day: date) -> None:
+    for ref in attendees:
+        participant = state.participant(ref)
+        if participant is None or not participant.enrolled_on_day(day):
+            raise RuleBroken(
+                "attendees", f"{ref!r} is not enrolled in group {state.group_ref!r} on {day}"
+            )
+
+
 def _refuse_before_last_session(state: GroupState, day: date) -> None:
     last = max((s.held_on for s in state.sessions), default=None)
     if last is not None and day < last:
@@ -165,6 +238,13 @@ def _enroll(
             "participant_ref",
             f"{command.participant_ref!r} is already enrolled in group {state.group_ref!r}",
         )
+    return _enrolment_checked(state, agreement, command)
+
+
+def _enrolment_checked(
+    state: GroupState, agreement: AgreementState | None, command: EnrollParticipant
+) -> ParticipantEnrolled:
+    """The enrolment, if its age and gender fit the group and the agreement."""
     if state.plan.kind is GroupKind.CHILDREN:
         if command.gender not in CHILD_GENDERS:
             raise InvalidValue(
@@ -229,13 +309,7 @@ def _hold_session(command: HoldSession, state: GroupState) -> SessionHeld:
         raise AlreadyExists(
             "held_on", f"group {state.group_ref!r} already has a session on {command.held_on}"
         )
-    for ref in command.attendees:
-        participant = state.participant(ref)
-        if participant is None or not participant.enrolled_on_day(command.held_on):
-            raise RuleBroken(
-                "attendees",
-                f"{ref!r} is not enrolled in group {state.group_ref!r} on {command.held_on}",
-            )
+    _refuse_unless_enrolled(state, command.attendees, command.held_on)
     return SessionHeld(
         group_ref=state.group_ref, held_on=command.held_on, attendees=command.attendees
     )
@@ -264,4 +338,31 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
             return _replace(state, completed=event)
         case GroupCancelled():
             return _replace(state, cancelled=event)
+        case AttendanceCorrected():
+            return _replace(
+                state,
+                sessions=tuple(
+                    _replace(s, attendees=event.attendees) if s.held_on == event.held_on else s
+                    for s in state.sessions
+                ),
+            )
+        case SessionRetracted():
+            return _replace(
+                state, sessions=tuple(s for s in state.sessions if s.held_on != event.held_on)
+            )
+        case ParticipantCorrected():
+            return _replace(
+                state,
+                participants=tuple(
+                    _replace(
+                        p,
+                        enrolment=_replace(
+                            p.enrolment, age=event.age, gender=event.gender, status=event.status
+                        ),
+                    )
+                    if p.ref == event.participant_ref
+                    else p
+                    for p in state.participants
+                ),
+            )
     raise TypeError(f"not a group event: {event!r}")  # pragma: no cover
