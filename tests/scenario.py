@@ -28,8 +28,10 @@ from biv_domain.events import (
     ParticipantEnrolled,
     ReportSubmitted,
 )
+from biv_domain.facts import Fact
 from biv_domain.follow_up import FollowUpState
 from biv_domain.group import GroupState
+from biv_domain.ledger import Ledger
 from biv_domain.vocabulary import Gender, GroupKind, Party, ResidenceStatus, Track
 
 CASE = "Dnr 2016-292"
@@ -64,6 +66,11 @@ def agreement_state(*events: AgreementEvent) -> AgreementState:
     state = given_agreement(*(events or linkoping()))
     assert state is not None
     return state
+
+
+def partnership_facts(ledger: Ledger) -> list[Fact]:
+    """The stored facts of the partnership, leaving out the ledger's own bookkeeping."""
+    return [fact for fact in ledger.facts() if not fact.is_bookkeeping]
 
 
 @contextmanager

@@ -6,11 +6,13 @@ world) and the fact's recorded time (when the ledger stored it, in UTC).
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from biv_domain.converter import converter
@@ -37,13 +39,37 @@ class MemberJoined:
     ref: str
 
 
-Bookkeeping = LineApplied | MemberJoined
+@frozen
+class BatchSealed:
+    """The last fact of every batch, in the one stream `chain`.
+
+    Two writers that read the same chain head both try to add the same version
+    of this stream; the store lets one through, and the other decides again on
+    the new head, so no two facts ever claim one place in the chain.
+    """
+
+    facts: int
+
+
+@frozen
+class SettingsChanged:
+    """The store's settings: whether every fact must name who recorded it."""
+
+    require_actor: bool
+
+
+Bookkeeping = LineApplied | MemberJoined | BatchSealed | SettingsChanged
 Recordable = Event | Bookkeeping
 RECORDABLE_TYPES: dict[str, type[Recordable]] = {
     **EVENT_TYPES,
     "LineApplied": LineApplied,
     "MemberJoined": MemberJoined,
+    "BatchSealed": BatchSealed,
+    "SettingsChanged": SettingsChanged,
 }
+CHAIN_STREAM = "chain"
+SETTINGS_STREAM = "settings"
+GENESIS = "0" * 64
 
 
 def agreement_stream(case_number: str) -> str:
@@ -68,12 +94,22 @@ def members_stream(case_number: str) -> str:
 
 @frozen
 class Fact:
-    """One stored event: which stream, which version of it, when it was recorded."""
+    """One stored event: which stream, which version of it, when and by whom it was recorded.
+
+    `position`, `previous` and `hash` chain every fact of a store in recorded
+    order: `hash` is a SHA-256 over the fact's content and `previous`, the hash
+    of the fact before it, so that no stored fact can be changed, removed,
+    reordered or slipped in without the chain showing where.
+    """
 
     originator_id: str
     originator_version: int
     recorded_at: datetime
     event: Recordable
+    actor: str | None = None
+    position: int = 0
+    previous: str = ""
+    hash: str = ""
 
     @property
     def stream(self) -> str:
@@ -85,9 +121,14 @@ class Fact:
 
     @property
     def effective_on(self) -> date | None:
-        if isinstance(self.event, LineApplied | MemberJoined):
+        if isinstance(self.event, Bookkeeping):
             return None
         return self.event.effective_on
+
+    @property
+    def is_bookkeeping(self) -> bool:
+        """The ledger's own facts (indexes, seals, settings), not facts of the partnership."""
+        return isinstance(self.event, Bookkeeping)
 
     def data(self) -> dict[str, Any]:
         """The event's fields as they are written in JSON."""
@@ -95,20 +136,71 @@ class Fact:
         return result
 
 
-def encode(fact: Fact) -> bytes:
-    """A fact's canonical bytes: sorted keys, no spaces, UTF-8."""
-    body = {"recorded_at": converter.unstructure(fact.recorded_at), "event": fact.data()}
+def _canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content(fact: Fact) -> bytes:
+    """The canonical bytes the chain hashes: everything about the fact but its own hash.
+
+    The row's stream, version and type are in it, so that a payload moved to
+    another row no longer matches its hash.
+    """
+    return _canonical(
+        {
+            "stream": fact.originator_id,
+            "version": fact.originator_version,
+            "type": fact.type,
+            "recorded_at": converter.unstructure(fact.recorded_at),
+            "actor": fact.actor,
+            "event": fact.data(),
+            "position": fact.position,
+            "previous": fact.previous,
+        }
+    )
+
+
+def link(fact: Fact) -> str:
+    """The fact's hash in the chain: SHA-256 over its content, which holds the previous hash."""
+    return hashlib.sha256(content(fact)).hexdigest()
+
+
+def chained(facts: Sequence[Fact], position: int, previous: str) -> list[Fact]:
+    """The facts placed in the chain after the fact at `position`, whose hash is `previous`."""
+    result = []
+    for fact in facts:
+        position += 1
+        placed = evolve(fact, position=position, previous=previous)
+        previous = link(placed)
+        result.append(evolve(placed, hash=previous))
+    return result
+
+
+def encode(fact: Fact) -> bytes:
+    """How a fact is stored: its canonical JSON, with its place in the chain."""
+    return _canonical(
+        {
+            "recorded_at": converter.unstructure(fact.recorded_at),
+            "actor": fact.actor,
+            "event": fact.data(),
+            "chain": {"position": fact.position, "previous": fact.previous, "hash": fact.hash},
+        }
+    )
 
 
 def decode(stored: StoredEvent) -> Fact:
     body = json.loads(stored.state)
     event_type = RECORDABLE_TYPES[stored.topic]
+    chain = body["chain"]
     return Fact(
         originator_id=str(stored.originator_id),
         originator_version=stored.originator_version,
         recorded_at=converter.structure(body["recorded_at"], datetime),
         event=converter.structure(body["event"], event_type),
+        actor=body["actor"],
+        position=chain["position"],
+        previous=chain["previous"],
+        hash=chain["hash"],
     )
 
 

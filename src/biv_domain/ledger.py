@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, Notification
 from eventsourcing.utils import Environment
 
 from biv_domain import agreement, follow_up, group
 from biv_domain.agreement import AgreementState
+from biv_domain.audit import Digest, Verification, verify
 from biv_domain.commands import (
     AgreementCommand,
     Command,
@@ -34,11 +35,17 @@ from biv_domain.commands import (
 from biv_domain.errors import NotFound, Refused
 from biv_domain.events import FollowUpScheduled, GroupPlanned
 from biv_domain.facts import (
+    CHAIN_STREAM,
+    GENESIS,
+    SETTINGS_STREAM,
+    BatchSealed,
     Fact,
     FactMapper,
     LineApplied,
     MemberJoined,
+    SettingsChanged,
     agreement_stream,
+    chained,
     follow_up_stream,
     group_stream,
     line_stream,
@@ -158,8 +165,10 @@ class Ledger(Application[str]):
         settings: Mapping[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
+        actor: str | None = None,
     ) -> None:
         self.clock = clock
+        self.actor = actor
         super().__init__(env={**(settings or MEMORY), "ORIGINATOR_ID_TYPE": "text"})
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
@@ -172,58 +181,38 @@ class Ledger(Application[str]):
 
     # --- Writing ------------------------------------------------------------------------------
 
-    def execute(self, command: Command, *, line_id: str | None = None) -> Receipt:
+    def execute(
+        self, command: Command, *, line_id: str | None = None, actor: str | None = None
+    ) -> Receipt:
         """Records one command, or refuses it with the field and the reason."""
         try:
-            return self.execute_all([Line(1, command, line_id)])
+            return self.execute_all([Line(1, command, line_id)], actor=actor)
         except LineRefused as refused:
             raise refused.refusal from None
 
-    def execute_all(self, lines: Sequence[Line]) -> Receipt:
+    def execute_all(self, lines: Sequence[Line], *, actor: str | None = None) -> Receipt:
         """Records every line or none: one refused line stores nothing (raises LineRefused).
 
-        A line whose id the store has already applied is skipped. When another
-        writer changed the same streams meanwhile, the whole batch is decided
-        again on the new state, a few times, before giving up with WriteConflict.
+        `actor` names who records (a person or a system); a store configured to
+        require it refuses a batch without one. A line whose id the store has
+        already applied is skipped. When another writer changed the same streams
+        meanwhile, the whole batch is decided again on the new state, a few
+        times, before giving up with WriteConflict.
         """
+        actor = actor or self.actor
+        if actor is not None and not actor.strip():
+            raise Refused("actor", "must not be empty when given")
+        if actor is None and self.requires_actor():
+            raise Refused(
+                "actor", "this store records who recorded each fact: give --actor NAME or BIV_ACTOR"
+            )
         for attempt in range(self.retries_on_conflict):
             if attempt:
                 # Writers that collided wait a random while, so they do not collide again.
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
-            batch, skipped = _Batch(self), 0
-            seen_ids: dict[str, int] = {}
-            for line in lines:
-                if line.line_id is not None:
-                    if line.line_id in seen_ids:
-                        raise LineRefused(
-                            line.number,
-                            Refused(
-                                "id",
-                                f"{line.line_id!r} was already used on line "
-                                f"{seen_ids[line.line_id]}",
-                            ),
-                        )
-                    seen_ids[line.line_id] = line.number
-                    if batch.exists(line_stream(line.line_id)):
-                        skipped += 1
-                        continue
-                try:
-                    self._decide(batch, line.command)
-                except Refused as refusal:
-                    raise LineRefused(line.number, refusal) from None
-                if line.line_id is not None:
-                    applied = LineApplied(line_id=line.line_id, command=line.command.name)
-                    batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
-            recorded_at = self.clock()
-            if recorded_at.tzinfo is None:
-                raise ValueError("the ledger's clock must give UTC times")
-            facts = tuple(
-                Fact(stream, version, recorded_at.astimezone(UTC), event)
-                for stream, version, event in batch.pending
-            )
+            batch, skipped = self._decide_lines(lines)
             try:
-                if facts:
-                    self.save(*facts)
+                facts = self._store(batch, actor)
             except IntegrityError:
                 continue
             return Receipt(facts=facts, applied=len(lines) - skipped, skipped=skipped)
@@ -231,6 +220,78 @@ class Ledger(Application[str]):
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"
         )
+
+    def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
+        """Sets whether every batch must name its actor; the setting is a fact like any other."""
+        batch = _Batch(self)
+        batch.exists(SETTINGS_STREAM)
+        batch.record(
+            SETTINGS_STREAM, [SettingsChanged(require_actor=require_actor)], lambda _s, e: e
+        )
+        return Receipt(facts=self._store(batch, actor or self.actor), applied=1, skipped=0)
+
+    def requires_actor(self) -> bool:
+        last = None
+        for fact in self.stream(SETTINGS_STREAM):
+            last = fact.event
+        return isinstance(last, SettingsChanged) and last.require_actor
+
+    def _decide_lines(self, lines: Sequence[Line]) -> tuple[_Batch, int]:
+        batch, skipped = _Batch(self), 0
+        seen_ids: dict[str, int] = {}
+        for line in lines:
+            if line.line_id is not None:
+                if line.line_id in seen_ids:
+                    raise LineRefused(
+                        line.number,
+                        Refused(
+                            "id",
+                            f"{line.line_id!r} was already used on line {seen_ids[line.line_id]}",
+                        ),
+                    )
+                seen_ids[line.line_id] = line.number
+                if batch.exists(line_stream(line.line_id)):
+                    skipped += 1
+                    continue
+            try:
+                self._decide(batch, line.command)
+            except Refused as refusal:
+                raise LineRefused(line.number, refusal) from None
+            if line.line_id is not None:
+                applied = LineApplied(line_id=line.line_id, command=line.command.name)
+                batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
+        return batch, skipped
+
+    def _store(self, batch: _Batch, actor: str | None) -> tuple[Fact, ...]:
+        """Stores the batch's facts in one transaction, sealed into the chain after its head.
+
+        Raises IntegrityError when another writer stored first (a stream's
+        version, or the chain's, is taken): the caller decides again.
+        """
+        if not batch.pending:
+            return ()
+        recorded_at = self.clock()
+        if recorded_at.tzinfo is None:
+            raise ValueError("the ledger's clock must give UTC times")
+        head = self.chain_head()
+        facts = [
+            Fact(stream, version, recorded_at.astimezone(UTC), event, actor)
+            for stream, version, event in batch.pending
+        ]
+        seal = Fact(
+            CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
+        )
+        stored = tuple(chained([*facts, seal], head.position, head.hash))
+        self.save(*stored)
+        return stored
+
+    def chain_head(self) -> Fact:
+        """The last fact of the chain (a seal), or a stand-in before the first batch."""
+        for stored in self.recorder.select_events(CHAIN_STREAM, desc=True, limit=1):
+            fact = self.mapper.to_domain_event(stored)
+            assert isinstance(fact, Fact)
+            return fact
+        return Fact(CHAIN_STREAM, 0, datetime.min.replace(tzinfo=UTC), BatchSealed(0), hash=GENESIS)
 
     def _decide(self, batch: _Batch, command: Command) -> None:
         if isinstance(command, AgreementCommand):
@@ -282,21 +343,31 @@ class Ledger(Application[str]):
             if as_known_at is None or fact.recorded_at <= as_known_at:
                 yield fact
 
-    def facts(self, as_known_at: datetime | None = None, page: int = 1000) -> Iterator[Fact]:
+    def rows(self, page: int = 1000) -> Iterator[Notification]:
+        """Every stored row in recorded order, as the store holds it (for audits)."""
+        after = 0
+        while rows := self.recorder.select_notifications(
+            start=after, limit=page, inclusive_of_start=False
+        ):
+            yield from rows
+            after = rows[-1].id
+
+    def facts(self, as_known_at: datetime | None = None) -> Iterator[Fact]:
         """Every fact in the store in recorded order, as far as recorded by `as_known_at`."""
-        position: int | None = None
-        while True:
-            notifications = self.recorder.select_notifications(
-                start=position, limit=page, inclusive_of_start=position is None
-            )
-            for notification in notifications:
-                fact = self.mapper.to_domain_event(notification)
-                assert isinstance(fact, Fact)
-                if as_known_at is None or fact.recorded_at <= as_known_at:
-                    yield fact
-            if len(notifications) < page:
-                return
-            position = notifications[-1].id
+        for row in self.rows():
+            fact = self.mapper.to_domain_event(row)
+            assert isinstance(fact, Fact)
+            if as_known_at is None or fact.recorded_at <= as_known_at:
+                yield fact
+
+    def verify_chain(self, digest: Digest | None = None) -> Verification:
+        """Walks the store's chain of facts; names the first row that does not fit."""
+        return verify(self.rows(), digest)
+
+    def digest(self) -> Digest | None:
+        """The chain's head as a digest for an auditor to keep outside the system."""
+        head = self.chain_head()
+        return Digest(head.position, head.hash) if head.position else None
 
     def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
         state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
