@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from biv_adapters import render
+from biv_adapters.audit_commands import add_audit_commands, run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores import StoreError, open_ledger
@@ -65,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="memory:, sqlite:///path/file.sqlite3 or postgresql://user:pw@host:port/db "
         "(default: $BIV_STORE, else ./biv.sqlite3)",
     )
+    writer = argparse.ArgumentParser(add_help=False, parents=[store])
+    writer.add_argument(
+        "--actor",
+        default=os.environ.get("BIV_ACTOR"),
+        metavar="NAME",
+        help="who records, kept with every fact (default: $BIV_ACTOR)",
+    )
     query = argparse.ArgumentParser(add_help=False, parents=[store])
     query.add_argument("--json", action="store_true", help="one JSON object on standard output")
     query.add_argument(
@@ -81,12 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", parents=[store], help="record the Linköping history and show what it says"
+        "demo", parents=[writer], help="record the Linköping history and show what it says"
     )
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     imp = commands.add_parser(
-        "import", parents=[store], help="apply an exchange file, all or nothing"
+        "import", parents=[writer], help="apply an exchange file, all or nothing"
     )
     imp.add_argument("file", metavar="FILE", help="JSON Lines of commands, - for standard input")
     imp.add_argument("--json", action="store_true")
@@ -136,6 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fol.add_argument("case_number", metavar="CASE_NUMBER")
     fol.add_argument("--on", type=parse_day, required=True, metavar="DATE")
+
+    configure = commands.add_parser(
+        "configure", parents=[writer], help="the store's settings (a fact like any other)"
+    )
+    configure.add_argument(
+        "--require-actor",
+        choices=["yes", "no"],
+        required=True,
+        help="refuse every write that does not name its actor",
+    )
+
+    add_audit_commands(commands, store, query)
     return parser
 
 
@@ -143,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        ledger = open_ledger(getattr(args, "store", None))
+        ledger = open_ledger(getattr(args, "store", None), actor=getattr(args, "actor", None))
     except StoreError as error:
         print(f"biv: {error}", file=sys.stderr)
         return 2
@@ -189,6 +210,13 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _emit(args, document, render.budget_table)
     if args.command == "rebuild":
         return _rebuild(ledger)
+    if args.command == "configure":
+        ledger.configure(require_actor=args.require_actor == "yes")
+        verb = "requires" if args.require_actor == "yes" else "does not require"
+        print(f"the store now {verb} an actor on every write")
+        return 0
+    if args.command == "audit":
+        return run_audit(args, ledger)
     if args.command == "report":
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":

@@ -25,7 +25,24 @@ def fact_json(fact: Fact) -> dict[str, Any]:
         "type": fact.type,
         "aggregate": fact.stream,
         "version": fact.originator_version,
+        "actor": fact.actor,
+        "decision": decision_json(fact),
+        "chain_position": fact.position,
         "data": fact.data(),
+    }
+
+
+def decision_json(fact: Fact) -> dict[str, Any] | None:
+    """The decision behind a fact, where the domain has one: case number, body, date, reference."""
+    event = fact.event
+    decided_on = getattr(event, "decided_on", None)
+    if decided_on is None:
+        return None
+    return {
+        "case_number": getattr(event, "case_number", None),
+        "body": getattr(event, "decided_by", None),
+        "decided_on": decided_on.isoformat(),
+        "reference": getattr(event, "decision_ref", None),
     }
 
 
@@ -68,13 +85,15 @@ def history_table(document: dict[str, Any]) -> str:
             [
                 fact["recorded_at"][:19],
                 fact["effective_on"],
+                fact["actor"] or "-",
                 fact["type"],
                 fact["aggregate"],
                 summary,
             ]
         )
     title = f"History of {document['case_number']}{_when(document)}: {len(rows)} facts"
-    return title + "\n" + table(["recorded", "effective", "type", "aggregate", "data"], rows)
+    headers = ["recorded", "effective", "actor", "type", "aggregate", "data"]
+    return title + "\n" + table(headers, rows)
 
 
 def budget_table(document: dict[str, Any]) -> str:

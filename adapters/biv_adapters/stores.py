@@ -151,14 +151,22 @@ def store_settings(url: str) -> Mapping[str, str]:
     return factories[scheme](url)
 
 
-def open_ledger(url: str | None = None, *, clock: Callable[[], datetime] = utc_now) -> Ledger:
-    """The ledger on the store named by `url`, `$BIV_STORE`, or ./biv.sqlite3."""
+def open_ledger(
+    url: str | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    actor: str | None = None,
+) -> Ledger:
+    """The ledger on the store named by `url`, `$BIV_STORE`, or ./biv.sqlite3.
+
+    `actor` names who records through this ledger, unless a call names another.
+    """
     settings = store_settings(url or os.environ.get("BIV_STORE") or DEFAULT_STORE)
     if settings.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
-        return Ledger(settings, clock=clock)
+        return Ledger(settings, clock=clock, actor=actor)
     with _postgres(settings) as connection:
         connection.execute(DDL_LOCK)
         try:
-            return Ledger(settings, clock=clock)
+            return Ledger(settings, clock=clock, actor=actor)
         finally:
             connection.execute(DDL_UNLOCK)
