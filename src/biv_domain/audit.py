@@ -79,10 +79,10 @@ class Verification:
 
 def verify(rows: Iterable[Notification], digest: Digest | None = None) -> Verification:
     """Walks the stored rows in recorded order and checks every link of the chain."""
-    head, count = Digest(0, GENESIS), 0
+    head, count, previous_row = Digest(0, GENESIS), 0, 0
     for row in rows:
         count += 1
-        fact, problem = _check(row, head, digest)
+        fact, problem = _check(row, head, digest, previous_row)
         if problem is not None:
             position = fact.position if fact else head.position + 1
             found = Break(
@@ -90,7 +90,7 @@ def verify(rows: Iterable[Notification], digest: Digest | None = None) -> Verifi
             )
             return Verification(count, _head(head), found, digest)
         assert fact is not None
-        head = Digest(fact.position, fact.hash)
+        head, previous_row = Digest(fact.position, fact.hash), row.id
     if digest is not None and head.position < digest.position:
         problem = (
             f"the history ends at chain position {head.position}, before the digest's "
@@ -107,7 +107,7 @@ def _head(head: Digest) -> Digest | None:
 
 
 def _check(
-    row: Notification, head: Digest, digest: Digest | None
+    row: Notification, head: Digest, digest: Digest | None, previous_row: int
 ) -> tuple[Fact | None, str | None]:
     """The row's fact, and what is wrong with it as the link after `head` (None if nothing)."""
     try:
@@ -125,7 +125,10 @@ def _check(
             "moved, repeated or slipped in",
         )
     if fact.previous != head.hash:
-        return fact, "does not follow the fact before it: moved or slipped in"
+        return fact, (
+            f"does not follow row {previous_row} before it: one of the two was changed, "
+            "moved or slipped in"
+        )
     if link(fact) != fact.hash:
         return fact, "its content does not match its hash: changed after it was stored"
     if digest is not None and fact.position == digest.position and fact.hash != digest.hash:
