@@ -413,19 +413,22 @@ class Ledger(Application[str]):
         ]
 
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
-        """Every fact about the agreement, its groups and follow-ups, in recorded order."""
+        """Every fact about the agreement, its groups and follow-ups, in recorded order.
+
+        The agreement's streams are read one by one and merged by their place in
+        the store's chain, which is the order they were recorded in.
+        """
         self.agreement(case_number, as_known_at)
-        streams = {agreement_stream(case_number)}
-        result: list[Fact] = []
-        for fact in self.facts(as_known_at):
-            event = fact.event
-            if (isinstance(event, GroupPlanned) and event.case_number == case_number) or (
-                isinstance(event, FollowUpScheduled) and event.case_number == case_number
-            ):
-                streams.add(fact.stream)
-            if fact.stream in streams:
-                result.append(fact)
-        return result
+        streams = [
+            agreement_stream(case_number),
+            *(group_stream(ref) for ref in self._members(case_number, "group", as_known_at)),
+            *(
+                follow_up_stream(ref)
+                for ref in self._members(case_number, "follow_up", as_known_at)
+            ),
+        ]
+        facts = [fact for stream in streams for fact in self.stream(stream, as_known_at)]
+        return sorted(facts, key=lambda fact: fact.position)
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
