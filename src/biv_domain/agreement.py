@@ -122,11 +122,14 @@ class AgreementState:
         """
         return add_months(self.end_as_decided(on), -self.terms.notice_months)
 
-    def funding_amount(self, key: FundingKey) -> Money:
-        """The amount of a funding line as last set (zero if never set or withdrawn)."""
+    def funding_amount(self, key: FundingKey, on: date | None = None) -> Money:
+        """A funding line's amount as decided on or before `on` (zero if never set or withdrawn).
+
+        The later decision wins, and on the same day the later recorded, as in the budget.
+        """
         amount = Money.zero()
-        for change in self.funding:
-            if funding_key(change) == key:
+        for change in sorted(self.funding, key=lambda c: c.decided_on):  # stable: recorded order
+            if funding_key(change) == key and (on is None or change.decided_on <= on):
                 amount = change.amount
         return amount
 
@@ -269,7 +272,7 @@ def _set_funding(command: SetFunding, state: AgreementState) -> FundingChanged:
         start=command.start,
         end=command.end,
         amount=command.amount,
-        previous_amount=state.funding_amount(funding_key(command)),
+        previous_amount=state.funding_amount(funding_key(command), command.decided_on),
         decided_on=command.decided_on,
         note=command.note,
         decided_by=command.decided_by,
