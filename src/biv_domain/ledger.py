@@ -23,6 +23,7 @@ from eventsourcing.utils import Environment
 from biv_domain import agreement, follow_up, group
 from biv_domain.agreement import AgreementState
 from biv_domain.audit import Digest, Verification, verify
+from biv_domain.batch import Batch
 from biv_domain.commands import (
     AgreementCommand,
     Command,
@@ -33,7 +34,6 @@ from biv_domain.commands import (
     SubmitReport,
 )
 from biv_domain.errors import NotFound, Refused
-from biv_domain.events import FollowUpScheduled, GroupPlanned
 from biv_domain.facts import (
     CHAIN_STREAM,
     GENESIS,
@@ -96,62 +96,6 @@ class Receipt:
     facts: tuple[Fact, ...]
     applied: int
     skipped: int
-
-
-class _Batch:
-    """A unit of work: states loaded once, events decided in order, stored together."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-        self._states: dict[str, tuple[Any, int]] = {}
-        self.pending: list[tuple[str, int, Any]] = []
-        self._stored_groups: dict[str, list[str]] = {}
-
-    def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
-        if stream not in self._states:
-            state: S | None = None
-            version = 0
-            for fact in self._ledger.stream(stream):
-                state, version = fold(state, fact.event), fact.originator_version
-            self._states[stream] = (state, version)
-        return self._states[stream][0]  # type: ignore[no-any-return]
-
-    def exists(self, stream: str) -> bool:
-        if stream not in self._states:
-            last = None
-            for fact in self._ledger.stream(stream):
-                last = fact
-            self._states[stream] = (last, last.originator_version if last else 0)
-        return self._states[stream][1] > 0
-
-    def groups_of(self, case_number: str) -> list[GroupState]:
-        """The agreement's groups as stored, and as this batch has changed them so far."""
-        if case_number not in self._stored_groups:
-            self._stored_groups[case_number] = self._ledger._members(case_number, "group", None)
-        refs = dict.fromkeys(self._stored_groups[case_number])
-        for _stream, _version, event in self.pending:
-            if isinstance(event, GroupPlanned) and event.case_number == case_number:
-                refs[event.group_ref] = None
-        states = [self.state(group_stream(ref), group.evolve) for ref in refs]
-        return [s for s in states if s is not None]
-
-    def record(self, stream: str, events: Sequence[E], fold: Callable[[Any, E], Any]) -> None:
-        state, version = self._states.get(stream, (None, 0))
-        for event in events:
-            version += 1
-            state = fold(state, event)
-            self.pending.append((stream, version, event))
-        self._states[stream] = (state, version)
-        for event in events:
-            if isinstance(event, GroupPlanned):
-                self._join(event.case_number, MemberJoined("group", event.group_ref))
-            elif isinstance(event, FollowUpScheduled):
-                self._join(event.case_number, MemberJoined("follow_up", event.follow_up_ref))
-
-    def _join(self, case_number: str, member: MemberJoined) -> None:
-        stream = members_stream(case_number)
-        self.exists(stream)  # loads the index's version, so the new fact follows it
-        self.record(stream, [member], lambda _state, event: event)
 
 
 class Ledger(Application[str]):
@@ -223,7 +167,7 @@ class Ledger(Application[str]):
 
     def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
         """Sets whether every batch must name its actor; the setting is a fact like any other."""
-        batch = _Batch(self)
+        batch = self._batch()
         batch.exists(SETTINGS_STREAM)
         batch.record(
             SETTINGS_STREAM, [SettingsChanged(require_actor=require_actor)], lambda _s, e: e
@@ -236,8 +180,11 @@ class Ledger(Application[str]):
             last = fact.event
         return isinstance(last, SettingsChanged) and last.require_actor
 
-    def _decide_lines(self, lines: Sequence[Line]) -> tuple[_Batch, int]:
-        batch, skipped = _Batch(self), 0
+    def _batch(self) -> Batch:
+        return Batch(self.stream, lambda case_number: self._members(case_number, "group", None))
+
+    def _decide_lines(self, lines: Sequence[Line]) -> tuple[Batch, int]:
+        batch, skipped = self._batch(), 0
         seen_ids: dict[str, int] = {}
         for line in lines:
             if line.line_id is not None:
@@ -262,7 +209,7 @@ class Ledger(Application[str]):
                 batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
         return batch, skipped
 
-    def _store(self, batch: _Batch, actor: str | None) -> tuple[Fact, ...]:
+    def _store(self, batch: Batch, actor: str | None) -> tuple[Fact, ...]:
         """Stores the batch's facts in one transaction, sealed into the chain after its head.
 
         Raises IntegrityError when another writer stored first (a stream's
@@ -293,7 +240,7 @@ class Ledger(Application[str]):
             return fact
         return Fact(CHAIN_STREAM, 0, datetime.min.replace(tzinfo=UTC), BatchSealed(0), hash=GENESIS)
 
-    def _decide(self, batch: _Batch, command: Command) -> None:
+    def _decide(self, batch: Batch, command: Command) -> None:
         if isinstance(command, AgreementCommand):
             stream = agreement_stream(command.case_number)
             events = agreement.decide(command, batch.state(stream, agreement.evolve))

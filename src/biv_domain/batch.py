@@ -1,0 +1,79 @@
+"""A unit of work: the states a batch of commands needs, loaded once, and the events it decides.
+
+The ledger decides every line of a batch against the states as this batch
+has changed them so far, then stores the pending events together, or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from biv_domain import group
+from biv_domain.events import FollowUpScheduled, GroupPlanned
+from biv_domain.facts import Fact, MemberJoined, group_stream, members_stream
+from biv_domain.group import GroupState
+
+S = TypeVar("S")
+E = TypeVar("E")
+
+
+class Batch:
+    """A unit of work: states loaded once, events decided in order, stored together."""
+
+    def __init__(
+        self,
+        read: Callable[[str], Iterable[Fact]],
+        groups_stored: Callable[[str], list[str]],
+    ) -> None:
+        self._read = read
+        self._groups_stored = groups_stored
+        self._states: dict[str, tuple[Any, int]] = {}
+        self.pending: list[tuple[str, int, Any]] = []
+        self._stored_groups: dict[str, list[str]] = {}
+
+    def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
+        if stream not in self._states:
+            state: S | None = None
+            version = 0
+            for fact in self._read(stream):
+                state, version = fold(state, fact.event), fact.originator_version
+            self._states[stream] = (state, version)
+        return self._states[stream][0]  # type: ignore[no-any-return]
+
+    def exists(self, stream: str) -> bool:
+        if stream not in self._states:
+            last = None
+            for fact in self._read(stream):
+                last = fact
+            self._states[stream] = (last, last.originator_version if last else 0)
+        return self._states[stream][1] > 0
+
+    def groups_of(self, case_number: str) -> list[GroupState]:
+        """The agreement's groups as stored, and as this batch has changed them so far."""
+        if case_number not in self._stored_groups:
+            self._stored_groups[case_number] = self._groups_stored(case_number)
+        refs = dict.fromkeys(self._stored_groups[case_number])
+        for _stream, _version, event in self.pending:
+            if isinstance(event, GroupPlanned) and event.case_number == case_number:
+                refs[event.group_ref] = None
+        states = [self.state(group_stream(ref), group.evolve) for ref in refs]
+        return [s for s in states if s is not None]
+
+    def record(self, stream: str, events: Sequence[E], fold: Callable[[Any, E], Any]) -> None:
+        state, version = self._states.get(stream, (None, 0))
+        for event in events:
+            version += 1
+            state = fold(state, event)
+            self.pending.append((stream, version, event))
+        self._states[stream] = (state, version)
+        for event in events:
+            if isinstance(event, GroupPlanned):
+                self._join(event.case_number, MemberJoined("group", event.group_ref))
+            elif isinstance(event, FollowUpScheduled):
+                self._join(event.case_number, MemberJoined("follow_up", event.follow_up_ref))
+
+    def _join(self, case_number: str, member: MemberJoined) -> None:
+        stream = members_stream(case_number)
+        self.exists(stream)  # loads the index's version, so the new fact follows it
+        self.record(stream, [member], lambda _state, event: event)
