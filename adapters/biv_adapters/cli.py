@@ -271,7 +271,7 @@ def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     else:
         raise UsageError("give --from and --to, or --follow-up")
     state = ledger.agreement(args.case_number, as_known_at)
-    figures = report(state, ledger.groups(args.case_number, as_known_at), window)
+    figures = report(state, ledger.groups(args.case_number, as_known_at, window), window)
     document: dict[str, Any] = {
         **converter.unstructure(figures),
         "as_known_at": _moment(as_known_at),

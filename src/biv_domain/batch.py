@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from biv_domain import group
-from biv_domain.events import FollowUpScheduled, GroupPlanned
-from biv_domain.facts import Fact, MemberJoined, group_stream, members_stream
+from biv_domain.dates import Period
+from biv_domain.events import FollowUpScheduled, GroupCancelled, GroupCompleted, GroupPlanned
+from biv_domain.facts import Fact, MemberClosed, MemberJoined, group_stream, members_stream
 from biv_domain.group import GroupState
 
 S = TypeVar("S")
@@ -24,13 +25,12 @@ class Batch:
     def __init__(
         self,
         read: Callable[[str], Iterable[Fact]],
-        groups_stored: Callable[[str], list[str]],
+        groups_stored: Callable[[str, Period], list[str]],
     ) -> None:
         self._read = read
         self._groups_stored = groups_stored
         self._states: dict[str, tuple[Any, int]] = {}
         self.pending: list[tuple[str, int, Any]] = []
-        self._stored_groups: dict[str, list[str]] = {}
 
     def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
         if stream not in self._states:
@@ -49,11 +49,13 @@ class Batch:
             self._states[stream] = (last, last.originator_version if last else 0)
         return self._states[stream][1] > 0
 
-    def groups_of(self, case_number: str) -> list[GroupState]:
-        """The agreement's groups as stored, and as this batch has changed them so far."""
-        if case_number not in self._stored_groups:
-            self._stored_groups[case_number] = self._groups_stored(case_number)
-        refs = dict.fromkeys(self._stored_groups[case_number])
+    def groups_of(self, case_number: str, window: Period) -> list[GroupState]:
+        """The agreement's groups that can have met in the window, as stored and as changed here.
+
+        Groups planned in this batch are all included: a report ignores those
+        that did not meet in the window.
+        """
+        refs = dict.fromkeys(self._groups_stored(case_number, window))
         for _stream, _version, event in self.pending:
             if isinstance(event, GroupPlanned) and event.case_number == case_number:
                 refs[event.group_ref] = None
@@ -69,11 +71,16 @@ class Batch:
         self._states[stream] = (state, version)
         for event in events:
             if isinstance(event, GroupPlanned):
-                self._join(event.case_number, MemberJoined("group", event.group_ref))
+                self._join(
+                    event.case_number, MemberJoined("group", event.group_ref, event.starts_on)
+                )
+            elif isinstance(event, GroupCompleted | GroupCancelled):
+                assert isinstance(state, GroupState)
+                self._join(state.case_number, MemberClosed("group", event.group_ref, event.on))
             elif isinstance(event, FollowUpScheduled):
                 self._join(event.case_number, MemberJoined("follow_up", event.follow_up_ref))
 
-    def _join(self, case_number: str, member: MemberJoined) -> None:
+    def _join(self, case_number: str, member: MemberJoined | MemberClosed) -> None:
         stream = members_stream(case_number)
         self.exists(stream)  # loads the index's version, so the new fact follows it
         self.record(stream, [member], lambda _state, event: event)

@@ -69,7 +69,8 @@ def _structure_text(value: object, text_type: type[str]) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be a string, got {value!r}")
     try:
-        value.encode("utf-8")
+        if not value.isascii():  # the common case skips the encoding
+            value.encode("utf-8")
     except UnicodeEncodeError:
         # JSON's "\ud800" escapes to text that no UTF-8 store can hold.
         raise ValueError(f"must be Unicode text, got {value!r}") from None

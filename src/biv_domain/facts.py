@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from attrs import evolve, frozen
 from eventsourcing.persistence import Mapper, StoredEvent
 
@@ -37,6 +38,20 @@ class MemberJoined:
 
     kind: str  # "group" or "follow_up"
     ref: str
+    starts_on: date | None = None  # a group's first day: no session of it comes before
+
+
+@frozen
+class MemberClosed:
+    """A group was completed or cancelled: no session of it comes after `on`.
+
+    With `MemberJoined.starts_on` it lets a report read only the groups that
+    can have met in its window.
+    """
+
+    kind: str
+    ref: str
+    on: date
 
 
 @frozen
@@ -58,12 +73,13 @@ class SettingsChanged:
     require_actor: bool
 
 
-Bookkeeping = LineApplied | MemberJoined | BatchSealed | SettingsChanged
+Bookkeeping = LineApplied | MemberJoined | MemberClosed | BatchSealed | SettingsChanged
 Recordable = Event | Bookkeeping
 RECORDABLE_TYPES: dict[str, type[Recordable]] = {
     **EVENT_TYPES,
     "LineApplied": LineApplied,
     "MemberJoined": MemberJoined,
+    "MemberClosed": MemberClosed,
     "BatchSealed": BatchSealed,
     "SettingsChanged": SettingsChanged,
 }
@@ -189,7 +205,7 @@ def encode(fact: Fact) -> bytes:
 
 
 def decode(stored: StoredEvent) -> Fact:
-    body = json.loads(stored.state)
+    body = orjson.loads(stored.state)  # reading is the hot path of every query
     event_type = RECORDABLE_TYPES[stored.topic]
     chain = body["chain"]
     return Fact(

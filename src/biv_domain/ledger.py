@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from attrs import frozen
@@ -33,6 +33,7 @@ from biv_domain.commands import (
     ScheduleFollowUp,
     SubmitReport,
 )
+from biv_domain.dates import Period
 from biv_domain.errors import NotFound, Refused
 from biv_domain.facts import (
     CHAIN_STREAM,
@@ -42,6 +43,7 @@ from biv_domain.facts import (
     Fact,
     FactMapper,
     LineApplied,
+    MemberClosed,
     MemberJoined,
     SettingsChanged,
     agreement_stream,
@@ -181,7 +183,10 @@ class Ledger(Application[str]):
         return isinstance(last, SettingsChanged) and last.require_actor
 
     def _batch(self) -> Batch:
-        return Batch(self.stream, lambda case_number: self._members(case_number, "group", None))
+        return Batch(
+            self.stream,
+            lambda case_number, window: self._members(case_number, "group", None, window),
+        )
 
     def _decide_lines(self, lines: Sequence[Line]) -> tuple[Batch, int]:
         batch, skipped = self._batch(), 0
@@ -275,7 +280,8 @@ class Ledger(Application[str]):
             figures = None
             if isinstance(command, SubmitReport) and state_f is not None and terms is not None:
                 # The report keeps the window's figures as known at submission.
-                figures = report(terms, batch.groups_of(terms.case_number), state_f.window)
+                window = state_f.window
+                figures = report(terms, batch.groups_of(terms.case_number, window), window)
             events_f = follow_up.decide(command, state_f, terms, figures)
             batch.record(stream, events_f, follow_up.evolve)
         else:  # pragma: no cover
@@ -334,29 +340,66 @@ class Ledger(Application[str]):
             raise NotFound("follow_up_ref", f"no follow-up with reference {follow_up_ref!r}")
         return state
 
-    def groups(self, case_number: str, as_known_at: datetime | None = None) -> list[GroupState]:
-        """The agreement's groups in the order they were planned."""
-        self.agreement(case_number, as_known_at)
-        return [
-            self.group(ref, as_known_at) for ref in self._members(case_number, "group", as_known_at)
-        ]
+    def groups(
+        self,
+        case_number: str,
+        as_known_at: datetime | None = None,
+        overlapping: Period | None = None,
+    ) -> list[GroupState]:
+        """The agreement's groups in the order they were planned.
+
+        With `overlapping`, only those that can have met in that period (a
+        report's window), which spares reading years of other groups.
+        """
+        self._refuse_unknown(case_number, as_known_at)
+        refs = self._members(case_number, "group", as_known_at, overlapping)
+        return [self.group(ref, as_known_at) for ref in refs]
 
     def follow_ups(
         self, case_number: str, as_known_at: datetime | None = None
     ) -> list[FollowUpState]:
         """The agreement's follow-ups in the order they were scheduled."""
-        self.agreement(case_number, as_known_at)
+        self._refuse_unknown(case_number, as_known_at)
         return [
             self.follow_up(ref, as_known_at)
             for ref in self._members(case_number, "follow_up", as_known_at)
         ]
 
-    def _members(self, case_number: str, kind: str, as_known_at: datetime | None) -> list[str]:
-        """The refs of the agreement's groups or follow-ups, from its index of members."""
+    def _refuse_unknown(self, case_number: str, as_known_at: datetime | None) -> None:
+        """NotFound unless the agreement was concluded as known then; reads only its first fact."""
+        for stored in self.recorder.select_events(agreement_stream(case_number), limit=1):
+            concluded = self.mapper.to_domain_event(stored)
+            assert isinstance(concluded, Fact)
+            if as_known_at is None or concluded.recorded_at <= as_known_at:
+                return
+        raise NotFound("case_number", f"no agreement with case number {case_number!r}")
+
+    def _members(
+        self,
+        case_number: str,
+        kind: str,
+        as_known_at: datetime | None,
+        overlapping: Period | None = None,
+    ) -> list[str]:
+        """The refs of the agreement's groups or follow-ups, from its index of members.
+
+        With `overlapping`, only the groups whose days (first day to closing day)
+        meet that period: the others held no session in it.
+        """
+        days: dict[str, list[date | None]] = {}
+        for fact in self.stream(members_stream(case_number), as_known_at):
+            event = fact.event
+            if isinstance(event, MemberJoined) and event.kind == kind:
+                days[event.ref] = [event.starts_on, None]
+            elif isinstance(event, MemberClosed) and event.kind == kind:
+                days[event.ref][1] = event.on
+        if overlapping is None:
+            return list(days)
         return [
-            fact.event.ref
-            for fact in self.stream(members_stream(case_number), as_known_at)
-            if isinstance(fact.event, MemberJoined) and fact.event.kind == kind
+            ref
+            for ref, (first, last) in days.items()
+            if (first is None or first <= overlapping.end)
+            and (last is None or last >= overlapping.start)
         ]
 
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
