@@ -4,6 +4,10 @@
   first row that does not fit; with a digest it also proves the history up to
   it unchanged. Exit 0 when the chain holds, 1 when it breaks.
 - `biv audit digest` prints the chain's head, "position:hash", to keep outside.
+- `biv audit replay CASE [--until T]` shows the agreement, its groups and
+  follow-ups as the ledger knew them at T; with `--since T1 --diff` it lists
+  the values that changed between T1 and T and the facts that changed them.
+- `biv audit export CASE --out DIR` writes the auditor's pack (see `audit_pack`).
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date, datetime
 from typing import Any
 
+from biv_adapters.render import table
 from biv_domain.audit import Digest, Verification
 from biv_domain.converter import converter
 from biv_domain.ledger import Ledger
+from biv_domain.replay import diff, replay
 
 
 def add_audit_commands(
@@ -32,6 +39,58 @@ def add_audit_commands(
 
     digest = verbs.add_parser("digest", parents=[store], help="the chain's head, to keep outside")
     digest.add_argument("--json", action="store_true")
+    _add_replay(verbs, store)
+    _add_export(verbs, store)
+
+
+def _add_replay(verbs: Any, store: argparse.ArgumentParser) -> None:
+    from biv_adapters.cli import parse_day, parse_moment  # cli imports this module first
+
+    replay_parser = verbs.add_parser(
+        "replay",
+        parents=[store],
+        help="the agreement, its groups and follow-ups as the ledger knew them at a moment",
+        description="Without --diff: the ledger's knowledge at --until (default: everything "
+        "recorded). With --since T1 --diff: what changed between T1 and --until, and which "
+        "facts recorded in between changed it.",
+    )
+    replay_parser.add_argument("case_number", metavar="CASE_NUMBER")
+    replay_parser.add_argument(
+        "--until", type=parse_moment, metavar="TIMESTAMP", help="count facts recorded by then"
+    )
+    replay_parser.add_argument(
+        "--since", type=parse_moment, metavar="TIMESTAMP", help="with --diff: the earlier moment"
+    )
+    replay_parser.add_argument(
+        "--diff", action="store_true", help="list what changed between --since and --until"
+    )
+    replay_parser.add_argument(
+        "--on",
+        type=parse_day,
+        metavar="DATE",
+        help="the day statuses are judged on, the same for both moments "
+        "(default: the day of --until, else today)",
+    )
+    replay_parser.add_argument("--json", action="store_true")
+
+
+def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
+    from biv_adapters.cli import parse_day  # cli imports this module first
+
+    export = verbs.add_parser(
+        "export",
+        parents=[store],
+        help="write the auditor's pack: history, budget, payments, follow-ups, workbook, charts",
+    )
+    export.add_argument("case_number", metavar="CASE_NUMBER")
+    export.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
+    export.add_argument(
+        "--on",
+        type=parse_day,
+        metavar="DATE",
+        help="the budget's date and the day follow-ups are judged on (default: today)",
+    )
+    export.add_argument("--json", action="store_true", help="print the pack's manifest as JSON")
 
 
 def _digest(text: str) -> Digest:
@@ -49,9 +108,18 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
         if args.json:
             print(json.dumps({"digest": str(head) if head else None, **_digest_json(head)}))
         else:
-            print(head if head else "the store is empty: nothing to digest")
+            print(digest_line(head))
         return 0
+    if args.audit_command == "replay":
+        return _replay(args, ledger)
+    if args.audit_command == "export":
+        return _export(args, ledger)
     raise ValueError(f"unknown audit command {args.audit_command!r}")  # pragma: no cover
+
+
+def digest_line(head: Digest | None) -> str:
+    """What `biv audit digest` prints."""
+    return str(head) if head else "the store is empty: nothing to digest"
 
 
 def _digest_json(digest: Digest | None) -> dict[str, Any]:
@@ -84,3 +152,169 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
         print(f"biv: the chain breaks at {result.first_break}", file=sys.stderr)
         return 1
     return 0
+
+
+def _usage(message: str) -> Exception:
+    from biv_adapters.cli import UsageError  # cli imports this module first
+
+    return UsageError(message)
+
+
+def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
+    until: datetime | None = args.until
+    if args.since is not None and not args.diff:
+        raise _usage("--since goes with --diff: give --diff, or leave out --since")
+    if args.diff and args.since is None:
+        raise _usage("--diff compares two moments: give --since TIMESTAMP (and --until)")
+    if args.diff and until is not None and until < args.since:
+        raise _usage(f"--until {until.isoformat()} is before --since {args.since.isoformat()}")
+    on: date = args.on or (until or ledger.clock()).date()
+    history = ledger.history(args.case_number, until)  # NotFound: exit 1
+    if args.diff:
+        changes = diff(args.case_number, history, args.since, until, on)
+        return _print(args, converter.unstructure(changes), diff_text)
+    result = replay(args.case_number, history, until, on)
+    return _print(args, converter.unstructure(result), replay_text)
+
+
+def _export(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.audit_pack import export  # openpyxl and matplotlib load only for a pack
+
+    on: date = args.on or ledger.clock().date()
+    try:
+        manifest = export(ledger, args.case_number, args.out, on)
+    except OSError as error:
+        raise _usage(f"cannot write the pack to {args.out}: {error.strerror or error}") from None
+    if args.json:
+        print(json.dumps(manifest, ensure_ascii=False, indent=2))
+    else:
+        print(f"wrote the auditor's pack of {args.case_number} to {args.out}:")
+        print(table(["file", "what"], [[f["name"], f["what"]] for f in manifest["files"]]))
+    return 0
+
+
+def _print(args: argparse.Namespace, document: dict[str, Any], text: Any) -> int:
+    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else text(document))
+    return 0
+
+
+def _when(moment: str | None) -> str:
+    return moment or "now (everything recorded)"
+
+
+def _decisions(a: dict[str, Any]) -> list[list[object]]:
+    """Every decision behind the replay's agreement: one row each, who decided and its reference."""
+    t = a["terms"]
+    rows: list[tuple[str, object, dict[str, Any]]] = [
+        ("concluded", f"{t['start']} – {t['end']}", t),
+        *(("extension", f"{e['previous_end']} → {e['end']}", e) for e in a["extensions"]),
+        *(
+            (f"funding {f['party']}", f"{f['source']} {f['start']} – {f['end']}: {f['amount']}", f)
+            for f in a["funding"]
+        ),
+        *((f"target {g['target']}", g["value"], g) for g in a["targets"]),
+    ]
+    return [[k, w, x["decided_on"], x["decided_by"], x["decision_ref"]] for k, w, x in rows]
+
+
+def _group_row(g: dict[str, Any]) -> list[object]:
+    plan, closed = g["plan"], f" {g['closed_on']}" if g["closed_on"] else ""
+    return [
+        plan["group_ref"],
+        plan["kind"],
+        plan["area"],
+        plan["starts_on"],
+        g["participants"],
+        g["withdrawn"],
+        g["sessions"],
+        g["status"] + closed,
+    ]
+
+
+def _follow_up_row(f: dict[str, Any]) -> list[object]:
+    s = f["schedule"]
+    window = f"{s['start']} – {s['end']}"
+    return [s["follow_up_ref"], window, s["due_on"], f["status"], f["submitted_on"], f["closed_on"]]
+
+
+def replay_text(d: dict[str, Any]) -> str:
+    """The replay as a person reads it, drawn from its JSON."""
+    a, t = d["agreement"], d["agreement"]["terms"]
+    notice = a["notice"]
+    paid = ", ".join(f"{p['amount']} on {p['paid_on']}" for p in a["disbursements"])
+    retracted = "".join(
+        f"; retracted {r['amount']} of {r['paid_on']} ({r['reason']})" for r in a["retractions"]
+    )
+    return "\n".join(
+        [
+            f"{d['case_number']} as the ledger knew it at {_when(d['as_known_at'])}: "
+            f"{d['facts']} facts; statuses on {d['on']}",
+            f"{t['title']}: {t['municipality']} with {t['partner']}",
+            f"runs {t['start']} – {a['ends_on']} (concluded to {t['end']}, end as decided "
+            f"{a['end_as_decided']}), {a['status']} on {d['on']}",
+            f"notice {t['notice_months']} months, last day to give it {a['last_notice_day']}; "
+            + (f"given by the {notice['party']} on {notice['given_on']}" if notice else "none"),
+            "",
+            "Decisions:",
+            table(["decision", "what", "decided on", "by", "reference"], _decisions(a)),
+            "",
+            f"Paid out {a['disbursed']}: {paid or 'nothing'}{retracted}",
+            "",
+            "Groups:",
+            table(
+                ["group", "kind", "area", "starts", "enrolled", "withdrawn", "sessions", "status"],
+                [_group_row(g) for g in d["groups"]],
+            ),
+            "",
+            "Follow-ups:",
+            table(
+                ["follow-up", "window", "due", "status", "submitted", "closed"],
+                [_follow_up_row(f) for f in d["follow_ups"]],
+            ),
+        ]
+    )
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _facts(facts: list[dict[str, Any]], shown: int = 3) -> str:
+    named = ", ".join(f"#{f['chain_position']} {f['type']}" for f in facts[:shown])
+    return named + (f" and {len(facts) - shown} more" if len(facts) > shown else "")
+
+
+def diff_text(d: dict[str, Any]) -> str:
+    """The diff as a person reads it: each changed value, and the facts recorded in between."""
+    changes = [
+        [
+            c["value"],
+            _short(c["before"]),
+            _short(c["after"]),
+            _facts(c["changed_by"]),
+        ]
+        for c in d["changes"]
+    ]
+    facts = [
+        [
+            f"#{f['chain_position']}",
+            f["recorded_at"][:19],
+            f["effective_on"],
+            f["actor"] or "-",
+            f["type"],
+            f["aggregate"],
+        ]
+        for f in d["facts"]
+    ]
+    return "\n".join(
+        [
+            f"{d['case_number']}: what changed between {d['since']} and {_when(d['until'])} "
+            f"(statuses on {d['on']}): {len(d['facts'])} facts recorded, "
+            f"{len(d['changes'])} values changed",
+            table(["value", "before", "after", "changed by"], changes),
+            "",
+            "Facts recorded in between:",
+            table(["fact", "recorded", "effective", "actor", "type", "aggregate"], facts),
+        ]
+    )

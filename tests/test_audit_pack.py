@@ -1,0 +1,301 @@
+"""`biv audit export`: the Linköping pack, checked against `biv budget` and `biv report`.
+
+The pack is written through the command line and read back as an auditor
+would: the workbook with openpyxl, the CSV and JSON Lines with the standard
+library. Its figures must be those the ledger's own queries print.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from biv_adapters.audit_pack import BEFORE_DECISION, NO_DECISION, PACK
+from biv_adapters.cli import main
+from biv_adapters.demo import CASE_NUMBER, record_linkoping
+from biv_adapters.stores import open_ledger
+from biv_domain.commands import RecordDisbursement, RetractDisbursement, RetractSession
+from biv_domain.ledger import Ledger
+from biv_domain.money import Money
+from tests.conftest import Clock
+
+ON = "2024-04-30"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    return f"sqlite://{tmp_path}/biv.sqlite3"
+
+
+@pytest.fixture
+def ledger(store: str, clock: Clock) -> Iterator[Ledger]:
+    ledger = open_ledger(store, clock=clock)
+    assert record_linkoping(ledger) == (178, 0)
+    yield ledger
+    ledger.close()
+
+
+def biv(capsys: pytest.CaptureFixture[str], store: str, *argv: str) -> str:
+    capsys.readouterr()
+    code = main([*argv, "--store", store])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def query(capsys: pytest.CaptureFixture[str], store: str, *argv: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(biv(capsys, store, *argv, "--json"))
+    return document
+
+
+def export(capsys: pytest.CaptureFixture[str], store: str, out: Path) -> dict[str, Any]:
+    argv = ["audit", "export", CASE_NUMBER, "--out", str(out), "--on", ON]
+    return query(capsys, store, *argv)
+
+
+@pytest.fixture
+def pack(capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path) -> Path:
+    out = tmp_path / "pack"
+    export(capsys, store, out)
+    return out
+
+
+def rows(sheet: Worksheet) -> list[dict[str, Any]]:
+    values = list(sheet.iter_rows(values_only=True))
+    headers = [str(name) for name in values[0]]
+    return [dict(zip(headers, row, strict=True)) for row in values[1:]]
+
+
+def amount(value: object) -> Decimal:
+    """A workbook number as kronor with öre, to compare with the JSON's strings."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def day(value: object) -> str:
+    assert isinstance(value, datetime | date)
+    return value.strftime("%Y-%m-%d")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_pack_holds_every_file_and_the_manifest_their_hashes(
+    capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path
+) -> None:
+    manifest = export(capsys, store, tmp_path / "new" / "pack")
+    out = tmp_path / "new" / "pack"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*PACK, "manifest.json"])
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    for entry in manifest["files"]:
+        assert hashlib.sha256((out / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    assert manifest["chain_intact"] is True
+    assert (manifest["case_number"], manifest["on"]) == (CASE_NUMBER, ON)
+
+
+def test_the_workbook_has_a_sheet_for_every_table(pack: Path) -> None:
+    book = load_workbook(pack / "workbook.xlsx")
+    sheets = [sheet for sheet, _ in PACK.values() if sheet]
+    assert book.sheetnames == [*sheets, "Digest"]
+
+
+def test_the_budget_by_year_equals_biv_budget(
+    capsys: pytest.CaptureFixture[str], store: str, pack: Path
+) -> None:
+    budget = query(capsys, store, "budget", CASE_NUMBER, "--on", ON)
+    years = rows(load_workbook(pack / "workbook.xlsx")["Budget by year"])
+    by_year = {str(r["fiscal_year"]): r for r in years}
+    assert set(by_year) == set(budget["by_fiscal_year"])
+    for year, sums in budget["by_fiscal_year"].items():
+        for party in ("municipality", "partner", "total"):
+            assert amount(by_year[year][party]) == Decimal(sums[party]), (year, party)
+    assert amount(by_year["2023"]["municipality"]) == Decimal("225375.00")
+    assert amount(by_year["2024"]["municipality"]) == Decimal("75125.00")
+    assert amount(by_year["2023"]["partner"]) == Decimal("120000.00")
+    assert read_csv(pack / "budget_by_year.csv")[3] == {
+        "fiscal_year": "2023",
+        "municipality": "225375.00",
+        "partner": "120000.00",
+        "total": "345375.00",
+    }
+
+
+def test_each_budget_line_beside_its_decision(
+    capsys: pytest.CaptureFixture[str], store: str, pack: Path
+) -> None:
+    budget = query(capsys, store, "budget", CASE_NUMBER, "--on", ON)
+    lines = rows(load_workbook(pack / "workbook.xlsx")["Budget lines"])
+    seen = {(r["source"], amount(r["amount"]), day(r["decided_on"])) for r in lines}
+    assert seen == {(f["source"], Decimal(f["amount"]), f["decided_on"]) for f in budget["funding"]}
+    assert {amount(r["amount"]) for r in lines if day(r["start"]) == "2023-04-01"} == {
+        Decimal("200500.00"),
+        Decimal("100000.00"),
+        Decimal("160000.00"),
+    }
+    grant = [r for r in lines if r["source"] == "state_grant_parenting_support"]
+    assert [(r["fiscal_year"], amount(r["in_year"])) for r in grant] == [
+        (2023, Decimal("150375.00")),
+        (2024, Decimal("50125.00")),
+    ]
+    assert {day(r["decided_on"]) for r in grant} == {"2022-10-19"}
+
+
+def test_the_year_2023_24_equals_biv_report(
+    capsys: pytest.CaptureFixture[str], store: str, pack: Path
+) -> None:
+    figures = query(
+        capsys, store, "report", CASE_NUMBER, "--from", "2023-04-01", "--to", "2024-03-31"
+    )
+    years = rows(load_workbook(pack / "workbook.xlsx")["Report by year"])
+    year = next(r for r in years if day(r["from"]) == "2023-04-01")
+    assert (year["participants"], year["groups"]) == (36, 6)
+    for name in ("groups", "parent_groups", "sessions", "parent_sessions", "participants"):
+        assert year[name] == figures[name], name
+    for target in figures["targets"]:
+        assert year[f"targets.{target['target']}.met"] == target["met"]
+    assert year["targets.children_per_year.met"] is False  # 36 of 40: the target is missed
+    assert year["targets.groups_per_year.met"] is True
+    assert len(years) == 7  # every year of the agreement since 2017, most with no groups recorded
+
+
+def test_each_follow_up_submitted_beside_current_equals_biv_report(
+    capsys: pytest.CaptureFixture[str], store: str, pack: Path
+) -> None:
+    book = load_workbook(pack / "workbook.xlsx")
+    figures = rows(book["Follow-up figures"])
+    for ref in ("ILL-2023-H1", "ILL-2023-H2"):
+        document = query(capsys, store, "report", CASE_NUMBER, "--follow-up", ref)
+        mine = {r["figure"]: r for r in figures if r["follow_up_ref"] == ref}
+        submitted = document["follow_up"]["submitted"]
+        for name in ("groups", "sessions", "participants", "parents"):
+            assert mine[name]["current"] == document[name]
+            assert mine[name]["submitted"] == submitted[name]
+        for gender, count in document["by_gender"].items():
+            assert mine[f"by_gender.{gender}"]["current"] == count
+    follow_ups = {r["follow_up_ref"]: r for r in rows(book["Follow-ups"])}
+    assert follow_ups["ILL-2023-H1"]["status"] == "closed"
+    assert day(follow_ups["ILL-2023-H2"]["submitted_on"]) == "2024-04-22"
+
+
+def test_a_correction_after_submission_shows_in_the_follow_up_changes(
+    capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.execute(RetractSession("ILL-2023-RYD-1", date(2023, 4, 19), "entered twice"))
+    export(capsys, store, tmp_path / "pack")
+    document = query(capsys, store, "report", CASE_NUMBER, "--follow-up", "ILL-2023-H1")
+    changed = rows(load_workbook(tmp_path / "pack" / "workbook.xlsx")["Follow-up changes"])
+    assert [(r["follow_up_ref"], r["figure"], r["submitted"], r["now"]) for r in changed] == [
+        ("ILL-2023-H1", c["figure"], c["submitted"], c["now"])
+        for c in document["follow_up"]["changes"]
+    ]
+    assert ("sessions", 40, 39) in {(r["figure"], r["submitted"], r["now"]) for r in changed}
+
+
+def test_payments_beside_the_decisions_that_cover_them(
+    capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.execute(RecordDisbursement(CASE_NUMBER, Money.kronor(5000), date(2020, 6, 1)))
+    ledger.execute(
+        RecordDisbursement(
+            CASE_NUMBER, Money.kronor(1000), date(2023, 5, 2), "state_grant_parenting_support"
+        )
+    )
+    ledger.execute(RecordDisbursement(CASE_NUMBER, Money.kronor(700), date(2022, 6, 1)))
+    ledger.execute(RetractDisbursement(CASE_NUMBER, date(2022, 6, 1), Money.kronor(700), "typo"))
+    ledger.execute(RecordDisbursement(CASE_NUMBER, Money.kronor(10), date(2023, 4, 3), "elsewhere"))
+    export(capsys, store, tmp_path / "pack")
+    paid = {
+        day(r["paid_on"]): r
+        for r in rows(load_workbook(tmp_path / "pack" / "workbook.xlsx")["Disbursements"])
+    }
+    assert paid["2020-06-01"]["flag"] == NO_DECISION  # no funding line covers 2020
+    assert paid["2023-04-03"]["flag"] == NO_DECISION  # no line of that source
+    grant = paid["2023-05-02"]
+    assert grant["covering_decisions"].startswith("state_grant_parenting_support 2023-04-01")
+    assert amount(grant["covering_amount"]) == Decimal("200500.00")
+    assert grant["flag"] is None
+    both = paid["2023-04-20"]
+    assert amount(both["covering_amount"]) == Decimal("300500.00")  # grant and committee budget
+    assert both["status"] == "paid"
+    retracted = paid["2022-06-01"]
+    assert (retracted["status"], retracted["retraction_reason"]) == ("retracted", "typo")
+    assert retracted["flag"] == NO_DECISION
+    assert BEFORE_DECISION != NO_DECISION
+    budget = query(capsys, store, "budget", CASE_NUMBER, "--on", ON)
+    live = [r for r in paid.values() if r["status"] == "paid"]
+    assert sum(amount(r["amount"]) for r in live) == Decimal(budget["disbursed"])
+
+
+def test_the_history_csv_and_jsonl_have_the_rows_of_biv_history(
+    capsys: pytest.CaptureFixture[str], store: str, pack: Path
+) -> None:
+    facts = query(capsys, store, "history", CASE_NUMBER)["facts"]
+    lines = (pack / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == facts
+    table = read_csv(pack / "history.csv")
+    assert len(table) == len(facts) == 178
+    for row, fact in zip(table, facts, strict=True):
+        assert row["recorded_at"] == fact["recorded_at"]
+        assert (row["type"], row["aggregate"]) == (fact["type"], fact["aggregate"])
+        assert int(row["chain_position"]) == fact["chain_position"]
+        assert json.loads(row["data"]) == fact["data"]
+        assert row["decided_on"] == ((fact["decision"] or {}).get("decided_on") or "")
+    sheet = rows(load_workbook(pack / "workbook.xlsx")["History"])
+    assert [r["type"] for r in sheet] == [f["type"] for f in facts]
+
+
+def test_the_charts_are_png(pack: Path) -> None:
+    for name in ("funding.png", "participation.png"):
+        data = (pack / name).read_bytes()
+        assert data.startswith(PNG), name
+        assert len(data) > 5000
+
+
+def test_the_digest_is_that_of_biv_audit_digest(
+    capsys: pytest.CaptureFixture[str], store: str, pack: Path
+) -> None:
+    assert (pack / "digest.txt").read_text() == biv(capsys, store, "audit", "digest")
+    verified = json.loads((pack / "verification.json").read_text())
+    assert verified == query(capsys, store, "audit", "verify")
+    assert verified["intact"] is True
+    digest = rows(load_workbook(pack / "workbook.xlsx")["Digest"])
+    assert digest[0] == {"what": "digest", "value": (pack / "digest.txt").read_text().strip()}
+
+
+def test_the_pack_as_text_lists_its_files(
+    capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path
+) -> None:
+    out = biv(capsys, store, "audit", "export", CASE_NUMBER, "--out", str(tmp_path), "--on", ON)
+    for name in PACK:
+        assert name in out
+
+
+def test_an_unknown_case_exits_1_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path
+) -> None:
+    code = main(["audit", "export", "Dnr 0000-0", "--out", str(tmp_path / "x"), "--store", store])
+    assert code == 1
+    assert "Dnr 0000-0" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_unwritable_folder_exits_2(
+    capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(["audit", "export", CASE_NUMBER, "--out", str(blocker / "x"), "--store", store])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("biv: cannot write the pack")
