@@ -77,35 +77,53 @@ class FundingView(ABC):
     # --- Shared behaviour ---------------------------------------------------------------------
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Applies the facts recorded since the view's position; returns how many were read."""
-        read = 0
+        """Applies the facts recorded since the view's position; returns how many it passed."""
+        passed = 0
         while True:
             start = self.position()
-            page = self._page(start)
-            if not page:
-                return read
+            head = self._head()
+            if start >= head:
+                return passed
+            page, position = self._page(start, head)
             rows = self.rows()
             changed = FundingRows()
             for event in _events(self.ledger, page):
                 rows_after = rows.apply(event)
                 changed = _changes(changed, rows, rows_after)
                 rows = rows_after
-            if self._advance(start, page[-1].id, rows, changed):
-                read += len(page)
+            if self._advance(start, position, rows, changed):
+                passed += position - start
                 if progress:
-                    progress(len(page))
+                    progress(position - start)
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Folds every fact from scratch and swaps the result in; returns how many were read."""
-        rows, position, read = FundingRows(), 0, 0
-        while page := self._page(position):
+        """Folds every fact from scratch and swaps the result in; returns how many it passed."""
+        rows, position, head = FundingRows(), 0, self._head()
+        while position < head:
+            page, reached = self._page(position, head)
             for event in _events(self.ledger, page):
                 rows = rows.apply(event)
-            position, read = page[-1].id, read + len(page)
             if progress:
-                progress(len(page))
+                progress(reached - position)
+            position = reached
         self._replace(position, rows)
-        return read
+        return position
+
+    def _head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def _page(self, after: int, head: int) -> tuple[list[Notification], int]:
+        """The view's facts after `after` up to `head`, a page of them, and the position reached.
+
+        The store picks out the view's topics itself, so the facts the view
+        does not read are never sent, let alone decoded.
+        """
+        page = list(
+            self.ledger.recorder.select_notifications(
+                start=after, limit=PAGE, stop=head, topics=TOPICS, inclusive_of_start=False
+            )
+        )
+        return page, head if len(page) < PAGE else page[-1].id
 
     def fiscal_year(
         self, year: int, split: Split = Split.MONTHS, municipality: str | None = None
@@ -114,21 +132,12 @@ class FundingView(ABC):
         self.catch_up()
         return fiscal_year(self.rows(), year, split, municipality)
 
-    def _page(self, after: int) -> list[Notification]:
-        return list(
-            self.ledger.recorder.select_notifications(
-                start=after, limit=PAGE, inclusive_of_start=False
-            )
-        )
-
 
 def _events(ledger: Ledger, page: list[Notification]) -> Iterator[object]:
-    """The events of a page that the view reads; the others are not even decoded."""
     for notification in page:
-        if notification.topic in TOPICS:
-            fact = ledger.mapper.to_domain_event(notification)
-            assert isinstance(fact, Fact)
-            yield fact.event
+        fact = ledger.mapper.to_domain_event(notification)
+        assert isinstance(fact, Fact)
+        yield fact.event
 
 
 def _changes(changed: FundingRows, before: FundingRows, after: FundingRows) -> FundingRows:
