@@ -20,10 +20,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from biv_adapters.audit_pack import BEFORE_DECISION, NO_DECISION, PACK
+from biv_adapters.audit_pack import PACK
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_adapters.stores import open_ledger
+from biv_domain.budget import PaymentFlag
 from biv_domain.commands import RecordDisbursement, RetractDisbursement, RetractSession
 from biv_domain.ledger import Ledger
 from biv_domain.money import Money
@@ -220,8 +221,10 @@ def test_payments_beside_the_decisions_that_cover_them(
         day(r["paid_on"]): r
         for r in rows(load_workbook(tmp_path / "pack" / "workbook.xlsx")["Disbursements"])
     }
-    assert paid["2020-06-01"]["flag"] == NO_DECISION  # no funding line covers 2020
-    assert paid["2023-04-03"]["flag"] == NO_DECISION  # no line of that source
+    assert (
+        paid["2020-06-01"]["flag"] == PaymentFlag.NO_DECISION.value
+    )  # no funding line covers 2020
+    assert paid["2023-04-03"]["flag"] == PaymentFlag.NO_DECISION.value  # no line of that source
     grant = paid["2023-05-02"]
     assert grant["covering_decisions"].startswith("state_grant_parenting_support 2023-04-01")
     assert amount(grant["covering_amount"]) == Decimal("200500.00")
@@ -231,8 +234,7 @@ def test_payments_beside_the_decisions_that_cover_them(
     assert both["status"] == "paid"
     retracted = paid["2022-06-01"]
     assert (retracted["status"], retracted["retraction_reason"]) == ("retracted", "typo")
-    assert retracted["flag"] == NO_DECISION
-    assert BEFORE_DECISION != NO_DECISION
+    assert retracted["flag"] == PaymentFlag.NO_DECISION.value
     budget = query(capsys, store, "budget", CASE_NUMBER, "--on", ON)
     live = [r for r in paid.values() if r["status"] == "paid"]
     assert sum(amount(r["amount"]) for r in live) == Decimal(budget["disbursed"])

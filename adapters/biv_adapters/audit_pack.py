@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,10 +27,9 @@ from attrs import asdict, frozen
 from biv_adapters.audit_commands import digest_line, verification_json
 from biv_adapters.render import fact_json
 from biv_domain.agreement import AgreementState
-from biv_domain.budget import Budget, FundingLine, budget, split_by_year
+from biv_domain.budget import Budget, budget, payments_against_decisions, split_by_year
 from biv_domain.converter import converter
 from biv_domain.dates import Period, add_months, day_before
-from biv_domain.events import DisbursementRecorded, DisbursementRetracted
 from biv_domain.facts import Fact
 from biv_domain.follow_up import FollowUpState
 from biv_domain.group import GroupState
@@ -39,9 +38,6 @@ from biv_domain.money import Money, total
 from biv_domain.replay import funding_decisions
 from biv_domain.report import changes, report
 from biv_domain.vocabulary import GroupKind, Party
-
-NO_DECISION = "no funding decision covers this payment"
-BEFORE_DECISION = "paid before the decision that covers it"
 
 
 def _columns(names: str) -> tuple[str, ...]:
@@ -131,49 +127,11 @@ BUDGET_COLUMNS = _columns(
 )
 
 
-Payment = tuple[DisbursementRecorded, DisbursementRetracted | None]
-
-
-def payments(history: Iterable[Fact]) -> list[Payment]:
-    """Every payment recorded, with its retraction if it was retracted (as `agreement.evolve`)."""
-    result: list[Payment] = []
-    for fact in history:
-        event = fact.event
-        if isinstance(event, DisbursementRecorded):
-            result.append((event, None))
-        elif isinstance(event, DisbursementRetracted):
-            index = next(
-                i
-                for i, (paid, retracted) in enumerate(result)
-                if retracted is None
-                and (paid.paid_on, paid.amount) == (event.paid_on, event.amount)
-            )
-            result[index] = (result[index][0], event)
-    return sorted(result, key=lambda pair: pair[0].paid_on)
-
-
-def covering(payment: DisbursementRecorded, lines: Iterable[FundingLine]) -> list[FundingLine]:
-    """The municipality's lines whose period covers the payment date (and source, if named)."""
-    return [
-        line
-        for line in lines
-        if line.party is Party.MUNICIPALITY
-        and payment.paid_on in line.period
-        and (payment.source is None or payment.source == line.source)
-    ]
-
-
-def disbursements_table(history: Sequence[Fact], figures: Budget) -> Table:
+def disbursements_table(state: AgreementState, on: date) -> Table:
     rows = []
-    for paid, retracted in payments(history):
-        lines = covering(paid, figures.funding)
-        flag = (
-            NO_DECISION
-            if not lines
-            else BEFORE_DECISION
-            if all(line.decided_on > paid.paid_on for line in lines)
-            else ""
-        )
+    for check in payments_against_decisions(state, on):
+        paid, retracted, lines = check.payment, check.retraction, check.covering
+        flag = check.flag.value
         decisions = "; ".join(
             f"{line.source} {line.start}–{line.end} {line.amount} decided {line.decided_on}"
             for line in lines
@@ -397,7 +355,7 @@ def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> d
     tables = [
         history_table(history),
         *budget_tables(state, figures),
-        disbursements_table(history, figures),
+        disbursements_table(state, on),
         report_by_year(state, groups),
         *follow_up_tables(state, groups, follow_ups, on),
     ]

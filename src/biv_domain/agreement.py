@@ -76,6 +76,7 @@ class AgreementState:
     notices: tuple[NoticeGiven, ...] = ()
     disbursements: tuple[DisbursementRecorded, ...] = ()
     retractions: tuple[DisbursementRetracted, ...] = ()
+    retracted: tuple[DisbursementRecorded, ...] = ()  # the payments, in the retractions' order
 
     @property
     def case_number(self) -> str:
@@ -315,10 +316,12 @@ def evolve(state: AgreementState | None, event: AgreementEvent) -> AgreementStat
             return _replace(state, disbursements=(*state.disbursements, event))
         case DisbursementRetracted():
             kept = list(state.disbursements)
-            kept.remove(
-                next(d for d in kept if (d.paid_on, d.amount) == (event.paid_on, event.amount))
-            )
+            paid = next(d for d in kept if (d.paid_on, d.amount) == (event.paid_on, event.amount))
+            kept.remove(paid)
             return _replace(
-                state, disbursements=tuple(kept), retractions=(*state.retractions, event)
+                state,
+                disbursements=tuple(kept),
+                retractions=(*state.retractions, event),
+                retracted=(*state.retracted, paid),
             )
     raise TypeError(f"not an agreement event: {event!r}")  # pragma: no cover

@@ -7,6 +7,7 @@ ledger's part: it folds only the facts recorded by then and hands the state here
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -15,7 +16,7 @@ from attrs import frozen
 
 from biv_domain.agreement import AgreementState, AgreementStatus, FundingKey, funding_key
 from biv_domain.dates import Period, is_month_end
-from biv_domain.events import FundingChanged
+from biv_domain.events import DisbursementRecorded, DisbursementRetracted, FundingChanged
 from biv_domain.money import Money
 from biv_domain.vocabulary import Party
 
@@ -139,3 +140,52 @@ def budget(state: AgreementState, on: date, split: Split = Split.MONTHS) -> Budg
         disbursed=disbursed,
         split=split,
     )
+
+
+class PaymentFlag(StrEnum):
+    """What an auditor should look at in a payment (utbetalning)."""
+
+    NONE = ""
+    NO_DECISION = "no funding decision covers this payment"
+    BEFORE_DECISION = "paid before the decision that covers it"
+
+
+@frozen
+class PaymentCheck:
+    """A payment beside the funding decisions that cover it: every payment needs one."""
+
+    payment: DisbursementRecorded
+    retraction: DisbursementRetracted | None
+    covering: tuple[FundingLine, ...]
+
+    @property
+    def flag(self) -> PaymentFlag:
+        if not self.covering:
+            return PaymentFlag.NO_DECISION
+        if all(line.decided_on > self.payment.paid_on for line in self.covering):
+            return PaymentFlag.BEFORE_DECISION
+        return PaymentFlag.NONE
+
+
+def covering(
+    payment: DisbursementRecorded, lines: Iterable[FundingLine]
+) -> tuple[FundingLine, ...]:
+    """The municipality's lines whose period covers the payment's date (and source, if named)."""
+    return tuple(
+        line
+        for line in lines
+        if line.party is Party.MUNICIPALITY
+        and payment.paid_on in line.period
+        and (payment.source is None or payment.source == line.source)
+    )
+
+
+def payments_against_decisions(state: AgreementState, on: date) -> list[PaymentCheck]:
+    """Every payment recorded, retracted ones too, beside the decisions known on `on`."""
+    lines = funding_lines(state, on)
+    checks = [PaymentCheck(p, None, covering(p, lines)) for p in state.disbursements]
+    checks += [
+        PaymentCheck(p, r, covering(p, lines))
+        for p, r in zip(state.retracted, state.retractions, strict=True)
+    ]
+    return sorted(checks, key=lambda check: check.payment.paid_on)
