@@ -320,9 +320,11 @@ def write_charts(
 
     funding, participation = Figure(figsize=(8, 4.5)), Figure(figsize=(8, 4.5))
     axes = FigureCanvasAgg(funding).figure.subplots()
-    years = list(figures.by_fiscal_year)
+    known = figures.by_fiscal_year
+    # Every year of the span, so that years with no funding decision show as gaps.
+    years = list(range(min(known), max(known) + 1)) if known else []
     for offset, party in ((-0.2, Party.MUNICIPALITY), (0.2, Party.PARTNER)):
-        amounts = [getattr(figures.by_fiscal_year[y], party.value).ore / 100 for y in years]
+        amounts = [getattr(known[y], party.value).ore / 100 if y in known else 0 for y in years]
         axes.bar([i + offset for i in range(len(years))], amounts, width=0.4, label=party.value)
     axes.set_xticks(range(len(years)), [str(y) for y in years])
     axes.set_ylabel("kronor")
