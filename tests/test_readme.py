@@ -1,0 +1,22 @@
+"""The README's Python tour runs as written, and prints what its comments say."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_the_python_tour_runs_and_prints_what_it_promises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [tour] = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    monkeypatch.chdir(tmp_path)  # the tour's store is sqlite:iop.sqlite3, in the working folder
+    exec(compile(tour, str(README), "exec"), {})
+    assert capsys.readouterr().out.splitlines() == [
+        "{2017: '198750.00', 2018: '265000.00', 2019: '66250.00'}",
+        "2018-09-30",
+    ]
