@@ -20,3 +20,16 @@ def test_the_python_tour_runs_and_prints_what_it_promises(
         "{2017: '198750.00', 2018: '265000.00', 2019: '66250.00'}",
         "2018-09-30",
     ]
+
+
+def test_the_linkoping_example_shows_a_late_entry_changing_only_the_present(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import runpy
+
+    runpy.run_path(str(README.parent / "examples" / "linkoping_biv.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "children_per_year: 36 of 40 expected, missed" in out
+    assert "groups_per_year: 6 of 6 expected, met" in out
+    assert "children in the year, as known on 2024-05-01: 36" in out
+    assert "children in the year, as known now: 40" in out
