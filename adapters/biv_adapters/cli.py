@@ -31,7 +31,7 @@ from biv_domain.errors import InvalidValue, Refused
 from biv_domain.funding_view import TOPICS, fiscal_year
 from biv_domain.funding_view import fold as fold_funding
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
-from biv_domain.report import changes, report
+from biv_domain.report import changes, for_publication, report
 
 
 class UsageError(Exception):
@@ -134,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow-up",
         metavar="REF",
         help="the follow-up's window, and its submitted figures beside today's",
+    )
+    rep.add_argument(
+        "--public",
+        action="store_true",
+        help="for publication outside the two parties: withhold small counts of people",
+    )
+    rep.add_argument(
+        "--threshold",
+        type=int,
+        default=5,
+        metavar="N",
+        help="with --public: the smallest count of people shown (default 5)",
     )
 
     commands.add_parser(
@@ -272,6 +284,13 @@ def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
         raise UsageError("give --from and --to, or --follow-up")
     state = ledger.agreement(args.case_number, as_known_at)
     figures = report(state, ledger.groups(args.case_number, as_known_at, window), window)
+    if args.public:
+        if follow_up is not None:
+            raise UsageError("--public is for the published figures of a window, not a follow-up")
+        if args.threshold < 1:
+            raise UsageError(f"--threshold must be 1 or more, got {args.threshold}")
+        published = converter.unstructure(for_publication(figures, args.threshold))
+        return {**published, "as_known_at": _moment(as_known_at)}
     document: dict[str, Any] = {
         **converter.unstructure(figures),
         "as_known_at": _moment(as_known_at),

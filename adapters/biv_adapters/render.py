@@ -131,6 +131,11 @@ def budget_table(document: dict[str, Any]) -> str:
 
 def report_table(document: dict[str, Any]) -> str:
     d = document
+    withheld = f"<{d['threshold']}" if "threshold" in d else "-"
+
+    def shown(count: int | None) -> object:
+        return withheld if count is None else count
+
     out = [
         f"Report of {d['case_number']} for {d['from']} – {d['to']}{_when(d)}",
         table(
@@ -138,26 +143,34 @@ def report_table(document: dict[str, Any]) -> str:
             [
                 ["children's groups that met", d["groups"]],
                 ["sessions of children's groups", d["sessions"]],
-                ["children who attended", d["participants"]],
+                ["children who attended", shown(d["participants"])],
                 ["parents' groups that met", d["parent_groups"]],
                 ["sessions of parents' groups", d["parent_sessions"]],
-                ["parents who attended", d["parents"]],
+                ["parents who attended", shown(d["parents"])],
             ],
         ),
         "",
-        "Children by gender: " + ", ".join(f"{k} {v}" for k, v in d["by_gender"].items()),
+        "Children by gender: " + ", ".join(f"{k} {shown(v)}" for k, v in d["by_gender"].items()),
         "Children by age at enrolment: "
-        + ", ".join(f"{k} {v}" for k, v in d["by_age_band"].items()),
+        + ", ".join(f"{k} {shown(v)}" for k, v in d["by_age_band"].items()),
         "",
         "Targets for the window (yearly value pro rata, rounded up):",
         table(
             ["target", "yearly", "expected", "actual", "met"],
             [
-                [t["target"], t["yearly"], t["expected"], t["actual"], "yes" if t["met"] else "NO"]
+                [
+                    t["target"],
+                    t["yearly"],
+                    t["expected"],
+                    shown(t["actual"]),
+                    "yes" if t["met"] else "NO",
+                ]
                 for t in d["targets"]
             ],
         ),
     ]
+    if "threshold" in d:
+        out += ["", f"For publication: counts of people under {d['threshold']} are withheld."]
     follow_up = d.get("follow_up")
     if follow_up:
         out += [

@@ -22,7 +22,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from biv_domain.commands import COMMANDS, Command
 from biv_domain.dates import parse_iso_date
 from biv_domain.errors import InvalidValue, Refused
-from biv_domain.figures import ReportFigures
+from biv_domain.figures import PublishedFigures, ReportFigures
 from biv_domain.money import Money
 
 converter = Converter(forbid_extra_keys=True)
@@ -115,6 +115,12 @@ converter.register_unstructure_hook(
     ReportFigures,
     make_dict_unstructure_fn(
         ReportFigures, converter, start=override(rename="from"), end=override(rename="to")
+    ),
+)
+converter.register_unstructure_hook(
+    PublishedFigures,
+    make_dict_unstructure_fn(
+        PublishedFigures, converter, start=override(rename="from"), end=override(rename="to")
     ),
 )
 converter.register_structure_hook(

@@ -40,3 +40,38 @@ class ReportFigures:
     by_gender: dict[str, int]
     by_age_band: dict[str, int]
     targets: tuple[TargetOutcome, ...]
+
+
+@frozen
+class PublishedTarget:
+    target: TargetKind
+    yearly: int
+    expected: int
+    actual: int | None
+    met: bool
+
+
+@frozen
+class PublishedFigures:
+    """A window's figures fit to publish outside the two parties: small counts of people withheld.
+
+    Counts of people below the threshold are null and named in `suppressed`;
+    where withholding one cell of a breakdown would still let it be worked
+    out from the total, the next smallest cell is withheld too. Counts of
+    groups and sessions say nothing about a person and stay.
+    """
+
+    case_number: str
+    start: date
+    end: date
+    groups: int
+    parent_groups: int
+    sessions: int
+    parent_sessions: int
+    participants: int | None
+    parents: int | None
+    by_gender: dict[str, int | None]
+    by_age_band: dict[str, int | None]
+    targets: tuple[PublishedTarget, ...]
+    threshold: int
+    suppressed: tuple[str, ...]

@@ -14,7 +14,7 @@ from attrs import frozen
 
 from biv_domain.agreement import AgreementState
 from biv_domain.dates import Period, add_months
-from biv_domain.figures import ReportFigures, TargetOutcome
+from biv_domain.figures import PublishedFigures, PublishedTarget, ReportFigures, TargetOutcome
 from biv_domain.group import GroupState
 from biv_domain.vocabulary import Gender, GroupKind, TargetKind
 
@@ -149,3 +149,63 @@ def changes(submitted: ReportFigures, now: ReportFigures) -> list[Change]:
                 )
             )
     return result
+
+
+def for_publication(figures: ReportFigures, threshold: int = 5) -> PublishedFigures:
+    """The figures with counts of people from 1 to `threshold` - 1 withheld (primary
+    suppression) and, where a breakdown would give a withheld cell away by
+    subtraction from its published total, one more cell withheld (secondary)."""
+    suppressed: list[str] = []
+
+    def small(count: int) -> bool:
+        return 0 < count < threshold
+
+    participants = None if small(figures.participants) else figures.participants
+    parents = None if small(figures.parents) else figures.parents
+    if participants is None:
+        suppressed.append("participants")
+    if parents is None:
+        suppressed.append("parents")
+
+    def breakdown(name: str, cells: dict[str, int]) -> dict[str, int | None]:
+        hidden = {key for key, count in cells.items() if small(count)}
+        if len(hidden) == 1 and participants is not None:
+            # The smallest other cell (the first, on a tie) goes too.
+            others = [
+                (count, index, key)
+                for index, (key, count) in enumerate(cells.items())
+                if count and key not in hidden
+            ]
+            if others:
+                hidden.add(min(others)[2])
+        suppressed.extend(f"{name}.{key}" for key in cells if key in hidden)
+        return {key: None if key in hidden else count for key, count in cells.items()}
+
+    by_gender = breakdown("by_gender", figures.by_gender)
+    by_age_band = breakdown("by_age_band", figures.by_age_band)
+    targets = tuple(
+        PublishedTarget(
+            t.target,
+            t.yearly,
+            t.expected,
+            participants if t.target is TargetKind.CHILDREN_PER_YEAR else t.actual,
+            t.met,
+        )
+        for t in figures.targets
+    )
+    return PublishedFigures(
+        case_number=figures.case_number,
+        start=figures.start,
+        end=figures.end,
+        groups=figures.groups,
+        parent_groups=figures.parent_groups,
+        sessions=figures.sessions,
+        parent_sessions=figures.parent_sessions,
+        participants=participants,
+        parents=parents,
+        by_gender=by_gender,
+        by_age_band=by_age_band,
+        targets=targets,
+        threshold=threshold,
+        suppressed=tuple(suppressed),
+    )
