@@ -18,6 +18,7 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
+from biv_adapters.arguments import UsageError, parse_day, parse_moment
 from biv_adapters.render import table
 from biv_domain.audit import Digest, Verification
 from biv_domain.converter import converter
@@ -44,7 +45,6 @@ def add_audit_commands(
 
 
 def _add_replay(verbs: Any, store: argparse.ArgumentParser) -> None:
-    from biv_adapters.cli import parse_day, parse_moment  # cli imports this module first
 
     replay_parser = verbs.add_parser(
         "replay",
@@ -75,7 +75,6 @@ def _add_replay(verbs: Any, store: argparse.ArgumentParser) -> None:
 
 
 def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
-    from biv_adapters.cli import parse_day  # cli imports this module first
 
     export = verbs.add_parser(
         "export",
@@ -155,7 +154,6 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _usage(message: str) -> Exception:
-    from biv_adapters.cli import UsageError  # cli imports this module first
 
     return UsageError(message)
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from tqdm import tqdm
 
 from biv_adapters import render
+from biv_adapters.arguments import UsageError, parse_day, parse_moment
 from biv_adapters.audit_commands import add_audit_commands, run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
@@ -26,36 +26,12 @@ from biv_adapters.stores import StoreError, open_ledger
 from biv_adapters.views import open_funding_view
 from biv_domain.budget import Split, budget
 from biv_domain.converter import converter
-from biv_domain.dates import Period, parse_iso_date
+from biv_domain.dates import Period
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.funding_view import TOPICS, fiscal_year
 from biv_domain.funding_view import fold as fold_funding
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
 from biv_domain.report import changes, for_publication, report
-
-
-class UsageError(Exception):
-    """The command line itself is wrong (exit 2)."""
-
-
-def parse_day(text: str) -> date:
-    try:
-        return parse_iso_date(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def parse_moment(text: str) -> datetime:
-    """An ISO 8601 time; without a zone it is UTC; a bare date means the end of that day."""
-    try:
-        if re.fullmatch(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", text):
-            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 time such as 2023-10-31T12:00:00Z, got {text!r}"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:

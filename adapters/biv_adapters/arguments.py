@@ -1,0 +1,36 @@
+"""The command line's own words: dates and moments as users write them, and usage errors.
+
+Shared by `cli` and `audit_commands`, which both read dates and times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, date, datetime, time
+
+from biv_domain.dates import parse_iso_date
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit 2)."""
+
+
+def parse_day(text: str) -> date:
+    try:
+        return parse_iso_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 time; without a zone it is UTC; a bare date means the end of that day."""
+    try:
+        if re.fullmatch(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", text):
+            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as 2023-10-31T12:00:00Z, got {text!r}"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
