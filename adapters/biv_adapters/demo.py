@@ -35,9 +35,16 @@ def linkoping_lines() -> list[str]:
     return [line for name in DATA_FILES for line in (data / name).read_text("utf-8").splitlines()]
 
 
+DEMO_ACTOR = "biv demo"
+
+
 def record_linkoping(ledger: Ledger) -> tuple[int, int]:
-    """Records the history; returns the lines applied and skipped."""
-    receipt = ledger.execute_all(read_lines(linkoping_lines()))
+    """Records the history; returns the lines applied and skipped.
+
+    The facts name the ledger's actor, or "biv demo" when it has none, so that
+    no one takes the demo's facts for a person's entries.
+    """
+    receipt = ledger.execute_all(read_lines(linkoping_lines()), actor=ledger.actor or DEMO_ACTOR)
     open_funding_view(ledger).catch_up()
     return receipt.applied, receipt.skipped
 
