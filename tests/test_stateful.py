@@ -31,12 +31,14 @@ from biv_domain.commands import (
     Command,
     CompleteGroup,
     ConcludeAgreement,
+    CorrectAttendance,
     EnrollParticipant,
     ExtendAgreement,
     GiveNotice,
     HoldSession,
     PlanGroup,
     RecordDisbursement,
+    RetractSession,
     ScheduleFollowUp,
     SetFunding,
     SetTarget,
@@ -378,6 +380,52 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.run(HoldSession(ref, held_on, tuple(attendees)), ok):
             assert g is not None
             g.sessions.append(held_on)
+            for a in attendees:
+                g.members[a].attended.append(held_on)
+
+    # Corrections: allowed whatever became of the group since, completed or cancelled.
+
+    def _a_session(self, data: st.DataObject) -> tuple[str, Group | None, date]:
+        met = sorted(ref for ref, g in self.groups.items() if g.sessions)
+        ref = self.pick(data, GROUPS, met, "group_ref")
+        g = self.groups.get(ref)
+        held = sorted(g.sessions) if g and g.sessions else None
+        held_on = (
+            data.draw(st.sampled_from(held), label="held_on") if held else self.day(data, "held_on")
+        )
+        return ref, g, held_on
+
+    @precondition(lambda self: any(g.sessions for g in self.groups.values()))
+    @rule(data=st.data())
+    def retract_session(self, data: st.DataObject) -> None:
+        ref, g, held_on = self._a_session(data)
+        ok = g is not None and held_on in g.sessions
+        if self.run(RetractSession(ref, held_on, "entered by mistake"), ok):
+            assert g is not None
+            g.sessions.remove(held_on)
+            for member in g.members.values():
+                if held_on in member.attended:
+                    member.attended.remove(held_on)
+
+    @precondition(lambda self: any(g.sessions for g in self.groups.values()))
+    @rule(data=st.data())
+    def correct_attendance(self, data: st.DataObject) -> None:
+        ref, g, held_on = self._a_session(data)
+        present = sorted(p for p, m in g.members.items() if m.present(held_on)) if g else []
+        anyone = st.lists(st.sampled_from(PARTICIPANTS), min_size=1, max_size=4, unique=True)
+        likely = st.lists(st.sampled_from(present), min_size=1, unique=True) if present else anyone
+        attendees = data.draw(st.one_of(likely, anyone), label="attendees")
+        before = {p for p, m in g.members.items() if held_on in m.attended} if g else set()
+        ok = (
+            g is not None
+            and held_on in g.sessions
+            and set(attendees) != before
+            and all(a in g.members and g.members[a].present(held_on) for a in attendees)
+        )
+        if self.run(CorrectAttendance(ref, held_on, tuple(attendees), "list mixed up"), ok):
+            assert g is not None
+            for p in before:
+                g.members[p].attended.remove(held_on)
             for a in attendees:
                 g.members[a].attended.append(held_on)
 
