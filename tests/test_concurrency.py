@@ -19,23 +19,25 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores import open_ledger, store_settings
 from biv_adapters.views import open_funding_view
 from biv_domain.commands import (
     Command,
     ConcludeAgreement,
     EnrollParticipant,
+    GiveNotice,
     HoldSession,
     PlanGroup,
     SetFunding,
 )
-from biv_domain.errors import AlreadyExists
+from biv_domain.errors import AlreadyExists, RuleBroken
 from biv_domain.events import FundingChanged, SessionHeld
 from biv_domain.funding_view import fold
-from biv_domain.ledger import WriteConflict
+from biv_domain.ledger import Ledger, WriteConflict
 from biv_domain.money import Money
 from biv_domain.vocabulary import Gender, GroupKind, Party
 
@@ -170,3 +172,38 @@ def test_four_writers_at_once_lose_nothing_and_store_nothing_twice(shared_store:
     assert view.position() == ledger.recorder.max_notification_id()
     assert view.rows() == fold(f.event for f in facts)
     ledger.close()
+
+
+class InterleavedLedger(Ledger):
+    """A ledger that lets another writer store first, once, between deciding and storing."""
+
+    def __init__(self, settings: dict[str, str], meanwhile: Command, other: Ledger) -> None:
+        super().__init__(settings)
+        self.meanwhile: Command | None = meanwhile
+        self.other = other
+
+    def _store(self, batch: Any, head: Any, actor: str | None) -> Any:
+        if self.meanwhile is not None:
+            command, self.meanwhile = self.meanwhile, None
+            self.other.execute(command)
+        return super()._store(batch, head, actor)
+
+
+def test_a_rule_across_aggregates_holds_when_another_writer_changes_the_agreement_meanwhile(
+    tmp_path: Path,
+) -> None:
+    # The group's plan is decided while the agreement runs to 2024-03-31; before it is
+    # stored, another writer records notice that ends the agreement on 2023-11-30.
+    url = f"sqlite://{tmp_path}/biv.sqlite3"
+    setup(url)
+    other = open_ledger(url)
+    ledger = InterleavedLedger(
+        dict(store_settings(url)), GiveNotice(CASE, Party.PARTNER, date(2023, 5, 31)), other
+    )
+    with pytest.raises(RuleBroken) as refused:
+        ledger.execute(PlanGroup("G-late", CASE, GroupKind.CHILDREN, "Berga", date(2024, 1, 10)))
+    assert refused.value.field == "starts_on"
+    assert "2023-11-30" in refused.value.reason
+    assert ledger.agreement(CASE).ends_on() == date(2023, 11, 30)
+    ledger.close()
+    other.close()

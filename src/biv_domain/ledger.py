@@ -145,6 +145,10 @@ class Ledger(Application[str]):
         meanwhile, the whole batch is decided again on the new state, a few
         times, before giving up with WriteConflict.
         """
+        actor = self._checked_actor(actor)
+        return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
+
+    def _checked_actor(self, actor: str | None) -> str | None:
         actor = actor or self.actor
         if actor is not None and not actor.strip():
             raise Refused("actor", "must not be empty when given")
@@ -152,29 +156,45 @@ class Ledger(Application[str]):
             raise Refused(
                 "actor", "this store records who recorded each fact: give --actor NAME or BIV_ACTOR"
             )
+        return actor
+
+    def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
+        """Sets whether every batch must name its actor; the setting is a fact like any other."""
+        actor = self._checked_actor(actor)
+
+        def decide(batch: Batch) -> int:
+            batch.exists(SETTINGS_STREAM)
+            setting = SettingsChanged(require_actor=require_actor)
+            batch.record(SETTINGS_STREAM, [setting], lambda _state, event: event)
+            return 0
+
+        return self._write(decide, actor, 1)
+
+    def _write(self, decide: Callable[[Batch], int], actor: str | None, lines: int) -> Receipt:
+        """Decides a batch and stores it; decides again when another writer stored first.
+
+        The chain's head is read before deciding, and the batch is sealed right
+        after it: a batch stored by anyone in between takes that place, this
+        seal collides with it, and this batch is decided again on what is now
+        known. So every batch is decided on the store as it was when stored,
+        across agreements, groups and follow-ups alike.
+        """
         for attempt in range(self.retries_on_conflict):
             if attempt:
                 # Writers that collided wait a random while, so they do not collide again.
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
-            batch, skipped = self._decide_lines(lines)
+            head = self.chain_head()
+            batch = self._batch()
+            skipped = decide(batch)
             try:
-                facts = self._store(batch, actor)
+                facts = self._store(batch, head, actor)
             except IntegrityError:
                 continue
-            return Receipt(facts=facts, applied=len(lines) - skipped, skipped=skipped)
+            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"
         )
-
-    def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
-        """Sets whether every batch must name its actor; the setting is a fact like any other."""
-        batch = self._batch()
-        batch.exists(SETTINGS_STREAM)
-        batch.record(
-            SETTINGS_STREAM, [SettingsChanged(require_actor=require_actor)], lambda _s, e: e
-        )
-        return Receipt(facts=self._store(batch, actor or self.actor), applied=1, skipped=0)
 
     def requires_actor(self) -> bool:
         last = None
@@ -188,8 +208,9 @@ class Ledger(Application[str]):
             lambda case_number, window: self._members(case_number, "group", None, window),
         )
 
-    def _decide_lines(self, lines: Sequence[Line]) -> tuple[Batch, int]:
-        batch, skipped = self._batch(), 0
+    def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
+        """Decides every line into the batch; returns how many were skipped as applied before."""
+        skipped = 0
         seen_ids: dict[str, int] = {}
         for line in lines:
             if line.line_id is not None:
@@ -212,10 +233,10 @@ class Ledger(Application[str]):
             if line.line_id is not None:
                 applied = LineApplied(line_id=line.line_id, command=line.command.name)
                 batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
-        return batch, skipped
+        return skipped
 
-    def _store(self, batch: Batch, actor: str | None) -> tuple[Fact, ...]:
-        """Stores the batch's facts in one transaction, sealed into the chain after its head.
+    def _store(self, batch: Batch, head: Fact, actor: str | None) -> tuple[Fact, ...]:
+        """Stores the batch's facts in one transaction, sealed into the chain after `head`.
 
         Raises IntegrityError when another writer stored first (a stream's
         version, or the chain's, is taken): the caller decides again.
@@ -225,7 +246,6 @@ class Ledger(Application[str]):
         recorded_at = self.clock()
         if recorded_at.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
-        head = self.chain_head()
         facts = [
             Fact(stream, version, recorded_at.astimezone(UTC), event, actor)
             for stream, version, event in batch.pending
