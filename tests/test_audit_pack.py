@@ -301,3 +301,12 @@ def test_an_unwritable_folder_exits_2(
     code = main(["audit", "export", CASE_NUMBER, "--out", str(blocker / "x"), "--store", store])
     assert code == 2
     assert capsys.readouterr().err.startswith("biv: cannot write the pack")
+
+
+def test_text_a_spreadsheet_would_run_is_kept_as_text_in_the_csv(tmp_path: Path) -> None:
+    from biv_adapters.audit_pack import csv_cell
+
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_cell("Ryd") == "Ryd"
+    assert csv_cell(Decimal("-5.00")) == Decimal("-5.00")  # numbers stay numbers

@@ -258,19 +258,25 @@ def _json(value: object) -> object:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # Text a spreadsheet would run as a formula is kept as text (OWASP's CSV injection advice).
+        return "'" + value
     return value.isoformat() if isinstance(value, date) else value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_csv(path: Path, table: Table) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(table.headers)
-        writer.writerows([_csv_cell(row.get(h)) for h in table.headers] for row in table.rows)
+        writer.writerows([csv_cell(row.get(h)) for h in table.headers] for row in table.rows)
 
 
 def write_workbook(path: Path, tables: Sequence[Table]) -> None:
