@@ -243,11 +243,12 @@ class Ledger(Application[str]):
         """
         if not batch.pending:
             return ()
-        recorded_at = self.clock()
-        if recorded_at.tzinfo is None:
+        now = self.clock()
+        if now.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
+        recorded_at = now.astimezone(UTC)
         facts = [
-            Fact(stream, version, recorded_at.astimezone(UTC), event, actor)
+            Fact(stream, version, recorded_at, event, actor)
             for stream, version, event in batch.pending
         ]
         seal = Fact(
@@ -273,30 +274,15 @@ class Ledger(Application[str]):
         elif isinstance(command, GroupCommand):
             stream = group_stream(command.group_ref)
             state = batch.state(stream, group.evolve)
-            case_number = (
-                command.case_number
-                if isinstance(command, PlanGroup)
-                else (state.case_number if state else None)
-            )
-            terms = (
-                batch.state(agreement_stream(case_number), agreement.evolve)
-                if case_number
-                else None
-            )
+            # A plan names its agreement; every later command finds it through the group.
+            case_number = command.case_number if isinstance(command, PlanGroup) else None
+            terms = _agreement_of(batch, case_number or (state.case_number if state else None))
             batch.record(stream, group.decide(command, state, terms), group.evolve)
         elif isinstance(command, FollowUpCommand):
             stream = follow_up_stream(command.follow_up_ref)
             state_f = batch.state(stream, follow_up.evolve)
-            case_number = (
-                command.case_number
-                if isinstance(command, ScheduleFollowUp)
-                else (state_f.case_number if state_f else None)
-            )
-            terms = (
-                batch.state(agreement_stream(case_number), agreement.evolve)
-                if case_number
-                else None
-            )
+            case_number = command.case_number if isinstance(command, ScheduleFollowUp) else None
+            terms = _agreement_of(batch, case_number or (state_f.case_number if state_f else None))
             figures = None
             if isinstance(command, SubmitReport) and state_f is not None and terms is not None:
                 # The report keeps the window's figures as known at submission.
@@ -439,6 +425,10 @@ class Ledger(Application[str]):
         ]
         facts = [fact for stream in streams for fact in self.stream(stream, as_known_at)]
         return sorted(facts, key=lambda fact: fact.position)
+
+
+def _agreement_of(batch: Batch, case_number: str | None) -> AgreementState | None:
+    return batch.state(agreement_stream(case_number), agreement.evolve) if case_number else None
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
