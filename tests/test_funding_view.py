@@ -41,10 +41,20 @@ decisions = st.builds(
     end=st.just(date(2021, 12, 31)),
     amount=st.integers(0, 50_000_000).map(Money),
     decided_on=st.dates(date(2020, 6, 1), date(2024, 3, 1)),
+    decided_by=st.sampled_from([None, "Omsorgsnämnden", "Social- och omsorgsnämnden"]),
+    decision_ref=st.sampled_from([None, "SON § 12"]),
 ).flatmap(
     lambda d: st.sampled_from(PERIODS).map(
         lambda period: SetFunding(
-            d.case_number, d.party, d.source, period[0], period[1], d.amount, d.decided_on
+            d.case_number,
+            d.party,
+            d.source,
+            period[0],
+            period[1],
+            d.amount,
+            d.decided_on,
+            decided_by=d.decided_by,
+            decision_ref=d.decision_ref,
         )
     )
 )

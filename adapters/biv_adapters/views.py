@@ -204,7 +204,8 @@ class SqlFundingView(FundingView):
             f"CREATE TABLE IF NOT EXISTS {self._lines} (case_number TEXT NOT NULL, "
             "party TEXT NOT NULL, source TEXT NOT NULL, start_on TEXT NOT NULL, "
             "end_on TEXT NOT NULL, amount_ore BIGINT NOT NULL, decided_on TEXT NOT NULL, "
-            "note TEXT NOT NULL, PRIMARY KEY (case_number, party, source, start_on, end_on))",
+            "note TEXT NOT NULL, decided_by TEXT, decision_ref TEXT, "
+            "PRIMARY KEY (case_number, party, source, start_on, end_on))",
             f"CREATE TABLE IF NOT EXISTS {self._tracking} "
             "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)",
             self._sql(
@@ -258,6 +259,8 @@ class SqlFundingView(FundingView):
                     Money(int(r["amount_ore"])),
                     date.fromisoformat(r["decided_on"]),
                     r["note"],
+                    r["decided_by"],
+                    r["decision_ref"],
                 )
                 key = FundingKey(line.party, line.source, line.start, line.end)
                 lines[(r["case_number"], key)] = LineRow(r["case_number"], line)
@@ -305,10 +308,11 @@ class SqlFundingView(FundingView):
             line = row.line
             c.execute(
                 self._sql(
-                    f"INSERT INTO {self._lines} VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    f"INSERT INTO {self._lines} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (case_number, party, source, start_on, end_on) DO UPDATE SET "
                     "amount_ore = excluded.amount_ore, decided_on = excluded.decided_on, "
-                    "note = excluded.note"
+                    "note = excluded.note, decided_by = excluded.decided_by, "
+                    "decision_ref = excluded.decision_ref"
                 ),
                 (
                     row.case_number,
@@ -319,6 +323,8 @@ class SqlFundingView(FundingView):
                     line.amount.ore,
                     line.decided_on.isoformat(),
                     line.note,
+                    line.decided_by,
+                    line.decision_ref,
                 ),
             )
 

@@ -39,6 +39,23 @@ class FundingLine:
     amount: Money
     decided_on: date
     note: str = ""
+    decided_by: str | None = None
+    decision_ref: str | None = None
+
+    @classmethod
+    def set_by(cls, change: FundingChanged) -> FundingLine:
+        """The line as this decision set it."""
+        return cls(
+            change.party,
+            change.source,
+            change.start,
+            change.end,
+            change.amount,
+            change.decided_on,
+            change.note,
+            change.decided_by,
+            change.decision_ref,
+        )
 
     @property
     def period(self) -> Period:
@@ -87,11 +104,7 @@ def funding_lines(state: AgreementState, on: date) -> list[FundingLine]:
     for change in sorted(state.funding, key=lambda c: c.decided_on):  # stable: recorded order
         if change.decided_on <= on:
             latest[funding_key(change)] = change
-    lines = [
-        FundingLine(c.party, c.source, c.start, c.end, c.amount, c.decided_on, c.note)
-        for c in latest.values()
-        if c.amount
-    ]
+    lines = [FundingLine.set_by(c) for c in latest.values() if c.amount]
     return sorted(lines, key=lambda line: (line.start, line.end, line.party, line.source))
 
 

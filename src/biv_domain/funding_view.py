@@ -46,18 +46,7 @@ def supersedes(change: FundingChanged, current: LineRow | None) -> bool:
 
 
 def line_row(change: FundingChanged) -> LineRow:
-    return LineRow(
-        change.case_number,
-        FundingLine(
-            change.party,
-            change.source,
-            change.start,
-            change.end,
-            change.amount,
-            change.decided_on,
-            change.note,
-        ),
-    )
+    return LineRow(change.case_number, FundingLine.set_by(change))
 
 
 @frozen
