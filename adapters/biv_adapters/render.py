@@ -104,9 +104,17 @@ def budget_table(document: dict[str, Any]) -> str:
         "",
         "Funding lines decided by then:",
         table(
-            ["party", "source", "start", "end", "amount", "decided"],
+            ["party", "source", "start", "end", "amount", "decided", "by"],
             [
-                [f["party"], f["source"], f["start"], f["end"], f["amount"], f["decided_on"]]
+                [
+                    f["party"],
+                    f["source"],
+                    f["start"],
+                    f["end"],
+                    f["amount"],
+                    f["decided_on"],
+                    " ".join(filter(None, [f["decided_by"], f["decision_ref"]])) or "-",
+                ]
                 for f in d["funding"]
             ],
         ),
