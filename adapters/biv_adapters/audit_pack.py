@@ -35,7 +35,6 @@ from biv_domain.follow_up import FollowUpState
 from biv_domain.group import GroupState
 from biv_domain.ledger import Ledger
 from biv_domain.money import Money, total
-from biv_domain.replay import funding_decisions
 from biv_domain.report import changes, report
 from biv_domain.vocabulary import GroupKind, Party
 
@@ -102,16 +101,12 @@ HISTORY_COLUMNS = _columns(
 )
 
 
-def budget_tables(state: AgreementState, figures: Budget) -> list[Table]:
+def budget_tables(figures: Budget) -> list[Table]:
     """Each line's part of each fiscal year beside its decision, and the years' sums."""
     lines: list[dict[str, object]] = []
-    decisions = funding_decisions(state, figures.on)
-    for line, decision in zip(figures.funding, decisions, strict=True):
+    for line in figures.funding:  # each line carries its decision: date, body, reference
         for year, part in split_by_year(line, figures.split).items():
-            lines.append(
-                {"fiscal_year": year, **asdict(line, recurse=False), "in_year": part}
-                | {"decided_by": decision.decided_by, "decision_ref": decision.decision_ref}
-            )
+            lines.append({"fiscal_year": year, **asdict(line, recurse=False), "in_year": part})
     years = tuple(
         {"fiscal_year": year, **{k: getattr(sums, k) for k in ("municipality", "partner", "total")}}
         for year, sums in figures.by_fiscal_year.items()
@@ -362,7 +357,7 @@ def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> d
     figures = budget(state, on)
     tables = [
         history_table(history),
-        *budget_tables(state, figures),
+        *budget_tables(figures),
         disbursements_table(state, on),
         report_by_year(state, groups),
         *follow_up_tables(state, groups, follow_ups, on),

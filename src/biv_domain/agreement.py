@@ -134,13 +134,18 @@ class AgreementState:
                 amount = change.amount
         return amount
 
+    def target_decision(self, kind: TargetKind, on: date | None = None) -> TargetSet | None:
+        """The decision that set the commitment of that kind last on or before `on`."""
+        last = None
+        for decided in sorted(self.targets, key=lambda t: t.decided_on):  # stable: recorded order
+            if decided.target is kind and (on is None or decided.decided_on <= on):
+                last = decided
+        return last
+
     def target(self, kind: TargetKind, on: date | None = None) -> int | None:
         """The commitment of that kind decided last on or before `on`."""
-        value = None
-        for decided in sorted(self.targets, key=lambda t: t.decided_on):
-            if decided.target is kind and (on is None or decided.decided_on <= on):
-                value = decided.value
-        return value
+        decided = self.target_decision(kind, on)
+        return decided.value if decided else None
 
 
 def _refuse_unless_in_force(state: AgreementState, day: date, field: str, doing: str) -> None:

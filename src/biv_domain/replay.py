@@ -27,8 +27,8 @@ from typing import Any
 from attrs import frozen
 
 from biv_domain import agreement, follow_up, group
-from biv_domain.agreement import AgreementState, AgreementStatus, FundingKey, funding_key
-from biv_domain.budget import PartySums, funding_lines
+from biv_domain.agreement import AgreementState, AgreementStatus
+from biv_domain.budget import FundingLine, PartySums, funding_lines
 from biv_domain.converter import converter
 from biv_domain.events import (
     AgreementConcluded,
@@ -38,7 +38,6 @@ from biv_domain.events import (
     DisbursementRetracted,
     FollowUpEvent,
     FollowUpScheduled,
-    FundingChanged,
     GroupEvent,
     GroupPlanned,
     NoticeGiven,
@@ -64,8 +63,8 @@ class AgreementSummary:
     """The agreement's terms, end, notice, money and commitments as known.
 
     The decisions are the facts themselves (each carries its decided_on,
-    decided_by and decision_ref): the terms as concluded; the extensions; for each funding line in
-    force the decision that set its amount, a budget's rule (`funding_lines`);
+    decided_by and decision_ref): the terms as concluded; the extensions; each funding line as its
+    last decision set it, by the budget's rule (`funding_lines`);
     for each kind of target the last decision; the payments counted and the
     retractions.
     """
@@ -77,7 +76,7 @@ class AgreementSummary:
     last_notice_day: date
     notice: NoticeGiven | None
     extensions: tuple[AgreementExtended, ...]
-    funding: tuple[FundingChanged, ...]
+    funding: tuple[FundingLine, ...]
     funding_total: PartySums
     targets: tuple[TargetSet, ...]
     disbursements: tuple[DisbursementRecorded, ...]
@@ -133,23 +132,9 @@ class Replay:
     follow_ups: tuple[FollowUpSummary, ...]
 
 
-def funding_decisions(state: AgreementState, on: date) -> list[FundingChanged]:
-    """The decision behind each line `budget.funding_lines(state, on)` lists, in its order."""
-    # The budget's order of decisions: by decision date, in recorded order on one date.
-    ordered = [c for c in sorted(state.funding, key=lambda c: c.decided_on) if c.decided_on <= on]
-    return [
-        [c for c in ordered if funding_key(c) == FundingKey(f.party, f.source, f.start, f.end)][-1]
-        for f in funding_lines(state, on)
-    ]
-
-
 def summarise_agreement(state: AgreementState, on: date) -> AgreementSummary:
-    funding = funding_decisions(state, date.max)
-    targets = [
-        [t for t in sorted(state.targets, key=lambda t: t.decided_on) if t.target is kind][-1]
-        for kind in TargetKind
-        if any(t.target is kind for t in state.targets)
-    ]
+    funding = funding_lines(state, date.max)
+    targets = [t for t in (state.target_decision(kind) for kind in TargetKind) if t is not None]
     return AgreementSummary(
         terms=state.terms,
         end_as_decided=state.end_as_decided(),
