@@ -58,9 +58,6 @@ class Period:
     def within(self, other: Period) -> bool:
         return other.start <= self.start and self.end <= other.end
 
-    def overlaps(self, other: Period) -> bool:
-        return self.start <= other.end and other.start <= self.end
-
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
@@ -94,11 +91,6 @@ class Period:
 
     def months(self) -> int:
         return sum(self.months_by_year().values())
-
-
-def whole_months_between(start: date, end: date) -> int:
-    """The months a window spans, counting a started month as a whole one."""
-    return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def day_before(day: date) -> date:
