@@ -16,6 +16,13 @@ class UsageError(Exception):
     """The command line itself is wrong (exit 2)."""
 
 
+def positive(text: str) -> int:
+    """A whole number of 1 or more, as an option's value."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
+
+
 def parse_day(text: str) -> date:
     try:
         return parse_iso_date(text)

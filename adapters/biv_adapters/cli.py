@@ -18,7 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from biv_adapters import render
-from biv_adapters.arguments import UsageError, parse_day, parse_moment
+from biv_adapters.arguments import UsageError, parse_day, parse_moment, positive
 from biv_adapters.audit_commands import add_audit_commands, run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--threshold",
-        type=int,
+        type=positive,
         default=5,
         metavar="N",
         help="with --public: the smallest count of people shown (default 5)",
@@ -150,7 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        # argparse has printed the usage error (2) or the help (0); a caller embedding
+        # `main` gets the exit code back rather than an exception.
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         ledger = open_ledger(getattr(args, "store", None), actor=getattr(args, "actor", None))
     except StoreError as error:
@@ -263,8 +268,6 @@ def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     if args.public:
         if follow_up is not None:
             raise UsageError("--public is for the published figures of a window, not a follow-up")
-        if args.threshold < 1:
-            raise UsageError(f"--threshold must be 1 or more, got {args.threshold}")
         published = converter.unstructure(for_publication(figures, args.threshold))
         return {**published, "as_known_at": _moment(as_known_at)}
     document: dict[str, Any] = {

@@ -14,6 +14,7 @@ from attrs import frozen
 
 from biv_domain.agreement import AgreementState
 from biv_domain.dates import Period, add_months
+from biv_domain.errors import InvalidValue
 from biv_domain.figures import PublishedFigures, PublishedTarget, ReportFigures, TargetOutcome
 from biv_domain.group import GroupState
 from biv_domain.vocabulary import Gender, GroupKind, TargetKind
@@ -155,6 +156,8 @@ def for_publication(figures: ReportFigures, threshold: int = 5) -> PublishedFigu
     """The figures with counts of people from 1 to `threshold` - 1 withheld (primary
     suppression) and, where a breakdown would give a withheld cell away by
     subtraction from its published total, one more cell withheld (secondary)."""
+    if threshold < 1:
+        raise InvalidValue("threshold", f"must be 1 or more, got {threshold}")
     suppressed: list[str] = []
 
     def small(count: int) -> bool:
