@@ -43,7 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from biv_adapters.stores import open_ledger, sqlite_path, store_settings
+from biv_adapters.stores import open_ledger, postgres_connection, sqlite_path, store_settings
 from biv_adapters.views import open_funding_view
 from biv_domain.budget import budget
 from biv_domain.commands import (
@@ -493,19 +493,13 @@ def raw_read_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
         finally:
             connection.close()
     if url.startswith("postgresql:"):
-        import psycopg
         from psycopg import sql
 
         settings = store_settings(url)
         schema = settings.get("POSTGRES_SCHEMA") or "public"
         name = table.split(".")[-1]
-        with psycopg.connect(
-            dbname=settings["POSTGRES_DBNAME"],
-            host=settings["POSTGRES_HOST"],
-            port=settings["POSTGRES_PORT"],
-            user=settings["POSTGRES_USER"],
-            password=settings["POSTGRES_PASSWORD"],
-        ) as pg:
+        # A named (server-side) cursor needs a transaction, so not in autocommit.
+        with postgres_connection(settings, autocommit=False) as pg:
             started = time.perf_counter()
             rows = 0
             query = sql.SQL(

@@ -95,7 +95,8 @@ DDL_UNLOCK = "SELECT pg_advisory_unlock(hashtext('biv_ddl'))"
 
 
 @contextmanager
-def _postgres(settings: Mapping[str, str]) -> Iterator[Any]:
+def postgres_connection(settings: Mapping[str, str], *, autocommit: bool = True) -> Iterator[Any]:
+    """A direct connection to the store's server, for what the library does not do itself."""
     import psycopg
 
     try:
@@ -106,7 +107,7 @@ def _postgres(settings: Mapping[str, str]) -> Iterator[Any]:
             user=settings["POSTGRES_USER"],
             password=settings["POSTGRES_PASSWORD"],
             connect_timeout=10,
-            autocommit=True,
+            autocommit=autocommit,
         ) as connection:
             yield connection
     except psycopg.OperationalError as error:
@@ -121,7 +122,7 @@ def _create_schema(settings: Mapping[str, str], schema: str) -> None:
     """A tenant's schema is made on first use; the library makes only tables."""
     from psycopg import sql
 
-    with _postgres(settings) as connection:
+    with postgres_connection(settings) as connection:
         connection.execute(DDL_LOCK)
         connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         connection.execute(DDL_UNLOCK)
@@ -164,7 +165,7 @@ def open_ledger(
     settings = store_settings(url or os.environ.get("BIV_STORE") or DEFAULT_STORE)
     if settings.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
         return Ledger(settings, clock=clock, actor=actor)
-    with _postgres(settings) as connection:
+    with postgres_connection(settings) as connection:
         connection.execute(DDL_LOCK)
         try:
             return Ledger(settings, clock=clock, actor=actor)
