@@ -201,20 +201,8 @@ def follow_up_tables(
         now = report(state, groups, f.window)
         submitted = f.report.figures if f.report else None
         diffs = changes(submitted, now) if submitted else []
-        summary.append(
-            {
-                "follow_up_ref": f.follow_up_ref,
-                "start": f.schedule.start,
-                "end": f.schedule.end,
-                "due_on": f.schedule.due_on,
-                "status": f.status_on(on).value,
-                "submitted_on": f.report.submitted_on if f.report else None,
-                "submitted_late": f.submitted_late(),
-                "closed_on": f.closed.on if f.closed else None,
-                "assessment": f.closed.assessment if f.closed else None,
-                "changes": len(diffs),
-            }
-        )
+        standing = asdict(f.standing(on), recurse=False)
+        summary.append({**standing, "status": standing["status"].value, "changes": len(diffs)})
         before, after = _figures(submitted), _figures(now)
         for name in dict.fromkeys([*after, *before]):
             was = before.get(name) if submitted else None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from biv_domain.converter import converter
 from biv_domain.facts import Fact
 from biv_domain.follow_up import FollowUpState
 
@@ -47,18 +48,8 @@ def decision_json(fact: Fact) -> dict[str, Any] | None:
 
 
 def follow_up_json(follow_up: FollowUpState, on: date) -> dict[str, Any]:
-    report, closed = follow_up.report, follow_up.closed
-    return {
-        "follow_up_ref": follow_up.follow_up_ref,
-        "start": follow_up.schedule.start.isoformat(),
-        "end": follow_up.schedule.end.isoformat(),
-        "due_on": follow_up.schedule.due_on.isoformat(),
-        "status": follow_up.status_on(on).value,
-        "submitted_on": report.submitted_on.isoformat() if report else None,
-        "submitted_late": follow_up.submitted_late(),
-        "closed_on": closed.on.isoformat() if closed else None,
-        "assessment": closed.assessment if closed else None,
-    }
+    document: dict[str, Any] = converter.unstructure(follow_up.standing(on))
+    return document
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

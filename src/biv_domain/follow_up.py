@@ -60,6 +60,35 @@ class FollowUpState:
     def submitted_late(self) -> bool:
         return self.report is not None and self.report.submitted_on > self.schedule.due_on
 
+    def standing(self, on: date) -> FollowUpStanding:
+        """Where the follow-up stands on `on`: what `biv follow-ups` lists."""
+        return FollowUpStanding(
+            follow_up_ref=self.follow_up_ref,
+            start=self.schedule.start,
+            end=self.schedule.end,
+            due_on=self.schedule.due_on,
+            status=self.status_on(on),
+            submitted_on=self.report.submitted_on if self.report else None,
+            submitted_late=self.submitted_late(),
+            closed_on=self.closed.on if self.closed else None,
+            assessment=self.closed.assessment if self.closed else None,
+        )
+
+
+@frozen
+class FollowUpStanding:
+    """A follow-up's window, due date and status on a day, and how its report came in."""
+
+    follow_up_ref: str
+    start: date
+    end: date
+    due_on: date
+    status: FollowUpStatus
+    submitted_on: date | None
+    submitted_late: bool
+    closed_on: date | None
+    assessment: str | None
+
 
 def decide(
     command: FollowUpCommand,
