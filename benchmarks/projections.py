@@ -43,10 +43,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from biv_adapters.stores import open_ledger, postgres_connection, sqlite_path, store_settings
-from biv_adapters.views import open_funding_view
-from biv_domain.budget import budget
-from biv_domain.commands import (
+from biv_adapters.postgresql import postgres_connection
+from biv_adapters.stores import open_ledger, sqlite_path, store_settings
+from biv_domain.ledger import Ledger, Line
+from biv_domain.model.commands import (
     CancelGroup,
     CloseFollowUp,
     Command,
@@ -65,11 +65,9 @@ from biv_domain.commands import (
     SubmitReport,
     WithdrawParticipant,
 )
-from biv_domain.dates import Period, add_months
-from biv_domain.ledger import Ledger, Line
-from biv_domain.money import Money
-from biv_domain.report import report
-from biv_domain.vocabulary import (
+from biv_domain.model.dates import Period, add_months
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
     Party,
@@ -77,6 +75,8 @@ from biv_domain.vocabulary import (
     TargetKind,
     Track,
 )
+from biv_domain.projections.budget import budget
+from biv_domain.projections.report import report
 
 FIRST_START = date(2017, 1, 1)
 MUNICIPALITIES = (
@@ -704,7 +704,7 @@ def run(args: argparse.Namespace, url: str) -> int:
     gc.collect()
 
     # Rebuild of the funding view, and the raw read it is compared with.
-    view = open_funding_view(ledger)
+    view = ledger.funding_view
     started = time.perf_counter()
     read = view.rebuild()
     rebuild_s = time.perf_counter() - started

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_domain import Ledger, Split, budget, report
-from biv_domain.commands import EnrollParticipant, HoldSession, PlanGroup
-from biv_domain.dates import Period
-from biv_domain.vocabulary import Gender, GroupKind, ResidenceStatus
+from biv_domain.model.commands import EnrollParticipant, HoldSession, PlanGroup
+from biv_domain.model.dates import Period
+from biv_domain.model.vocabulary import Gender, GroupKind, ResidenceStatus
 
 
 class Clock:

@@ -13,10 +13,11 @@ from typing import TypeVar
 
 import pytest
 
-from biv_domain import agreement, follow_up, group
-from biv_domain.agreement import AgreementState
 from biv_domain.errors import Refused
-from biv_domain.events import (
+from biv_domain.ledger import Ledger
+from biv_domain.model import agreement, follow_up, group
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.events import (
     AgreementConcluded,
     AgreementEvent,
     AgreementExtended,
@@ -28,11 +29,10 @@ from biv_domain.events import (
     ParticipantEnrolled,
     ReportSubmitted,
 )
-from biv_domain.facts import Fact
-from biv_domain.follow_up import FollowUpState
-from biv_domain.group import GroupState
-from biv_domain.ledger import Ledger
-from biv_domain.vocabulary import Gender, GroupKind, Party, ResidenceStatus, Track
+from biv_domain.model.fact import Fact
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.model.vocabulary import Gender, GroupKind, Party, ResidenceStatus, Track
 
 CASE = "Dnr 2016-292"
 GROUP = "RYD-2023-1"

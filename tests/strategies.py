@@ -21,8 +21,18 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 import attrs
 from hypothesis import strategies as st
 
-from biv_domain import agreement, follow_up, group
-from biv_domain.commands import (
+from biv_domain.ledger import Ledger
+from biv_domain.ledger.bookkeeping import (
+    RECORDABLE_TYPES,
+    LineApplied,
+    Recordable,
+    agreement_stream,
+    follow_up_stream,
+    group_stream,
+    line_stream,
+)
+from biv_domain.model import agreement, follow_up, group
+from biv_domain.model.commands import (
     COMMANDS,
     CancelGroup,
     CloseFollowUp,
@@ -42,8 +52,8 @@ from biv_domain.commands import (
     SubmitReport,
     WithdrawParticipant,
 )
-from biv_domain.dates import Period, add_months, is_month_end
-from biv_domain.events import (
+from biv_domain.model.dates import Period, add_months, is_month_end
+from biv_domain.model.events import (
     EVENT_TYPES,
     AgreementConcluded,
     AgreementExtended,
@@ -54,19 +64,9 @@ from biv_domain.events import (
     NoticeGiven,
     SessionHeld,
 )
-from biv_domain.facts import (
-    RECORDABLE_TYPES,
-    Fact,
-    LineApplied,
-    Recordable,
-    agreement_stream,
-    follow_up_stream,
-    group_stream,
-    line_stream,
-)
-from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.vocabulary import (
+from biv_domain.model.fact import Fact
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import (
     ADULT_GENDERS,
     CHILD_GENDERS,
     GroupKind,

@@ -14,9 +14,9 @@ import pytest
 
 from biv_adapters.cli import main
 from biv_adapters.stores import open_ledger
-from biv_domain.commands import ConcludeAgreement, ExtendAgreement
 from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger
+from biv_domain.model.commands import ConcludeAgreement, ExtendAgreement
 
 CASE = "Dnr 2016-292"
 

@@ -9,8 +9,10 @@ from datetime import date
 
 import pytest
 
-from biv_domain.agreement import AgreementStatus, FundingKey, decide, evolve
-from biv_domain.commands import (
+from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
+from biv_domain.ledger import Ledger
+from biv_domain.model.agreement import AgreementStatus, FundingKey, decide, evolve
+from biv_domain.model.commands import (
     AgreementCommand,
     ConcludeAgreement,
     ExtendAgreement,
@@ -19,8 +21,7 @@ from biv_domain.commands import (
     SetFunding,
     SetTarget,
 )
-from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
-from biv_domain.events import (
+from biv_domain.model.events import (
     AgreementConcluded,
     AgreementExtended,
     DisbursementRecorded,
@@ -28,9 +29,8 @@ from biv_domain.events import (
     NoticeGiven,
     TargetSet,
 )
-from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party, TargetKind
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party, TargetKind
 from tests.scenario import (
     CASE,
     agreement_state,

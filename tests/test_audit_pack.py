@@ -24,10 +24,10 @@ from biv_adapters.audit_pack import PACK
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_adapters.stores import open_ledger
-from biv_domain.budget import PaymentFlag
-from biv_domain.commands import RecordDisbursement, RetractDisbursement, RetractSession
 from biv_domain.ledger import Ledger
-from biv_domain.money import Money
+from biv_domain.model.commands import RecordDisbursement, RetractDisbursement, RetractSession
+from biv_domain.model.money import Money
+from biv_domain.projections.budget import PaymentFlag
 from tests.conftest import Clock
 
 ON = "2024-04-30"

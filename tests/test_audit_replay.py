@@ -21,17 +21,17 @@ from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores import open_ledger
-from biv_domain.commands import (
+from biv_domain.ledger import Ledger
+from biv_domain.model.commands import (
     CorrectAttendance,
     CorrectParticipant,
     RecordDisbursement,
     RetractDisbursement,
     RetractSession,
 )
-from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.replay import diff, replay
-from biv_domain.vocabulary import Gender
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Gender
+from biv_domain.projections.replay import diff, replay
 from tests.conftest import Clock
 
 FIRST_PERIOD = datetime(2019, 4, 15, 9, tzinfo=UTC)  # documents 01–04

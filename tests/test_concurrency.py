@@ -23,9 +23,10 @@ from typing import Any
 
 import pytest
 
-from biv_adapters.stores import open_ledger, store_settings
-from biv_adapters.views import open_funding_view
-from biv_domain.commands import (
+from biv_adapters.stores import open_ledger, open_store
+from biv_domain.errors import AlreadyExists, RuleBroken
+from biv_domain.ledger import Ledger, Store, WriteConflict
+from biv_domain.model.commands import (
     Command,
     ConcludeAgreement,
     EnrollParticipant,
@@ -34,12 +35,10 @@ from biv_domain.commands import (
     PlanGroup,
     SetFunding,
 )
-from biv_domain.errors import AlreadyExists, RuleBroken
-from biv_domain.events import FundingChanged, SessionHeld
-from biv_domain.funding_view import fold
-from biv_domain.ledger import Ledger, WriteConflict
-from biv_domain.money import Money
-from biv_domain.vocabulary import Gender, GroupKind, Party
+from biv_domain.model.events import FundingChanged, SessionHeld
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Gender, GroupKind, Party
+from biv_domain.projections.fiscal_year import fold
 
 from .conftest import drop_schema, postgres_url
 
@@ -92,7 +91,7 @@ def writer(url: str, seed: int) -> list[Outcome]:
     """One process's share: sessions on random days of the shared groups, and funding decisions."""
     rng = random.Random(seed)
     ledger = open_ledger(url)
-    view = open_funding_view(ledger)
+    view = ledger.funding_view
     outcomes: list[Outcome] = []
     for number in range(COMMANDS_EACH):
         command: Command
@@ -168,7 +167,7 @@ def test_four_writers_at_once_lose_nothing_and_store_nothing_twice(shared_store:
     assert stored_funding == Counter(k for k, r in funding.items() if r == "accepted")
 
     # The view the writers kept up as they went equals a fold of every stored fact.
-    view = open_funding_view(ledger)
+    view = ledger.funding_view
     assert view.position() == ledger.recorder.max_notification_id()
     assert view.rows() == fold(f.event for f in facts)
     ledger.close()
@@ -177,8 +176,8 @@ def test_four_writers_at_once_lose_nothing_and_store_nothing_twice(shared_store:
 class InterleavedLedger(Ledger):
     """A ledger that lets another writer store first, once, between deciding and storing."""
 
-    def __init__(self, settings: dict[str, str], meanwhile: Command, other: Ledger) -> None:
-        super().__init__(settings)
+    def __init__(self, store: Store, meanwhile: Command, other: Ledger) -> None:
+        super().__init__(store)
         self.meanwhile: Command | None = meanwhile
         self.other = other
 
@@ -198,7 +197,7 @@ def test_a_rule_across_aggregates_holds_when_another_writer_changes_the_agreemen
     setup(url)
     other = open_ledger(url)
     ledger = InterleavedLedger(
-        dict(store_settings(url)), GiveNotice(CASE, Party.PARTNER, date(2023, 5, 31)), other
+        open_store(url), GiveNotice(CASE, Party.PARTNER, date(2023, 5, 31)), other
     )
     with pytest.raises(RuleBroken) as refused:
         ledger.execute(PlanGroup("G-late", CASE, GroupKind.CHILDREN, "Berga", date(2024, 1, 10)))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from biv_domain import agreement, group
-from biv_domain.budget import budget
-from biv_domain.commands import (
+from biv_domain.errors import InvalidValue, NotFound, RuleBroken
+from biv_domain.ledger import Ledger
+from biv_domain.model import agreement, group
+from biv_domain.model.commands import (
     ConcludeAgreement,
     CorrectAttendance,
     CorrectParticipant,
@@ -22,9 +23,8 @@ from biv_domain.commands import (
     RetractDisbursement,
     RetractSession,
 )
-from biv_domain.dates import Period
-from biv_domain.errors import InvalidValue, NotFound, RuleBroken
-from biv_domain.events import (
+from biv_domain.model.dates import Period
+from biv_domain.model.events import (
     AttendanceCorrected,
     DisbursementRecorded,
     DisbursementRetracted,
@@ -33,10 +33,10 @@ from biv_domain.events import (
     SessionHeld,
     SessionRetracted,
 )
-from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.report import report
-from biv_domain.vocabulary import Gender, GroupKind, ResidenceStatus
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Gender, GroupKind, ResidenceStatus
+from biv_domain.projections.budget import budget
+from biv_domain.projections.report import report
 
 from .conftest import Clock
 from .scenario import (

@@ -16,7 +16,8 @@ import attrs
 import pytest
 
 from biv_adapters.exchange import read_line, read_lines
-from biv_domain.commands import (
+from biv_domain.ledger import Line, LineRefused
+from biv_domain.model.commands import (
     COMMANDS,
     CancelGroup,
     CloseFollowUp,
@@ -35,9 +36,8 @@ from biv_domain.commands import (
     SubmitReport,
     WithdrawParticipant,
 )
-from biv_domain.ledger import Line, LineRefused
-from biv_domain.money import Money
-from biv_domain.vocabulary import (
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
     Party,

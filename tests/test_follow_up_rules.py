@@ -10,7 +10,9 @@ from datetime import date
 
 import pytest
 
-from biv_domain.commands import (
+from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
+from biv_domain.ledger import Ledger
+from biv_domain.model.commands import (
     CloseFollowUp,
     ConcludeAgreement,
     FollowUpCommand,
@@ -18,10 +20,8 @@ from biv_domain.commands import (
     ScheduleFollowUp,
     SubmitReport,
 )
-from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
-from biv_domain.events import FollowUpClosed, ReportSubmitted
-from biv_domain.follow_up import decide
-from biv_domain.ledger import Ledger
+from biv_domain.model.events import FollowUpClosed, ReportSubmitted
+from biv_domain.model.follow_up import decide
 from tests.scenario import (
     CASE,
     FOLLOW_UP,

@@ -16,13 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from biv_adapters.stores import open_ledger
-from biv_adapters.views import open_funding_view
-from biv_domain.budget import Split, funding_lines
-from biv_domain.commands import ConcludeAgreement, SetFunding
-from biv_domain.funding_view import fiscal_year, fold
 from biv_domain.ledger import Ledger, Line
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party
+from biv_domain.model.commands import ConcludeAgreement, SetFunding
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party
+from biv_domain.projections.budget import Split, funding_lines
+from biv_domain.projections.fiscal_year import fiscal_year, fold
 
 CASES = ("Dnr 2016-292", "KS 2021-77", "SON 2022-5")
 PERIODS = (
@@ -82,7 +81,7 @@ def conclude_all(ledger: Ledger) -> None:
 def check(url: str, recorded: list[tuple[list[SetFunding], bool]]) -> None:
     ledger = open_ledger(url)
     conclude_all(ledger)
-    kept = open_funding_view(ledger)
+    kept = ledger.funding_view
     for batch, catch_up in recorded:
         ledger.execute_all([Line(n, command) for n, command in enumerate(batch, start=1)])
         if catch_up:
@@ -92,7 +91,7 @@ def check(url: str, recorded: list[tuple[list[SetFunding], bool]]) -> None:
     folded = fold(fact.event for fact in ledger.facts())
     assert kept.rows() == folded
 
-    rebuilt = open_funding_view(ledger)
+    rebuilt = ledger.store.funding_view(ledger)  # a second view on the same store
     rebuilt.rebuild()
     assert rebuilt.rows() == folded
 
@@ -105,7 +104,7 @@ def check(url: str, recorded: list[tuple[list[SetFunding], bool]]) -> None:
         assert by_view == by_budget
     for year in (2021, 2022, 2023, 2024):
         for split in Split:
-            assert kept.fiscal_year(year, split) == fiscal_year(folded, year, split)
+            assert ledger.fiscal_year(year, split) == fiscal_year(folded, year, split)
     ledger.close()
 
 

@@ -10,7 +10,9 @@ from datetime import date
 
 import pytest
 
-from biv_domain.commands import (
+from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
+from biv_domain.ledger import Ledger, Line, LineRefused
+from biv_domain.model.commands import (
     CancelGroup,
     CompleteGroup,
     ConcludeAgreement,
@@ -20,17 +22,15 @@ from biv_domain.commands import (
     PlanGroup,
     WithdrawParticipant,
 )
-from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
-from biv_domain.events import (
+from biv_domain.model.events import (
     GroupCancelled,
     GroupCompleted,
     GroupEvent,
     ParticipantWithdrew,
     SessionHeld,
 )
-from biv_domain.group import decide
-from biv_domain.ledger import Ledger, Line, LineRefused
-from biv_domain.vocabulary import Gender, GroupKind, ResidenceStatus, Track
+from biv_domain.model.group import decide
+from biv_domain.model.vocabulary import Gender, GroupKind, ResidenceStatus, Track
 from tests.scenario import (
     CASE,
     GROUP,

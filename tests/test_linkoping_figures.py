@@ -23,9 +23,9 @@ import pytest
 from biv_adapters import cli
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_adapters.stores import open_ledger
-from biv_domain.budget import Split, funding_lines, split_by_year
 from biv_domain.ledger import Ledger
-from biv_domain.money import Money
+from biv_domain.model.money import Money
+from biv_domain.projections.budget import Split, funding_lines, split_by_year
 from tests.conftest import drop_schema, postgres_url
 
 Biv = Callable[..., dict[str, Any]]

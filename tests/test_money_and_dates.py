@@ -8,15 +8,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from biv_domain.agreement import FundingKey, funding_key
-from biv_domain.budget import FundingLine, Split, budget, split_by_year
-from biv_domain.commands import Command
-from biv_domain.dates import Period, add_months, is_month_end
 from biv_domain.errors import InvalidValue
-from biv_domain.events import FundingChanged
 from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party
+from biv_domain.model.agreement import FundingKey, funding_key
+from biv_domain.model.commands import Command
+from biv_domain.model.dates import Period, add_months, is_month_end
+from biv_domain.model.events import FundingChanged
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party
+from biv_domain.projections.budget import FundingLine, Split, budget, split_by_year
 from tests.strategies import (
     StepClock,
     agreement_histories,

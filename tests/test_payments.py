@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from biv_domain import agreement
-from biv_domain.budget import PaymentFlag, payments_against_decisions
-from biv_domain.events import DisbursementRecorded, DisbursementRetracted, FundingChanged
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party
+from biv_domain.model import agreement
+from biv_domain.model.events import DisbursementRecorded, DisbursementRetracted, FundingChanged
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party
+from biv_domain.projections.budget import PaymentFlag, payments_against_decisions
 
 from .scenario import CASE, agreement_state, linkoping
 

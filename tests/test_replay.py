@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from biv_domain.agreement import AgreementState
-from biv_domain.budget import budget
-from biv_domain.commands import (
+from biv_domain.ledger import Ledger, Line, LineRefused
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.commands import (
     CloseFollowUp,
     Command,
     ConcludeAgreement,
@@ -26,13 +26,13 @@ from biv_domain.commands import (
     SetTarget,
     SubmitReport,
 )
-from biv_domain.events import FollowUpScheduled, FundingChanged, GroupPlanned
-from biv_domain.facts import Fact
-from biv_domain.follow_up import FollowUpState
-from biv_domain.group import GroupState
-from biv_domain.ledger import Ledger, Line, LineRefused
-from biv_domain.money import Money
-from biv_domain.vocabulary import CHILD_GENDERS, Gender, GroupKind, Party, TargetKind
+from biv_domain.model.events import FollowUpScheduled, FundingChanged, GroupPlanned
+from biv_domain.model.fact import Fact
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import CHILD_GENDERS, Gender, GroupKind, Party, TargetKind
+from biv_domain.projections.budget import budget
 from tests.strategies import (
     DOMAIN_STREAMS,
     GHOST_CASE,

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
-from biv_domain.dates import Period
 from biv_domain.ledger import Ledger
-from biv_domain.report import report
+from biv_domain.model.dates import Period
+from biv_domain.projections.report import report
 
 LEDGER = Ledger()
 record_linkoping(LEDGER)

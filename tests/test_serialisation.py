@@ -13,12 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from biv_adapters.stores import open_ledger
-from biv_domain.commands import Command
 from biv_domain.converter import converter, structure_command
 from biv_domain.errors import Refused
-from biv_domain.events import EVENT_TYPES
-from biv_domain.facts import RECORDABLE_TYPES, Fact, FactMapper, decode, encode
 from biv_domain.ledger import Ledger, Line
+from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
+from biv_domain.ledger.mapper import FactMapper, decode, encode
+from biv_domain.model.commands import Command
+from biv_domain.model.events import EVENT_TYPES
+from biv_domain.model.fact import Fact
 from tests.strategies import (
     BOOKKEEPING_TYPES,
     EVENT_STRATEGIES,

@@ -25,7 +25,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from biv_domain.commands import (
+from biv_domain.errors import Refused
+from biv_domain.ledger import Ledger
+from biv_domain.model.commands import (
     CancelGroup,
     CloseFollowUp,
     Command,
@@ -45,11 +47,9 @@ from biv_domain.commands import (
     SubmitReport,
     WithdrawParticipant,
 )
-from biv_domain.errors import Refused
-from biv_domain.facts import Fact
-from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.vocabulary import Gender, GroupKind, Party, TargetKind
+from biv_domain.model.fact import Fact
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Gender, GroupKind, Party, TargetKind
 from tests.strategies import (
     DOMAIN_STREAMS,
     StepClock,

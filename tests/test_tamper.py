@@ -21,10 +21,11 @@ from attrs import evolve
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
 from biv_adapters.stores import open_ledger, sqlite_path
-from biv_domain.audit import Break, Digest, Verification
-from biv_domain.events import DisbursementRecorded
-from biv_domain.facts import chained, decode, encode
-from biv_domain.money import Money
+from biv_domain.ledger.chain import chained
+from biv_domain.ledger.mapper import decode, encode
+from biv_domain.ledger.verification import Break, Digest, Verification
+from biv_domain.model.events import DisbursementRecorded
+from biv_domain.model.money import Money
 
 from .conftest import POSTGRES_URL, drop_schema, postgres_url
 
@@ -226,6 +227,6 @@ def decode_row(rows: StoredRows, row_id: int) -> Any:
 def _payment() -> Any:
     from datetime import date
 
-    from biv_domain.commands import RecordDisbursement
+    from biv_domain.model.commands import RecordDisbursement
 
     return RecordDisbursement("Dnr 2016-292", Money.kronor(1000), date(2024, 1, 15))

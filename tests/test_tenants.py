@@ -17,11 +17,10 @@ import pytest
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_adapters.stores import open_ledger
-from biv_adapters.views import open_funding_view
-from biv_domain.commands import ConcludeAgreement, PlanGroup, SetFunding
 from biv_domain.errors import NotFound
-from biv_domain.money import Money
-from biv_domain.vocabulary import GroupKind, Party
+from biv_domain.model.commands import ConcludeAgreement, PlanGroup, SetFunding
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import GroupKind, Party
 
 from .conftest import drop_schema, postgres_url
 
@@ -108,9 +107,9 @@ def test_two_municipalities_on_one_server_never_see_each_other(
         "total": "345375.00",
     }
     assert year_b["total"] == {"municipality": "50000.00", "partner": "0.00", "total": "50000.00"}
-    assert open_funding_view(b).rebuild() == b.recorder.max_notification_id()
+    assert b.funding_view.rebuild() == b.recorder.max_notification_id()
     assert (
-        open_funding_view(a).rebuild()
+        a.funding_view.rebuild()
         == a.recorder.max_notification_id()
         != b.recorder.max_notification_id()
     )

@@ -9,18 +9,11 @@ import argparse
 import re
 from datetime import UTC, date, datetime, time
 
-from biv_domain.dates import parse_iso_date
+from biv_domain.model.dates import parse_iso_date
 
 
 class UsageError(Exception):
     """The command line itself is wrong (exit 2)."""
-
-
-def positive(text: str) -> int:
-    """A whole number of 1 or more, as an option's value."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
-    return int(text)
 
 
 def parse_day(text: str) -> date:

@@ -13,17 +13,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date, datetime
 from typing import Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
 from biv_adapters.render import table
-from biv_domain.audit import Digest, Verification
-from biv_domain.converter import converter
+from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
-from biv_domain.replay import diff, replay
+from biv_domain.ledger.verification import Digest, digest_line
 
 
 def add_audit_commands(
@@ -105,7 +103,8 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.audit_command == "digest":
         head = ledger.digest()
         if args.json:
-            print(json.dumps({"digest": str(head) if head else None, **_digest_json(head)}))
+            body = {"digest": str(head) if head else None, **_digest_json(head)}
+            print(json_text(body, indent=False))
         else:
             print(digest_line(head))
         return 0
@@ -116,29 +115,14 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
     raise ValueError(f"unknown audit command {args.audit_command!r}")  # pragma: no cover
 
 
-def digest_line(head: Digest | None) -> str:
-    """What `biv audit digest` prints."""
-    return str(head) if head else "the store is empty: nothing to digest"
-
-
 def _digest_json(digest: Digest | None) -> dict[str, Any]:
     return {"position": digest.position, "hash": digest.hash} if digest else {}
-
-
-def verification_json(result: Verification) -> dict[str, Any]:
-    return {
-        "intact": result.intact,
-        "facts": result.facts,
-        "head": str(result.head) if result.head else None,
-        "digest": str(result.digest) if result.digest else None,
-        "first_break": converter.unstructure(result.first_break) if result.first_break else None,
-    }
 
 
 def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     result = ledger.verify_chain(args.digest)
     if args.json:
-        print(json.dumps(verification_json(result), ensure_ascii=False, indent=2))
+        print(json_text(document(result.document())))
     elif result.intact:
         print(f"the chain of {result.facts} facts holds; its head is {result.head}")
         if result.digest:
@@ -153,26 +137,19 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     return 0
 
 
-def _usage(message: str) -> Exception:
-
-    return UsageError(message)
-
-
 def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
     until: datetime | None = args.until
     if args.since is not None and not args.diff:
-        raise _usage("--since goes with --diff: give --diff, or leave out --since")
+        raise UsageError("--since goes with --diff: give --diff, or leave out --since")
     if args.diff and args.since is None:
-        raise _usage("--diff compares two moments: give --since TIMESTAMP (and --until)")
+        raise UsageError("--diff compares two moments: give --since TIMESTAMP (and --until)")
     if args.diff and until is not None and until < args.since:
-        raise _usage(f"--until {until.isoformat()} is before --since {args.since.isoformat()}")
+        raise UsageError(f"--until {until.isoformat()} is before --since {args.since.isoformat()}")
     on: date = args.on or (until or ledger.clock()).date()
-    history = ledger.history(args.case_number, until)  # NotFound: exit 1
     if args.diff:
-        changes = diff(args.case_number, history, args.since, until, on)
-        return _print(args, converter.unstructure(changes), diff_text)
-    result = replay(args.case_number, history, until, on)
-    return _print(args, converter.unstructure(result), replay_text)
+        changes = ledger.diff(args.case_number, args.since, until, on)
+        return _print(args, document(changes), diff_text)
+    return _print(args, document(ledger.replay(args.case_number, until, on)), replay_text)
 
 
 def _export(args: argparse.Namespace, ledger: Ledger) -> int:
@@ -182,17 +159,18 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
     try:
         manifest = export(ledger, args.case_number, args.out, on)
     except OSError as error:
-        raise _usage(f"cannot write the pack to {args.out}: {error.strerror or error}") from None
+        reason = error.strerror or error
+        raise UsageError(f"cannot write the pack to {args.out}: {reason}") from None
     if args.json:
-        print(json.dumps(manifest, ensure_ascii=False, indent=2))
+        print(json_text(manifest))
     else:
         print(f"wrote the auditor's pack of {args.case_number} to {args.out}:")
         print(table(["file", "what"], [[f["name"], f["what"]] for f in manifest["files"]]))
     return 0
 
 
-def _print(args: argparse.Namespace, document: dict[str, Any], text: Any) -> int:
-    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else text(document))
+def _print(args: argparse.Namespace, body: dict[str, Any], text: Any) -> int:
+    print(json_text(body) if args.json else text(body))
     return 0
 
 
@@ -274,7 +252,7 @@ def replay_text(d: dict[str, Any]) -> str:
 
 
 def _short(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else json_text(value, indent=False)
     return text if len(text) <= 60 else text[:59] + "…"
 
 

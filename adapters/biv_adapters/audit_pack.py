@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -24,19 +23,19 @@ from typing import Any
 
 from attrs import asdict, frozen
 
-from biv_adapters.audit_commands import digest_line, verification_json
-from biv_adapters.render import fact_json
-from biv_domain.agreement import AgreementState
-from biv_domain.budget import Budget, budget, payments_against_decisions, split_by_year
-from biv_domain.converter import converter
-from biv_domain.dates import Period, add_months, day_before
-from biv_domain.facts import Fact
-from biv_domain.follow_up import FollowUpState
-from biv_domain.group import GroupState
+from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
-from biv_domain.money import Money, total
-from biv_domain.report import changes, report
-from biv_domain.vocabulary import GroupKind, Party
+from biv_domain.ledger.verification import digest_line
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.dates import Period, add_months, day_before
+from biv_domain.model.fact import Fact
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.model.money import Money, total
+from biv_domain.model.vocabulary import GroupKind, Party
+from biv_domain.projections.budget import Budget, budget, payments_against_decisions, split_by_year
+from biv_domain.projections.history import FactRecord
+from biv_domain.projections.report import changes, report
 
 
 def _columns(names: str) -> tuple[str, ...]:
@@ -87,7 +86,7 @@ class Table:
 def history_table(history: Sequence[Fact]) -> Table:
     rows = []
     for fact in history:
-        doc = fact_json(fact)
+        doc = document(FactRecord.of(fact))
         decision = doc.pop("decision") or {}
         decided = {"decided_by": decision.get("body"), "decision_ref": decision.get("reference")}
         doc |= decided | {"decided_on": decision.get("decided_on"), "data": _json(doc["data"])}
@@ -158,7 +157,7 @@ def _figures(figures: object) -> dict[str, object]:
     """A report's figures as flat name → value, as `report.changes` names them."""
     if figures is None:
         return {}
-    body: dict[str, Any] = converter.unstructure(figures)
+    body: dict[str, Any] = document(figures)
     flat: dict[str, object] = {}
     for name, value in body.items():
         if isinstance(value, dict):
@@ -238,7 +237,7 @@ FOLLOW_UP_COLUMNS = _columns(
 def _json(value: object) -> object:
     if value is None or isinstance(value, str | int):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return json_text(value, indent=False)
 
 
 def csv_cell(value: object) -> object:
@@ -350,11 +349,12 @@ def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> d
         report_by_year(state, groups),
         *follow_up_tables(state, groups, follow_ups, on),
     ]
-    head, verification = ledger.digest(), verification_json(ledger.verify_chain())
+    head, verification = ledger.digest(), document(ledger.verify_chain().document())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "history.jsonl").open("w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(fact_json(f), ensure_ascii=False) + "\n" for f in history)
+        for fact in history:
+            handle.write(json_text(document(FactRecord.of(fact)), indent=False) + "\n")
     for table in tables:
         write_csv(out / table.file, table)
     checked = [{"what": k, "value": _json(v)} for k, v in verification.items()]
@@ -362,7 +362,7 @@ def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> d
     write_workbook(out / "workbook.xlsx", [*tables, digest])
     write_charts(out, state, groups, figures)
     (out / "digest.txt").write_text(digest_line(head) + "\n", encoding="utf-8")
-    (out / "verification.json").write_text(json.dumps(verification, indent=2) + "\n")
+    (out / "verification.json").write_text(json_text(verification) + "\n", encoding="utf-8")
     manifest = {
         "case_number": case_number,
         "on": on.isoformat(),
@@ -374,7 +374,7 @@ def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> d
             for name, (_, what) in PACK.items()
         ],
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    (out / "manifest.json").write_text(json_text(manifest) + "\n", encoding="utf-8")
     return manifest
 
 

@@ -8,7 +8,6 @@ and `--as-known-at`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -18,20 +17,19 @@ from typing import Any
 from tqdm import tqdm
 
 from biv_adapters import render
-from biv_adapters.arguments import UsageError, parse_day, parse_moment, positive
+from biv_adapters.arguments import UsageError, parse_day, parse_moment
 from biv_adapters.audit_commands import add_audit_commands, run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores import StoreError, open_ledger
-from biv_adapters.views import open_funding_view
-from biv_domain.budget import Split, budget
-from biv_domain.converter import converter
-from biv_domain.dates import Period
+from biv_domain.converter import document, json_text
 from biv_domain.errors import InvalidValue, Refused
-from biv_domain.funding_view import TOPICS, fiscal_year
-from biv_domain.funding_view import fold as fold_funding
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
-from biv_domain.report import changes, for_publication, report
+from biv_domain.model.dates import Period
+from biv_domain.model.follow_up import FollowUpStandings
+from biv_domain.projections.budget import Split, budget
+from biv_domain.projections.history import History
+from biv_domain.projections.report import for_publication
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--threshold",
-        type=positive,
+        type=int,
         default=5,
         metavar="N",
         help="with --public: the smallest count of people shown (default 5)",
@@ -186,12 +184,8 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _import(args, ledger)
     if args.command == "history":
         facts = ledger.history(args.case_number, args.as_known_at)
-        document: dict[str, Any] = {
-            "case_number": args.case_number,
-            "as_known_at": _moment(args.as_known_at),
-            "facts": [render.fact_json(f) for f in facts],
-        }
-        return _emit(args, document, render.history_table)
+        history = History.of(args.case_number, facts, args.as_known_at)
+        return _emit(args, document(history), render.history_table)
     if args.command == "budget":
         if args.fiscal_year is not None:
             return _emit(args, _fiscal_year(args, ledger), render.fiscal_year_table)
@@ -199,8 +193,7 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
             raise UsageError("give CASE_NUMBER and --on DATE, or --fiscal-year YEAR")
         state = ledger.agreement(args.case_number, args.as_known_at)
         figures = budget(state, args.on, Split(args.split))
-        document = {**converter.unstructure(figures), "as_known_at": _moment(args.as_known_at)}
-        return _emit(args, document, render.budget_table)
+        return _emit(args, _known(figures, args.as_known_at), render.budget_table)
     if args.command == "rebuild":
         return _rebuild(ledger)
     if args.command == "configure":
@@ -214,13 +207,13 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":
         follow_ups = ledger.follow_ups(args.case_number, args.as_known_at)
-        document = {
-            "case_number": args.case_number,
-            "on": args.on.isoformat(),
-            "as_known_at": _moment(args.as_known_at),
-            "follow_ups": [render.follow_up_json(f, args.on) for f in follow_ups],
-        }
-        return _emit(args, document, render.follow_ups_table)
+        standings = FollowUpStandings(
+            args.case_number,
+            args.on,
+            args.as_known_at,
+            tuple(f.standing(args.on) for f in follow_ups),
+        )
+        return _emit(args, document(standings), render.follow_ups_table)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
@@ -229,60 +222,44 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
         raise UsageError(
             "--fiscal-year answers for every agreement; leave out CASE_NUMBER and --on"
         )
-    split = Split(args.split)
-    if args.as_known_at is None:
-        figures = open_funding_view(ledger).fiscal_year(args.fiscal_year, split, args.municipality)
-    else:
-        # The view knows only the present; the past is folded from the facts known then.
-        rows = fold_funding(f.event for f in ledger.facts(args.as_known_at) if f.type in TOPICS)
-        figures = fiscal_year(rows, args.fiscal_year, split, args.municipality)
-    return {**converter.unstructure(figures), "as_known_at": _moment(args.as_known_at)}
+    figures = ledger.fiscal_year(
+        args.fiscal_year, Split(args.split), args.municipality, args.as_known_at
+    )
+    return _known(figures, args.as_known_at)
 
 
 def _rebuild(ledger: Ledger) -> int:
     total = ledger.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
-        read = open_funding_view(ledger).rebuild(progress=bar.update)
+        read = ledger.rebuild(progress=bar.update)
     print(f"rebuilt the funding view from {read} facts")
     return 0
 
 
 def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     as_known_at = args.as_known_at
-    follow_up = None
     if args.follow_up:
-        if args.start or args.end:
-            raise UsageError("give either --follow-up or --from and --to, not both")
-        follow_up = ledger.follow_up(args.follow_up, as_known_at)
-        if follow_up.case_number != args.case_number:
-            raise UsageError(f"follow-up {args.follow_up} belongs to {follow_up.case_number}")
-        window = follow_up.window
-    elif args.start and args.end:
-        if args.end < args.start:
-            raise UsageError(f"--to {args.end} is before --from {args.start}")
-        window = Period(args.start, args.end)
-    else:
+        if args.start or args.end or args.public:
+            raise UsageError(
+                "--follow-up gives the follow-up's window and its submitted figures: "
+                "leave out --from, --to and --public"
+            )
+        figures, submitted = ledger.follow_up_report(args.case_number, args.follow_up, as_known_at)
+        return {**_known(figures, as_known_at), "follow_up": document(submitted)}
+    if not (args.start and args.end):
         raise UsageError("give --from and --to, or --follow-up")
-    state = ledger.agreement(args.case_number, as_known_at)
-    figures = report(state, ledger.groups(args.case_number, as_known_at, window), window)
+    try:
+        window = Period(args.start, args.end)
+    except InvalidValue as reversed_window:  # the options are wrong, not the store's data
+        raise UsageError(f"--to: {reversed_window.reason}") from None
+    figures = ledger.report(args.case_number, window, as_known_at)
     if args.public:
-        if follow_up is not None:
-            raise UsageError("--public is for the published figures of a window, not a follow-up")
-        published = converter.unstructure(for_publication(figures, args.threshold))
-        return {**published, "as_known_at": _moment(as_known_at)}
-    document: dict[str, Any] = {
-        **converter.unstructure(figures),
-        "as_known_at": _moment(as_known_at),
-    }
-    if follow_up is not None:
-        submitted = follow_up.report.figures if follow_up.report else None
-        document["follow_up"] = {
-            "follow_up_ref": follow_up.follow_up_ref,
-            "submitted_on": follow_up.report.submitted_on.isoformat() if follow_up.report else None,
-            "submitted": converter.unstructure(submitted) if submitted else None,
-            "changes": converter.unstructure(changes(submitted, figures)) if submitted else [],
-        }
-    return document
+        try:
+            published = for_publication(figures, args.threshold)
+        except InvalidValue as refused:  # an option's value: a usage error, naming the option
+            raise UsageError(f"--threshold: {refused.reason}") from None
+        return _known(published, as_known_at)
+    return _known(figures, as_known_at)
 
 
 def _import(args: argparse.Namespace, ledger: Ledger) -> int:
@@ -301,23 +278,20 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
         line = data[: error.start].count(b"\n") + 1
         raise LineRefused(line, InvalidValue("line", "is not UTF-8 text")) from None
     receipt = ledger.execute_all(read_lines(text.splitlines()))
-    open_funding_view(ledger).catch_up()
     if args.json:
-        print(json.dumps({"applied": receipt.applied, "skipped": receipt.skipped}))
+        print(json_text({"applied": receipt.applied, "skipped": receipt.skipped}, indent=False))
     else:
         print(f"applied {receipt.applied} lines, skipped {receipt.skipped} already applied")
     return 0
 
 
-def _moment(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+def _known(figures: object, as_known_at: datetime | None) -> dict[str, Any]:
+    """A document of figures, with the moment they are known at."""
+    return {**document(figures), "as_known_at": document(as_known_at)}
 
 
-def _emit(args: argparse.Namespace, document: dict[str, Any], table: Any) -> int:
-    if args.json:
-        print(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        print(table(document))
+def _emit(args: argparse.Namespace, body: dict[str, Any], table: Any) -> int:
+    print(json_text(body) if args.json else table(body))
     return 0
 
 

@@ -8,19 +8,16 @@ stores nothing twice.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from importlib.resources import files
 from typing import Any
 
 from biv_adapters import render
 from biv_adapters.exchange import read_lines
-from biv_adapters.views import open_funding_view
-from biv_domain.budget import budget
-from biv_domain.converter import converter
-from biv_domain.dates import Period
+from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
-from biv_domain.report import report
+from biv_domain.model.dates import Period
+from biv_domain.projections.budget import budget
 
 CASE_NUMBER = "Dnr 2016-292"
 DATA_FILES = ("linkoping_documents.jsonl", "linkoping_illustrative_2023.jsonl")
@@ -45,14 +42,12 @@ def record_linkoping(ledger: Ledger) -> tuple[int, int]:
     no one takes the demo's facts for a person's entries.
     """
     receipt = ledger.execute_all(read_lines(linkoping_lines()), actor=ledger.actor or DEMO_ACTOR)
-    open_funding_view(ledger).catch_up()
     return receipt.applied, receipt.skipped
 
 
 def run_demo(ledger: Ledger, *, as_json: bool = False) -> int:
     applied, skipped = record_linkoping(ledger)
     state = ledger.agreement(CASE_NUMBER)
-    groups = ledger.groups(CASE_NUMBER)
     today = date.today()
     summary: dict[str, Any] = {
         "recorded": {"applied": applied, "skipped": skipped},
@@ -60,22 +55,13 @@ def run_demo(ledger: Ledger, *, as_json: bool = False) -> int:
         "title": state.terms.title,
         "parties": [state.terms.municipality, state.terms.partner],
         "today": {"on": today.isoformat(), "status": state.status_on(today).value},
-        "budget": converter.unstructure(budget(state, BUDGET_ON)),
-        "year": converter.unstructure(report(state, groups, YEAR)),
-        "half_year": converter.unstructure(report(state, groups, HALF_YEAR)),
-        "follow_ups": [
-            {
-                "follow_up_ref": f.follow_up_ref,
-                "window": [f.schedule.start.isoformat(), f.schedule.end.isoformat()],
-                "due_on": f.schedule.due_on.isoformat(),
-                "submitted_on": f.report.submitted_on.isoformat() if f.report else None,
-                "closed_on": f.closed.on.isoformat() if f.closed else None,
-            }
-            for f in ledger.follow_ups(CASE_NUMBER)
-        ],
+        "budget": document(budget(state, BUDGET_ON)),
+        "year": document(ledger.report(CASE_NUMBER, YEAR)),
+        "half_year": document(ledger.report(CASE_NUMBER, HALF_YEAR)),
+        "follow_ups": document([f.standing(today) for f in ledger.follow_ups(CASE_NUMBER)]),
     }
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json_text(summary))
         return 0
     print(
         f"{summary['title']}, {CASE_NUMBER}\n"
@@ -98,7 +84,7 @@ def run_demo(ledger: Ledger, *, as_json: bool = False) -> int:
             [
                 [
                     f["follow_up_ref"],
-                    " – ".join(f["window"]),
+                    f"{f['start']} – {f['end']}",
                     f["due_on"],
                     f["submitted_on"],
                     f["closed_on"],

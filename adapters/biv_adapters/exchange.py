@@ -9,10 +9,9 @@ counts only as integers.)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
-from biv_domain.converter import structure_command
+from biv_domain.converter import parse_json, structure_command
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.ledger import Line, LineRefused
 
@@ -22,9 +21,10 @@ def read_line(number: int, text: str) -> Line | None:
     if not text.strip():
         return None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise LineRefused(number, InvalidValue("line", f"is not JSON: {error.msg}")) from None
+        data = parse_json(text)
+    except ValueError as error:
+        reason = getattr(error, "msg", str(error))
+        raise LineRefused(number, InvalidValue("line", f"is not JSON: {reason}")) from None
     if not isinstance(data, dict):
         raise LineRefused(number, InvalidValue("line", "must be a JSON object"))
     line_id = data.get("id")

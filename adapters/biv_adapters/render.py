@@ -6,50 +6,12 @@ what a person reads and what a program parses can never disagree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from biv_domain.converter import converter
-from biv_domain.facts import Fact
-from biv_domain.follow_up import FollowUpState
+from biv_domain.converter import json_text
 
 SUMMARY_FIELDS = 4
-
-
-def fact_json(fact: Fact) -> dict[str, Any]:
-    effective = fact.effective_on
-    return {
-        "recorded_at": fact.recorded_at.isoformat(),
-        "effective_on": effective.isoformat() if effective else None,
-        "type": fact.type,
-        "aggregate": fact.stream,
-        "version": fact.originator_version,
-        "actor": fact.actor,
-        "decision": decision_json(fact),
-        "chain_position": fact.position,
-        "data": fact.data(),
-    }
-
-
-def decision_json(fact: Fact) -> dict[str, Any] | None:
-    """The decision behind a fact, where the domain has one: case number, body, date, reference."""
-    event = fact.event
-    decided_on = getattr(event, "decided_on", None)
-    if decided_on is None:
-        return None
-    return {
-        "case_number": getattr(event, "case_number", None),
-        "body": getattr(event, "decided_by", None),
-        "decided_on": decided_on.isoformat(),
-        "reference": getattr(event, "decision_ref", None),
-    }
-
-
-def follow_up_json(follow_up: FollowUpState, on: date) -> dict[str, Any]:
-    document: dict[str, Any] = converter.unstructure(follow_up.standing(on))
-    return document
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -71,7 +33,7 @@ def history_table(document: dict[str, Any]) -> str:
     rows = []
     for fact in document["facts"]:
         data = {k: v for k, v in fact["data"].items() if k not in ("case_number", "group_ref")}
-        summary = json.dumps(data, ensure_ascii=False)
+        summary = json_text(data, indent=False)
         rows.append(
             [
                 fact["recorded_at"][:19],

@@ -3,40 +3,42 @@
 - `memory:` nothing persists (tests, trials, a dry run of an import)
 - `sqlite:///abs/path/file.sqlite3` or `sqlite:relative/file.sqlite3` the embedded default
 - `postgresql://user:password@host:port/dbname[?schema=tenant]` a PostgreSQL server
+  (`biv_adapters.postgresql`, with the extra `biv-domain[postgresql]`)
 
-A store factory turns a URL into the settings of the `eventsourcing` library
-that the ledger is built with. Factories are found through the entry-point
-group `biv.stores`, so a third party adds a store by registering one in its
-own package, without changing `biv_domain`.
+A store factory turns a URL into a `Store`: the settings of the `eventsourcing`
+library, the storage of the read models, and the lock held while tables are
+made. Factories are found through the entry-point group `biv.stores` (the only
+registry; this package registers its three in pyproject.toml), so a third
+party adds a store by registering one in its own package, without changing
+`biv_domain`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
-from biv_domain.ledger import Ledger, utc_now
+from biv_adapters.sql_views import SqlFundingView
+from biv_domain.ledger import MEMORY, Ledger, Store, utc_now
 
 DEFAULT_STORE = "sqlite:biv.sqlite3"
 ENTRY_POINT_GROUP = "biv.stores"
 
-StoreFactory = Callable[[str], Mapping[str, str]]
+StoreFactory = Callable[[str], Store]
 
 
 class StoreError(Exception):
     """A store URL that cannot be used, with the reason."""
 
 
-def memory_store(url: str) -> Mapping[str, str]:
+def memory_store(url: str) -> Store:
     if url not in ("memory:", "memory://"):
         raise StoreError(f"a memory store is written 'memory:', got {url!r}")
-    return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    return MEMORY
 
 
 def sqlite_path(url: str) -> Path:
@@ -54,102 +56,59 @@ def sqlite_path(url: str) -> Path:
     return Path(unquote(rest))
 
 
-def sqlite_store(url: str) -> Mapping[str, str]:
+def sqlite_store(url: str) -> Store:
     path = sqlite_path(url)
     if not path.parent.is_dir():
         raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")
-    return {
+    settings = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         # Writers wait for each other's transactions instead of failing at once.
         "SQLITE_LOCK_TIMEOUT": "30",
     }
-
-
-def postgresql_store(url: str) -> Mapping[str, str]:
-    parts = urlsplit(url)
-    if not parts.hostname or not parts.path.strip("/"):
-        raise StoreError(
-            f"write a PostgreSQL store as postgresql://user:password@host:port/dbname, got {url!r}"
-        )
-    settings = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
-        "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or os.environ.get("USER", "postgres")),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-    }
-    schema = parse_qs(parts.query).get("schema")
-    if schema:
-        settings["POSTGRES_SCHEMA"] = schema[0]
-        _create_schema(settings, schema[0])
-    return settings
-
-
-# Every process that opens a PostgreSQL store runs CREATE ... IF NOT EXISTS
-# statements; run at the same moment they collide in the catalogue ("tuple
-# concurrently updated"), so they take turns under this advisory lock.
-DDL_LOCK = "SELECT pg_advisory_lock(hashtext('biv_ddl'))"
-DDL_UNLOCK = "SELECT pg_advisory_unlock(hashtext('biv_ddl'))"
-
-
-@contextmanager
-def postgres_connection(settings: Mapping[str, str], *, autocommit: bool = True) -> Iterator[Any]:
-    """A direct connection to the store's server, for what the library does not do itself."""
-    import psycopg
-
-    try:
-        with psycopg.connect(
-            dbname=settings["POSTGRES_DBNAME"],
-            host=settings["POSTGRES_HOST"],
-            port=settings["POSTGRES_PORT"],
-            user=settings["POSTGRES_USER"],
-            password=settings["POSTGRES_PASSWORD"],
-            connect_timeout=10,
-            autocommit=autocommit,
-        ) as connection:
-            yield connection
-    except psycopg.OperationalError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
-        raise StoreError(
-            f"cannot reach PostgreSQL at {settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}: "
-            f"{first_line}"
-        ) from None
-
-
-def _create_schema(settings: Mapping[str, str], schema: str) -> None:
-    """A tenant's schema is made on first use; the library makes only tables."""
-    from psycopg import sql
-
-    with postgres_connection(settings) as connection:
-        connection.execute(DDL_LOCK)
-        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-        connection.execute(DDL_UNLOCK)
-
-
-BUILT_IN: Mapping[str, StoreFactory] = {
-    "memory": memory_store,
-    "sqlite": sqlite_store,
-    "postgresql": postgresql_store,
-}
+    return Store(settings=settings, funding_view=SqlFundingView)
 
 
 def store_factories() -> dict[str, StoreFactory]:
-    """Every store this installation knows, by URL scheme."""
-    factories = dict(BUILT_IN)
+    """Every store this installation knows, by URL scheme, from the entry points."""
+    factories: dict[str, StoreFactory] = {}
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        factories[entry_point.name] = entry_point.load()
+        factories[entry_point.name] = _lazy(entry_point.name, entry_point.load)
     return factories
 
 
-def store_settings(url: str) -> Mapping[str, str]:
+def _lazy(scheme: str, load: Callable[[], StoreFactory]) -> StoreFactory:
+    """A factory that imports its plugin only when its scheme is used, and says what is missing."""
+
+    def factory(url: str) -> Store:
+        try:
+            plugin = load()
+        except ImportError as missing:
+            raise StoreError(
+                f"the {scheme} store needs {missing.name or 'a package'}: "
+                f"pip install 'biv-domain[{scheme}]'"
+            ) from None
+        return plugin(url)
+
+    return factory
+
+
+def open_store(url: str) -> Store:
+    """The store plugin for a URL, or StoreError naming the known schemes."""
     scheme = url.split(":", 1)[0] if ":" in url else ""
     factories = store_factories()
     if scheme not in factories:
         known = ", ".join(sorted(factories))
         raise StoreError(f"no store for {url!r}: the known schemes are {known}")
-    return factories[scheme](url)
+    store = factories[scheme](url)
+    if not isinstance(store, Store):
+        raise StoreError(f"the store plugin for {scheme!r} gave no Store")
+    return store
+
+
+def store_settings(url: str) -> Mapping[str, str]:
+    """The `eventsourcing` settings of the store named by `url`."""
+    return open_store(url).settings
 
 
 def open_ledger(
@@ -162,12 +121,5 @@ def open_ledger(
 
     `actor` names who records through this ledger, unless a call names another.
     """
-    settings = store_settings(url or os.environ.get("BIV_STORE") or DEFAULT_STORE)
-    if settings.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
-        return Ledger(settings, clock=clock, actor=actor)
-    with postgres_connection(settings) as connection:
-        connection.execute(DDL_LOCK)
-        try:
-            return Ledger(settings, clock=clock, actor=actor)
-        finally:
-            connection.execute(DDL_UNLOCK)
+    store = open_store(url or os.environ.get("BIV_STORE") or DEFAULT_STORE)
+    return Ledger(store, clock=clock, actor=actor)

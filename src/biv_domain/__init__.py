@@ -2,19 +2,36 @@
 
 The first case is Linköping's partnership with Linköpings domkyrkopastorat for
 "Barn i väntan / Barn i start". Start with `Ledger` (record commands, ask
-questions) and the commands in `biv_domain.commands`.
+questions) and the commands in `biv_domain.model.commands`.
 """
 
-from biv_domain.agreement import AgreementState, AgreementStatus
-from biv_domain.budget import Budget, Split, budget
+from typing import TYPE_CHECKING
+
 from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, Refused, RuleBroken
-from biv_domain.facts import Fact
-from biv_domain.figures import ReportFigures
-from biv_domain.follow_up import FollowUpState
-from biv_domain.group import GroupState
-from biv_domain.ledger import Ledger, Line, LineRefused, Receipt, WriteConflict
-from biv_domain.money import Money
-from biv_domain.report import report
+from biv_domain.model.agreement import AgreementState, AgreementStatus
+from biv_domain.model.fact import Fact
+from biv_domain.model.figures import ReportFigures
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.model.money import Money
+from biv_domain.projections.budget import Budget, Split, budget
+from biv_domain.projections.report import report
+
+if TYPE_CHECKING:
+    from biv_domain.ledger import Ledger, Line, LineRefused, Receipt, WriteConflict
+
+_LEDGER = ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict")
+
+
+def __getattr__(name: str) -> object:
+    # The ledger (and with it `eventsourcing`) loads only when asked for, so that
+    # importing the pure domain never pulls in the infrastructure.
+    if name in _LEDGER:
+        from biv_domain import ledger
+
+        return getattr(ledger, name)
+    raise AttributeError(f"module 'biv_domain' has no attribute {name!r}")
+
 
 __all__ = [
     "AgreementState",

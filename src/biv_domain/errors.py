@@ -20,8 +20,11 @@ class Refused(Exception):
         return f"{self.field}: {self.reason}"
 
 
-class InvalidValue(Refused):
-    """A value is malformed or out of range (a bad date, amount, age, ...)."""
+class InvalidValue(Refused, ValueError):
+    """A value is malformed or out of range (a bad date, amount, age, ...).
+
+    Also a ValueError, as Python code expects of a value it cannot take.
+    """
 
 
 class RuleBroken(Refused):

@@ -12,8 +12,9 @@ from datetime import date
 from attrs import evolve as _replace
 from attrs import frozen
 
-from biv_domain.agreement import AgreementState
-from biv_domain.commands import (
+from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.commands import (
     CancelGroup,
     CompleteGroup,
     CorrectAttendance,
@@ -25,8 +26,7 @@ from biv_domain.commands import (
     RetractSession,
     WithdrawParticipant,
 )
-from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
-from biv_domain.events import (
+from biv_domain.model.events import (
     AttendanceCorrected,
     GroupCancelled,
     GroupCompleted,
@@ -38,7 +38,7 @@ from biv_domain.events import (
     SessionHeld,
     SessionRetracted,
 )
-from biv_domain.vocabulary import ADULT_GENDERS, CHILD_GENDERS, GroupKind
+from biv_domain.model.vocabulary import ADULT_GENDERS, CHILD_GENDERS, GroupKind
 
 
 @frozen

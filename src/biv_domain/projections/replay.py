@@ -26,11 +26,10 @@ from typing import Any
 
 from attrs import frozen
 
-from biv_domain import agreement, follow_up, group
-from biv_domain.agreement import AgreementState, AgreementStatus
-from biv_domain.budget import FundingLine, PartySums, funding_lines
 from biv_domain.converter import converter
-from biv_domain.events import (
+from biv_domain.model import agreement, follow_up, group
+from biv_domain.model.agreement import AgreementState, AgreementStatus
+from biv_domain.model.events import (
     AgreementConcluded,
     AgreementEvent,
     AgreementExtended,
@@ -43,17 +42,19 @@ from biv_domain.events import (
     NoticeGiven,
     TargetSet,
 )
-from biv_domain.facts import Fact
-from biv_domain.follow_up import FollowUpState, FollowUpStatus
-from biv_domain.group import GroupState
-from biv_domain.money import Money, total
-from biv_domain.report import AGE_BANDS, age_band
-from biv_domain.vocabulary import (
+from biv_domain.model.fact import Fact
+from biv_domain.model.follow_up import FollowUpState, FollowUpStatus
+from biv_domain.model.group import GroupState
+from biv_domain.model.money import Money, total
+from biv_domain.model.vocabulary import (
     ADULT_GENDERS,
     CHILD_GENDERS,
     GroupKind,
     TargetKind,
 )
+from biv_domain.projections.budget import FundingLine, PartySums, funding_lines
+from biv_domain.projections.history import FactRecord
+from biv_domain.projections.report import AGE_BANDS, age_band
 
 # --- Summaries --------------------------------------------------------------------------------
 
@@ -264,25 +265,6 @@ def replay(
 
 
 @frozen
-class FactRef:
-    """A fact as an auditor cites it: its place in the chain, when, what and by whom."""
-
-    chain_position: int
-    recorded_at: datetime
-    effective_on: date | None
-    type: str
-    aggregate: str
-    version: int
-    actor: str | None
-    data: dict[str, Any]
-
-    @classmethod
-    def of(cls, fact: Fact) -> FactRef:
-        where = (fact.position, fact.recorded_at, fact.effective_on, fact.type, fact.stream)
-        return cls(*where, fact.originator_version, fact.actor, fact.data())
-
-
-@frozen
 class ValueChange:
     """One value of the replay that differs between the two moments, and the facts behind it.
 
@@ -295,7 +277,7 @@ class ValueChange:
     value: str
     before: object
     after: object
-    changed_by: tuple[FactRef, ...]
+    changed_by: tuple[FactRecord, ...]
 
 
 @frozen
@@ -307,7 +289,7 @@ class ReplayDiff:
     until: datetime | None
     on: date
     changes: tuple[ValueChange, ...]
-    facts: tuple[FactRef, ...]
+    facts: tuple[FactRecord, ...]
 
 
 # How the items of a list are told apart, so that a list compares item by item.
@@ -391,7 +373,9 @@ def diff(
             path,
             was,
             now,
-            tuple(FactRef.of(f) for f, paths in touched if any(_related(path, p) for p in paths)),
+            tuple(
+                FactRecord.of(f) for f, paths in touched if any(_related(path, p) for p in paths)
+            ),
         )
         for path, was, now in compare(
             "",
@@ -400,5 +384,5 @@ def diff(
         )
     )
     return ReplayDiff(
-        case_number, since, until, on, changes, tuple(FactRef.of(f) for f, _ in touched)
+        case_number, since, until, on, changes, tuple(FactRecord.of(f) for f, _ in touched)
     )

@@ -1,6 +1,6 @@
 """Report figures: the numbers a half-year's written report (skriftlig redovisning) gives.
 
-Plain values, computed by `biv_domain.report` and frozen into a submitted
+Plain values, computed by `biv_domain.projections.report` and frozen into a submitted
 report's fact, so they import nothing of the domain's behaviour.
 """
 
@@ -10,7 +10,7 @@ from datetime import date
 
 from attrs import frozen
 
-from biv_domain.vocabulary import TargetKind
+from biv_domain.model.vocabulary import TargetKind
 
 
 @frozen

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from biv_domain import group
-from biv_domain.dates import Period
-from biv_domain.events import FollowUpScheduled, GroupCancelled, GroupCompleted, GroupPlanned
-from biv_domain.facts import Fact, MemberClosed, MemberJoined, group_stream, members_stream
-from biv_domain.group import GroupState
+from biv_domain.ledger.bookkeeping import MemberClosed, MemberJoined, group_stream, members_stream
+from biv_domain.model import group
+from biv_domain.model.dates import Period
+from biv_domain.model.events import FollowUpScheduled, GroupCancelled, GroupCompleted, GroupPlanned
+from biv_domain.model.fact import Fact
+from biv_domain.model.group import GroupState
 
 S = TypeVar("S")
 E = TypeVar("E")

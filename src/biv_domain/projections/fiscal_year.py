@@ -14,11 +14,11 @@ from datetime import date
 
 from attrs import evolve, field, frozen
 
-from biv_domain.agreement import FundingKey, funding_key
-from biv_domain.budget import FundingLine, PartySums, Split, split_by_year
-from biv_domain.events import AgreementConcluded, FundingChanged
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party
+from biv_domain.model.agreement import FundingKey, funding_key
+from biv_domain.model.events import AgreementConcluded, FundingChanged
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party
+from biv_domain.projections.budget import FundingLine, PartySums, Split, split_by_year
 
 # The facts the view reads; the others pass it by.
 TOPICS = ("AgreementConcluded", "FundingChanged")

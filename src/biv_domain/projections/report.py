@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import date
 
 from attrs import frozen
 
-from biv_domain.agreement import AgreementState
-from biv_domain.dates import Period, add_months
 from biv_domain.errors import InvalidValue
-from biv_domain.figures import PublishedFigures, PublishedTarget, ReportFigures, TargetOutcome
-from biv_domain.group import GroupState
-from biv_domain.vocabulary import Gender, GroupKind, TargetKind
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.dates import Period, add_months
+from biv_domain.model.figures import PublishedFigures, PublishedTarget, ReportFigures, TargetOutcome
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.model.vocabulary import Gender, GroupKind, TargetKind
 
 COUNTS = ("groups", "parent_groups", "sessions", "parent_sessions", "participants", "parents")
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -150,6 +152,27 @@ def changes(submitted: ReportFigures, now: ReportFigures) -> list[Change]:
                 )
             )
     return result
+
+
+@frozen
+class SubmittedComparison:
+    """A follow-up's figures as submitted (frozen in its report) and what changed since."""
+
+    follow_up_ref: str
+    submitted_on: date | None
+    submitted: ReportFigures | None
+    changes: tuple[Change, ...]
+
+
+def compare_with_submitted(follow_up: FollowUpState, now: ReportFigures) -> SubmittedComparison:
+    """The follow-up's submitted figures beside `now`, the window's figures as known today."""
+    submitted = follow_up.report.figures if follow_up.report else None
+    return SubmittedComparison(
+        follow_up_ref=follow_up.follow_up_ref,
+        submitted_on=follow_up.report.submitted_on if follow_up.report else None,
+        submitted=submitted,
+        changes=tuple(changes(submitted, now)) if submitted else (),
+    )
 
 
 def for_publication(figures: ReportFigures, threshold: int = 5) -> PublishedFigures:

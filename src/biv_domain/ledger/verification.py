@@ -1,8 +1,8 @@
 """Tamper evidence: walk the chain of stored facts and say where it first breaks.
 
 Every fact stores its place in the store's chain (`position`), the hash of the
-fact before it (`previous`) and its own hash, a SHA-256 over its content and
-`previous` (see `facts.link`). Changing a stored payload, removing a row,
+fact before it (`previous`) and its own hash, a SHA-256 over its content as
+stored and `previous` (see `chain`). Changing a stored payload, removing a row,
 swapping two rows or slipping a forged one in leaves a fact whose position,
 previous hash or own hash no longer fits, and the walk names the first one.
 
@@ -20,7 +20,9 @@ from attrs import frozen
 from eventsourcing.persistence import Notification
 
 from biv_domain.errors import InvalidValue
-from biv_domain.facts import GENESIS, Fact, decode, link
+from biv_domain.ledger.chain import GENESIS, content, sha256
+from biv_domain.ledger.mapper import decode, read_envelope
+from biv_domain.model.fact import Fact
 
 _DIGEST = re.compile(r"([0-9]+):([0-9a-f]{64})")
 
@@ -76,6 +78,31 @@ class Verification:
     def intact(self) -> bool:
         return self.first_break is None
 
+    def document(self) -> VerificationDocument:
+        return VerificationDocument(
+            intact=self.intact,
+            facts=self.facts,
+            head=str(self.head) if self.head else None,
+            digest=str(self.digest) if self.digest else None,
+            first_break=self.first_break,
+        )
+
+
+@frozen
+class VerificationDocument:
+    """A walk of the chain as `biv audit verify --json` prints it."""
+
+    intact: bool
+    facts: int
+    head: str | None
+    digest: str | None
+    first_break: Break | None
+
+
+def digest_line(head: Digest | None) -> str:
+    """What `biv audit digest` prints."""
+    return str(head) if head else "the store is empty: nothing to digest"
+
 
 def verify(rows: Iterable[Notification], digest: Digest | None = None) -> Verification:
     """Walks the stored rows in recorded order and checks every link of the chain."""
@@ -129,8 +156,25 @@ def _check(
             f"does not follow row {previous_row} before it: one of the two was changed, "
             "moved or slipped in"
         )
-    if link(fact) != fact.hash:
+    if _stored_hash(row, fact) != fact.hash:
         return fact, "its content does not match its hash: changed after it was stored"
     if digest is not None and fact.position == digest.position and fact.hash != digest.hash:
         return fact, "differs from the auditor's digest: the history up to it was rewritten"
     return fact, None
+
+
+def _stored_hash(row: Notification, fact: Fact) -> str:
+    """The hash of the row's content exactly as stored, whatever shape the code reads it in."""
+    envelope = read_envelope(row)
+    return sha256(
+        content(
+            stream=str(row.originator_id),
+            version=row.originator_version,
+            type=row.topic,
+            recorded_at=envelope.recorded_at,
+            actor=envelope.actor,
+            event=envelope.event,
+            position=fact.position,
+            previous=fact.previous,
+        )
+    )

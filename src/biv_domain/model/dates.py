@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 from attrs import frozen
 
+from biv_domain.errors import InvalidValue
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -41,6 +43,12 @@ def add_months(day: date, months: int) -> date:
     return date(year, month0 + 1, target_day)
 
 
+def refuse_reversed(start: date, end: date, end_field: str = "end") -> None:
+    """The one rule that no period ends before it starts, refused with the end's field."""
+    if end < start:
+        raise InvalidValue(end_field, f"{end} is before the start {start}")
+
+
 @frozen(order=True)
 class Period:
     """A span of days, both ends inclusive (2023-04-01 – 2024-03-31)."""
@@ -49,8 +57,7 @@ class Period:
     end: date
 
     def __attrs_post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError(f"period ends {self.end} before it starts {self.start}")
+        refuse_reversed(self.start, self.end)
 
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day <= self.end

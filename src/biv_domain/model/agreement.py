@@ -16,7 +16,8 @@ from enum import StrEnum
 from attrs import evolve as _replace
 from attrs import frozen
 
-from biv_domain.commands import (
+from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
+from biv_domain.model.commands import (
     AgreementCommand,
     ConcludeAgreement,
     ExtendAgreement,
@@ -26,9 +27,8 @@ from biv_domain.commands import (
     SetFunding,
     SetTarget,
 )
-from biv_domain.dates import Period, add_months
-from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
-from biv_domain.events import (
+from biv_domain.model.dates import Period, add_months
+from biv_domain.model.events import (
     AgreementConcluded,
     AgreementEvent,
     AgreementExtended,
@@ -38,8 +38,8 @@ from biv_domain.events import (
     NoticeGiven,
     TargetSet,
 )
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party, TargetKind
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party, TargetKind
 
 
 class AgreementStatus(StrEnum):

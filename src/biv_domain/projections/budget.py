@@ -14,11 +14,11 @@ from enum import StrEnum
 
 from attrs import frozen
 
-from biv_domain.agreement import AgreementState, AgreementStatus, FundingKey, funding_key
-from biv_domain.dates import Period, is_month_end
-from biv_domain.events import DisbursementRecorded, DisbursementRetracted, FundingChanged
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party
+from biv_domain.model.agreement import AgreementState, AgreementStatus, FundingKey, funding_key
+from biv_domain.model.dates import Period, is_month_end
+from biv_domain.model.events import DisbursementRecorded, DisbursementRetracted, FundingChanged
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party
 
 
 class Split(StrEnum):

@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 from attrs import Attribute, field, frozen
 
 from biv_domain.errors import InvalidValue
-from biv_domain.money import Money
-from biv_domain.vocabulary import (
+from biv_domain.model.dates import refuse_reversed
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
     Party,
@@ -43,11 +44,6 @@ def _not_negative(_instance: object, attribute: Attribute[Any], value: int) -> N
 def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Money) -> None:
     if value.ore < 0:
         raise InvalidValue(attribute.name, f"must not be negative, got {value}")
-
-
-def _ends_after_start(start: date, end: date, end_field: str = "end") -> None:
-    if end < start:
-        raise InvalidValue(end_field, f"{end} is before the start {start}")
 
 
 def _optional_text(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
@@ -87,7 +83,7 @@ class ConcludeAgreement:
     decision_ref: str | None = field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
-        _ends_after_start(self.start, self.end)
+        refuse_reversed(self.start, self.end)
         if self.max_age < self.min_age:
             raise InvalidValue("max_age", f"{self.max_age} is below min_age {self.min_age}")
 
@@ -125,7 +121,7 @@ class SetFunding:
     decision_ref: str | None = field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
-        _ends_after_start(self.start, self.end)
+        refuse_reversed(self.start, self.end)
 
 
 @frozen
@@ -267,7 +263,7 @@ class ScheduleFollowUp:
     due_on: date
 
     def __attrs_post_init__(self) -> None:
-        _ends_after_start(self.start, self.end)
+        refuse_reversed(self.start, self.end)
         if self.due_on < self.start:
             raise InvalidValue("due_on", f"{self.due_on} is before the window starts {self.start}")
 

@@ -1,183 +1,32 @@
-"""Persistent read models, kept in the ledger's own store and tracked by position.
+"""The funding view in SQLite or PostgreSQL tables beside the facts.
 
-The funding view holds every agreement's current funding lines, so that
-questions across agreements ("what does the municipality commit in 2023?")
-need not replay every agreement. It is kept up to date by tracked position:
-each page of facts is applied in the same transaction that moves the view's
-position past it, so every fact counts exactly once, however many processes
-catch up at the same time. `rebuild` folds every fact from scratch and swaps
-the result in atomically.
-
-What a fact does to the rows is decided in `biv_domain.funding_view`; this
-module only stores rows: in memory, in SQLite or in PostgreSQL.
+The behaviour (catching up by tracked position, rebuilding) is the ledger's
+(`biv_domain.ledger.read_models`); this module only reads and writes rows.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import Notification
+from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from biv_domain.agreement import FundingKey
-from biv_domain.budget import FundingLine, Split
-from biv_domain.facts import Fact
-from biv_domain.funding_view import (
-    TOPICS,
-    AgreementRow,
-    FiscalYear,
-    FundingRows,
-    LineRow,
-    fiscal_year,
-)
-from biv_domain.ledger import Ledger
-from biv_domain.money import Money
-from biv_domain.vocabulary import Party
-
-Progress = Callable[[int], object]
-PAGE = 2000
-
-
-class FundingView(ABC):
-    """The funding read model of one store."""
-
-    name = "funding"
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-
-    # --- What each store provides -------------------------------------------------------------
-
-    @abstractmethod
-    def position(self) -> int:
-        """The last notification the view has applied (0 when none)."""
-
-    @abstractmethod
-    def rows(self) -> FundingRows:
-        """The view's rows as stored."""
-
-    @abstractmethod
-    def _advance(
-        self, expected: int, position: int, rows: FundingRows, changed: FundingRows
-    ) -> bool:
-        """Writes the changed rows and moves the position on from `expected`.
-
-        False, and nothing written, when another process moved the position first.
-        """
-
-    @abstractmethod
-    def _replace(self, position: int, rows: FundingRows) -> None:
-        """Replaces every row and the position at once."""
-
-    # --- Shared behaviour ---------------------------------------------------------------------
-
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Applies the facts recorded since the view's position; returns how many it passed."""
-        passed = 0
-        while True:
-            start = self.position()
-            head = self._head()
-            if start >= head:
-                return passed
-            page, position = self._page(start, head)
-            rows = self.rows()
-            changed = FundingRows()
-            for event in _events(self.ledger, page):
-                rows_after = rows.apply(event)
-                changed = _changes(changed, rows, rows_after)
-                rows = rows_after
-            if self._advance(start, position, rows, changed):
-                passed += position - start
-                if progress:
-                    progress(position - start)
-
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Folds every fact from scratch and swaps the result in; returns how many it passed."""
-        rows, position, head = FundingRows(), 0, self._head()
-        while position < head:
-            page, reached = self._page(position, head)
-            for event in _events(self.ledger, page):
-                rows = rows.apply(event)
-            if progress:
-                progress(reached - position)
-            position = reached
-        self._replace(position, rows)
-        return position
-
-    def _head(self) -> int:
-        return self.ledger.recorder.max_notification_id() or 0
-
-    def _page(self, after: int, head: int) -> tuple[list[Notification], int]:
-        """The view's facts after `after` up to `head`, a page of them, and the position reached.
-
-        The store picks out the view's topics itself, so the facts the view
-        does not read are never sent, let alone decoded.
-        """
-        page = list(
-            self.ledger.recorder.select_notifications(
-                start=after, limit=PAGE, stop=head, topics=TOPICS, inclusive_of_start=False
-            )
-        )
-        return page, head if len(page) < PAGE else page[-1].id
-
-    def fiscal_year(
-        self, year: int, split: Split = Split.MONTHS, municipality: str | None = None
-    ) -> FiscalYear:
-        """Every agreement's funding in a fiscal year, after catching up."""
-        self.catch_up()
-        return fiscal_year(self.rows(), year, split, municipality)
-
-
-def _events(ledger: Ledger, page: list[Notification]) -> Iterator[object]:
-    for notification in page:
-        fact = ledger.mapper.to_domain_event(notification)
-        assert isinstance(fact, Fact)
-        yield fact.event
-
-
-def _changes(changed: FundingRows, before: FundingRows, after: FundingRows) -> FundingRows:
-    agreements = {k: v for k, v in after.agreements.items() if before.agreements.get(k) is not v}
-    lines = {k: v for k, v in after.lines.items() if before.lines.get(k) is not v}
-    return FundingRows(
-        agreements={**changed.agreements, **agreements}, lines={**changed.lines, **lines}
-    )
-
-
-class MemoryFundingView(FundingView):
-    """The view of a `memory:` store, which lives as long as the process."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        super().__init__(ledger)
-        self._rows = FundingRows()
-        self._position = 0
-
-    def position(self) -> int:
-        return self._position
-
-    def rows(self) -> FundingRows:
-        return self._rows
-
-    def _advance(
-        self, expected: int, position: int, rows: FundingRows, changed: FundingRows
-    ) -> bool:
-        if self._position != expected:
-            return False
-        self._rows, self._position = rows, position
-        return True
-
-    def _replace(self, position: int, rows: FundingRows) -> None:
-        self._rows, self._position = rows, position
+from biv_domain.ledger.read_models import FundingView
+from biv_domain.model.agreement import FundingKey
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import Party
+from biv_domain.projections.budget import FundingLine
+from biv_domain.projections.fiscal_year import AgreementRow, FundingRows, LineRow
 
 
 class SqlFundingView(FundingView):
     """The view in SQLite or PostgreSQL tables beside the facts."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Application[str]) -> None:
         super().__init__(ledger)
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
         self._datastore: SQLiteDatastore | PostgresDatastore = datastore
@@ -327,11 +176,3 @@ class SqlFundingView(FundingView):
                     line.decision_ref,
                 ),
             )
-
-
-def open_funding_view(ledger: Ledger) -> FundingView:
-    """The funding view of the ledger's store."""
-    datastore = getattr(ledger.factory, "datastore", None)
-    if isinstance(datastore, SQLiteDatastore | PostgresDatastore):
-        return SqlFundingView(ledger)
-    return MemoryFundingView(ledger)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from attrs import evolve as _replace
 from attrs import frozen
 
-from biv_domain.agreement import AgreementState
-from biv_domain.commands import CloseFollowUp, FollowUpCommand, ScheduleFollowUp, SubmitReport
-from biv_domain.dates import Period
 from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
-from biv_domain.events import FollowUpClosed, FollowUpEvent, FollowUpScheduled, ReportSubmitted
-from biv_domain.figures import ReportFigures
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.commands import CloseFollowUp, FollowUpCommand, ScheduleFollowUp, SubmitReport
+from biv_domain.model.dates import Period
+from biv_domain.model.events import (
+    FollowUpClosed,
+    FollowUpEvent,
+    FollowUpScheduled,
+    ReportSubmitted,
+)
+from biv_domain.model.figures import ReportFigures
 
 
 class FollowUpStatus(StrEnum):
@@ -88,6 +93,16 @@ class FollowUpStanding:
     submitted_late: bool
     closed_on: date | None
     assessment: str | None
+
+
+@frozen
+class FollowUpStandings:
+    """An agreement's follow-ups and where each stood on a day, as known at a moment."""
+
+    case_number: str
+    on: date
+    as_known_at: datetime | None
+    follow_ups: tuple[FollowUpStanding, ...]
 
 
 def decide(

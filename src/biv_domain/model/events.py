@@ -12,10 +12,10 @@ from datetime import date
 
 from attrs import frozen
 
-from biv_domain.commands import Information
-from biv_domain.figures import ReportFigures
-from biv_domain.money import Money
-from biv_domain.vocabulary import (
+from biv_domain.model.commands import Information
+from biv_domain.model.figures import ReportFigures
+from biv_domain.model.money import Money
+from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
     Party,

@@ -1,0 +1,144 @@
+"""The PostgreSQL store: `postgresql://user:password@host:port/dbname[?schema=tenant]`.
+
+Needs the extra `biv-domain[postgresql]` (psycopg). A tenant's schema is made
+on first use. Every wait on the server is bounded, so that a stuck store fails
+with a message instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
+from psycopg.sql import SQL
+
+from biv_adapters.sql_views import SqlFundingView
+from biv_adapters.stores import StoreError
+from biv_domain.ledger import Store
+
+LOCK_TIMEOUT_SECONDS = 10
+
+
+def postgresql_store(url: str) -> Store:
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.path.strip("/"):
+        raise StoreError(
+            f"write a PostgreSQL store as postgresql://user:password@host:port/dbname, got {url!r}"
+        )
+    settings = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or os.environ.get("USER", "postgres")),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "APPLICATION_RECORDER_TOPIC": f"{__name__}:{PostgresBatchRecorder.__qualname__}",
+        # Bounds on waits, so that a stuck store fails with a message instead of
+        # hanging: a connection from the pool within 10 s, the events table's write
+        # lock within 10 s (the library's default, 0, waits forever behind a writer
+        # that never commits). The library retries either up to ten times.
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+    }
+    schema = parse_qs(parts.query).get("schema")
+    if schema:
+        settings["POSTGRES_SCHEMA"] = schema[0]
+        _create_schema(settings, schema[0])
+    return Store(
+        settings=settings,
+        funding_view=SqlFundingView,
+        schema_lock=lambda: _ddl_lock(settings),
+    )
+
+
+class PostgresBatchRecorder(PostgresApplicationRecorder):
+    """The library's recorder, storing a batch statement by statement, not in pipeline mode.
+
+    The library sends a batch's LOCK, NOTIFY and INSERT in psycopg's pipeline mode
+    and calls `Pipeline.sync()`. psycopg 3.3.9 (C and Python alike) leaves its
+    sending loop once its queue of commands is empty, whether or not libpq could
+    flush all of the INSERT; it then waits for a reply to a message the server is
+    still waiting to receive. An INSERT of a few MB or more (a 20,000-line import
+    is one ~20 MB INSERT) hangs so whenever the socket cannot take the rest at once:
+    across a network nearly always, on loopback at times. It hangs forever, holding
+    the events table's write lock, since the server ignores statement timeouts while
+    reading a message and is not "idle in transaction". Outside pipeline mode
+    psycopg flushes until everything is sent, and the server's timeouts apply.
+    """
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _create_table(self, curs: Any) -> None:
+        # Opening the store runs CREATE INDEX IF NOT EXISTS, which waits for the
+        # table's lock behind any writer; not forever.
+        curs.execute(SQL("SET LOCAL lock_timeout = '{}s'").format(LOCK_TIMEOUT_SECONDS))
+        super()._create_table(curs)
+
+
+# Every process that opens a PostgreSQL store runs CREATE ... IF NOT EXISTS
+# statements; run at the same moment they collide in the catalogue ("tuple
+# concurrently updated"), so they take turns under this advisory lock.
+DDL_LOCK = "SELECT pg_advisory_lock(hashtext('biv_ddl'))"
+DDL_UNLOCK = "SELECT pg_advisory_unlock(hashtext('biv_ddl'))"
+
+
+@contextmanager
+def postgres_connection(settings: Mapping[str, str], *, autocommit: bool = True) -> Iterator[Any]:
+    """A direct connection to the store's server, for what the library does not do itself."""
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            dbname=settings["POSTGRES_DBNAME"],
+            host=settings["POSTGRES_HOST"],
+            port=settings["POSTGRES_PORT"],
+            user=settings["POSTGRES_USER"],
+            password=settings["POSTGRES_PASSWORD"],
+            connect_timeout=10,
+            # The DDL lock, like every lock, is waited for a bounded time.
+            options=f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 3}s",
+            autocommit=autocommit,
+        ) as connection:
+            yield connection
+    except psycopg.OperationalError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+        raise StoreError(
+            f"cannot reach PostgreSQL at {settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}: "
+            f"{first_line}"
+        ) from None
+
+
+def _create_schema(settings: Mapping[str, str], schema: str) -> None:
+    """A tenant's schema is made on first use; the library makes only tables."""
+    from psycopg import sql
+
+    with postgres_connection(settings) as connection:
+        connection.execute(DDL_LOCK)
+        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        connection.execute(DDL_UNLOCK)
+
+
+@contextmanager
+def _ddl_lock(settings: Mapping[str, str]) -> Iterator[None]:
+    """Held while a ledger makes its tables, so that processes starting at once take turns."""
+    with postgres_connection(settings) as connection:
+        connection.execute(DDL_LOCK)
+        try:
+            yield
+        finally:
+            connection.execute(DDL_UNLOCK)

@@ -1,0 +1,262 @@
+"""The ledger's write side and its service: record commands, then bring the read models along.
+
+It loads the states a command needs (the unit of work), asks the pure deciders
+of `biv_domain.model` for the events, and stores them as facts, all of a batch
+in one transaction, sealed into the chain. Where facts are stored is the store
+plugin's business (`biv_domain.ledger.store`), configured by URL in
+`biv_adapters.stores`. The questions are asked of `LedgerReads`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC
+
+from attrs import frozen
+from eventsourcing.persistence import IntegrityError
+
+from biv_domain.errors import Refused
+from biv_domain.ledger.bookkeeping import (
+    CHAIN_STREAM,
+    SETTINGS_STREAM,
+    BatchSealed,
+    LineApplied,
+    SettingsChanged,
+    agreement_stream,
+    follow_up_stream,
+    group_stream,
+    line_stream,
+)
+from biv_domain.ledger.chain import chained
+from biv_domain.ledger.reading import LedgerReads
+from biv_domain.ledger.unit_of_work import Batch
+from biv_domain.model import agreement, follow_up, group
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.commands import (
+    AgreementCommand,
+    Command,
+    FollowUpCommand,
+    GroupCommand,
+    PlanGroup,
+    ScheduleFollowUp,
+    SubmitReport,
+)
+from biv_domain.model.fact import Fact
+from biv_domain.projections.report import report
+
+
+@frozen
+class Line:
+    """One command to apply, with where it came from (an exchange file's line number) and its id."""
+
+    number: int
+    command: Command
+    line_id: str | None = None
+
+
+@frozen
+class LineRefused(Exception):
+    """A line of a batch was refused; nothing of the batch was stored."""
+
+    number: int
+    refusal: Refused
+
+    def __str__(self) -> str:
+        return f"line {self.number}: {self.refusal}"
+
+
+class WriteConflict(Exception):
+    """Other writers kept changing the same streams; the batch was not stored."""
+
+
+@frozen
+class Receipt:
+    """What a batch did: the facts it stored and how many lines it applied and skipped."""
+
+    facts: tuple[Fact, ...]
+    applied: int
+    skipped: int
+
+
+class Ledger(LedgerReads):
+    """The ledger of idea-based public partnerships (IOP), their groups and follow-ups.
+
+    It loads the states a command needs, asks the pure deciders for the
+    events, stores them as facts (all of a batch in one transaction, sealed
+    into the chain), and brings the read models up to date.
+    """
+
+    retries_on_conflict = 10
+
+    # --- Writing ------------------------------------------------------------------------------
+
+    def execute(
+        self, command: Command, *, line_id: str | None = None, actor: str | None = None
+    ) -> Receipt:
+        """Records one command, or refuses it with the field and the reason."""
+        try:
+            return self.execute_all([Line(1, command, line_id)], actor=actor)
+        except LineRefused as refused:
+            raise refused.refusal from None
+
+    def execute_all(self, lines: Sequence[Line], *, actor: str | None = None) -> Receipt:
+        """Records every line or none: one refused line stores nothing (raises LineRefused).
+
+        `actor` names who records (a person or a system); a store configured to
+        require it refuses a batch without one. A line whose id the store has
+        already applied is skipped. When another writer changed the same streams
+        meanwhile, the whole batch is decided again on the new state, a few
+        times, before giving up with WriteConflict.
+        """
+        actor = self._checked_actor(actor)
+        return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
+
+    def _checked_actor(self, actor: str | None) -> str | None:
+        actor = actor or self.actor
+        if actor is not None and not actor.strip():
+            raise Refused("actor", "must not be empty when given")
+        if actor is None and self.requires_actor():
+            raise Refused(
+                "actor", "this store records who recorded each fact: give --actor NAME or BIV_ACTOR"
+            )
+        return actor
+
+    def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
+        """Sets whether every batch must name its actor; the setting is a fact like any other."""
+        actor = self._checked_actor(actor)
+
+        def decide(batch: Batch) -> int:
+            batch.exists(SETTINGS_STREAM)
+            setting = SettingsChanged(require_actor=require_actor)
+            batch.record(SETTINGS_STREAM, [setting], lambda _state, event: event)
+            return 0
+
+        return self._write(decide, actor, 1)
+
+    def _write(self, decide: Callable[[Batch], int], actor: str | None, lines: int) -> Receipt:
+        """Decides a batch and stores it; decides again when another writer stored first.
+
+        The chain's head is read before deciding, and the batch is sealed right
+        after it: a batch stored by anyone in between takes that place, this
+        seal collides with it, and this batch is decided again on what is now
+        known. So every batch is decided on the store as it was when stored,
+        across agreements, groups and follow-ups alike.
+        """
+        for attempt in range(self.retries_on_conflict):
+            if attempt:
+                # Writers that collided wait a random while, so they do not collide again.
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+            head = self.chain_head()
+            batch = self._batch()
+            skipped = decide(batch)
+            try:
+                facts = self._store(batch, head, actor)
+            except IntegrityError:
+                continue
+            # The facts are stored; the read models follow them (and a lagging view
+            # still answers right: see FundingView.current_rows).
+            self.funding_view.catch_up()
+            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
+        raise WriteConflict(
+            "other writers kept changing the same agreement, groups or follow-ups; "
+            f"tried {self.retries_on_conflict} times and stored nothing"
+        )
+
+    def requires_actor(self) -> bool:
+        last = None
+        for fact in self.stream(SETTINGS_STREAM):
+            last = fact.event
+        return isinstance(last, SettingsChanged) and last.require_actor
+
+    def _batch(self) -> Batch:
+        return Batch(
+            self.stream,
+            lambda case_number, window: self._members(case_number, "group", None, window),
+        )
+
+    def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
+        """Decides every line into the batch; returns how many were skipped as applied before."""
+        skipped = 0
+        seen_ids: dict[str, int] = {}
+        for line in lines:
+            if line.line_id is not None:
+                if line.line_id in seen_ids:
+                    raise LineRefused(
+                        line.number,
+                        Refused(
+                            "id",
+                            f"{line.line_id!r} was already used on line {seen_ids[line.line_id]}",
+                        ),
+                    )
+                seen_ids[line.line_id] = line.number
+                if batch.exists(line_stream(line.line_id)):
+                    skipped += 1
+                    continue
+            try:
+                self._decide(batch, line.command)
+            except Refused as refusal:
+                raise LineRefused(line.number, refusal) from None
+            if line.line_id is not None:
+                applied = LineApplied(line_id=line.line_id, command=line.command.name)
+                batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
+        return skipped
+
+    def _store(self, batch: Batch, head: Fact, actor: str | None) -> tuple[Fact, ...]:
+        """Stores the batch's facts in one transaction, sealed into the chain after `head`.
+
+        Raises IntegrityError when another writer stored first (a stream's
+        version, or the chain's, is taken): the caller decides again.
+        """
+        if not batch.pending:
+            return ()
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the ledger's clock must give UTC times")
+        recorded_at = now.astimezone(UTC)
+        facts = [
+            Fact(stream, version, recorded_at, event, actor)
+            for stream, version, event in batch.pending
+        ]
+        seal = Fact(
+            CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
+        )
+        stored = tuple(chained([*facts, seal], head.position, head.hash))
+        self.save(*stored)
+        return stored
+
+    def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
+        """Rebuilds every read model from every stored fact; returns how many facts it passed."""
+        return self.funding_view.rebuild(progress)
+
+    def _decide(self, batch: Batch, command: Command) -> None:
+        if isinstance(command, AgreementCommand):
+            stream = agreement_stream(command.case_number)
+            events = agreement.decide(command, batch.state(stream, agreement.evolve))
+            batch.record(stream, events, agreement.evolve)
+        elif isinstance(command, GroupCommand):
+            stream = group_stream(command.group_ref)
+            state = batch.state(stream, group.evolve)
+            # A plan names its agreement; every later command finds it through the group.
+            case_number = command.case_number if isinstance(command, PlanGroup) else None
+            terms = _agreement_of(batch, case_number or (state.case_number if state else None))
+            batch.record(stream, group.decide(command, state, terms), group.evolve)
+        elif isinstance(command, FollowUpCommand):
+            stream = follow_up_stream(command.follow_up_ref)
+            state_f = batch.state(stream, follow_up.evolve)
+            case_number = command.case_number if isinstance(command, ScheduleFollowUp) else None
+            terms = _agreement_of(batch, case_number or (state_f.case_number if state_f else None))
+            figures = None
+            if isinstance(command, SubmitReport) and state_f is not None and terms is not None:
+                # The report keeps the window's figures as known at submission.
+                window = state_f.window
+                figures = report(terms, batch.groups_of(terms.case_number, window), window)
+            events_f = follow_up.decide(command, state_f, terms, figures)
+            batch.record(stream, events_f, follow_up.evolve)
+        else:  # pragma: no cover
+            raise TypeError(f"not a command: {command!r}")
+
+
+def _agreement_of(batch: Batch, case_number: str | None) -> AgreementState | None:
+    return batch.state(agreement_stream(case_number), agreement.evolve) if case_number else None

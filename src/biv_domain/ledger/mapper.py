@@ -1,0 +1,92 @@
+"""How a fact is stored: its envelope as canonical JSON, and how a stored row is read back.
+
+The envelope holds what the `eventsourcing` row does not: the recorded time,
+the actor, the event's fields and the fact's place in the chain. The row's
+topic is the event's class name, not a module path, so that moving code never
+orphans stored facts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from biv_domain.converter import canonical_json, converter, parse_json
+from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
+from biv_domain.model.fact import Fact
+
+
+@frozen
+class ChainPlace:
+    """A fact's place in the store's chain: its position, the previous hash and its own."""
+
+    position: int
+    previous: str
+    hash: str
+
+
+@frozen
+class Envelope:
+    """The stored form of a fact, as it is written and as the chain hashes it.
+
+    `recorded_at` and `event` are kept as they were stored (text and JSON
+    fields), so that verification hashes exactly what the store holds.
+    """
+
+    recorded_at: str
+    actor: str | None
+    event: dict[str, Any]
+    chain: ChainPlace
+
+
+def envelope_of(fact: Fact) -> Envelope:
+    return Envelope(
+        recorded_at=converter.unstructure(fact.recorded_at),
+        actor=fact.actor,
+        event=fact.data(),
+        chain=ChainPlace(fact.position, fact.previous, fact.hash),
+    )
+
+
+def encode(fact: Fact) -> bytes:
+    """How a fact is stored: its envelope's canonical JSON."""
+    return canonical_json(converter.unstructure(envelope_of(fact)))
+
+
+def read_envelope(stored: StoredEvent) -> Envelope:
+    """The stored row's envelope, exactly as stored; raises on bytes that are no envelope."""
+    return converter.structure(parse_json(stored.state), Envelope)
+
+
+def decode(stored: StoredEvent) -> Fact:
+    envelope = read_envelope(stored)
+    event_type = RECORDABLE_TYPES[stored.topic]
+    return Fact(
+        originator_id=str(stored.originator_id),
+        originator_version=stored.originator_version,
+        recorded_at=converter.structure(envelope.recorded_at, datetime),
+        event=converter.structure(envelope.event, event_type),
+        actor=envelope.actor,
+        position=envelope.chain.position,
+        previous=envelope.chain.previous,
+        hash=envelope.chain.hash,
+    )
+
+
+class FactMapper(Mapper[str]):
+    """Stores facts as JSON written by the project's one converter."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        fact: Fact = domain_event
+        return StoredEvent(
+            originator_id=fact.originator_id,
+            originator_version=fact.originator_version,
+            topic=fact.type,
+            state=encode(fact),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return decode(stored_event)

@@ -1,0 +1,284 @@
+"""The read side of the ledger: every question, as the store stands or as it stood.
+
+States are folded from their streams with the pure `evolve` functions of
+`biv_domain.model`; `as_known_at` leaves out the facts recorded later. The
+agreement's index of members (`bookkeeping.MemberJoined`) finds its groups and
+follow-ups without reading other agreements' facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, Notification
+from eventsourcing.utils import Environment
+
+from biv_domain.errors import NotFound
+from biv_domain.ledger.bookkeeping import (
+    CHAIN_STREAM,
+    BatchSealed,
+    MemberClosed,
+    MemberJoined,
+    agreement_stream,
+    follow_up_stream,
+    group_stream,
+    members_stream,
+)
+from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.mapper import FactMapper
+from biv_domain.ledger.read_models import FundingView
+from biv_domain.ledger.store import MEMORY, Store
+from biv_domain.ledger.verification import Digest, Verification, verify
+from biv_domain.model import agreement, follow_up, group
+from biv_domain.model.agreement import AgreementState
+from biv_domain.model.dates import Period
+from biv_domain.model.fact import Fact
+from biv_domain.model.figures import ReportFigures
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.projections.budget import Split
+from biv_domain.projections.fiscal_year import TOPICS, FiscalYear, fiscal_year
+from biv_domain.projections.fiscal_year import fold as fold_funding
+from biv_domain.projections.replay import Replay, ReplayDiff, diff, replay
+from biv_domain.projections.report import SubmittedComparison, compare_with_submitted, report
+
+S = TypeVar("S")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LedgerReads(Application[str]):
+    """The ledger's questions: states, histories and the chain, for any recorded moment.
+
+    Every question takes `as_known_at`: only the facts recorded by then count.
+    """
+
+    name = "biv"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The library names a PostgreSQL store's tables after the application (biv_events)
+        # and would rename them for each subclass: the name is part of the stored format.
+        super().__init_subclass__(**kwargs)
+        cls.name = "biv"
+
+    def __init__(
+        self,
+        store: Store = MEMORY,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        actor: str | None = None,
+    ) -> None:
+        self.clock = clock
+        self.actor = actor
+        self.store = store
+        with store.schema_lock():
+            super().__init__(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
+        # After the lock: a view that makes its tables takes the store's lock its own way.
+        self.funding_view: FundingView = store.funding_view(self)
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        # Only the settings given count: a stray PERSISTENCE_MODULE in the
+        # shell must never send the ledger to another store.
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[str]:
+        return FactMapper(transcoder=self.construct_transcoder())
+
+    def chain_head(self) -> Fact:
+        """The last fact of the chain (a seal), or a stand-in before the first batch."""
+        for stored in self.recorder.select_events(CHAIN_STREAM, desc=True, limit=1):
+            fact = self.mapper.to_domain_event(stored)
+            assert isinstance(fact, Fact)
+            return fact
+        return Fact(CHAIN_STREAM, 0, datetime.min.replace(tzinfo=UTC), BatchSealed(0), hash=GENESIS)
+
+    def stream(self, stream: str, as_known_at: datetime | None = None) -> Iterator[Fact]:
+        """The facts of one stream in order, as far as recorded by `as_known_at`."""
+        for fact in self.events.get(stream):
+            assert isinstance(fact, Fact)
+            if as_known_at is None or fact.recorded_at <= as_known_at:
+                yield fact
+
+    def rows(self, page: int = 1000) -> Iterator[Notification]:
+        """Every stored row in recorded order, as the store holds it (for audits)."""
+        after = 0
+        while rows := self.recorder.select_notifications(
+            start=after, limit=page, inclusive_of_start=False
+        ):
+            yield from rows
+            after = rows[-1].id
+
+    def facts(self, as_known_at: datetime | None = None) -> Iterator[Fact]:
+        """Every fact in the store in recorded order, as far as recorded by `as_known_at`."""
+        for row in self.rows():
+            fact = self.mapper.to_domain_event(row)
+            assert isinstance(fact, Fact)
+            if as_known_at is None or fact.recorded_at <= as_known_at:
+                yield fact
+
+    def verify_chain(self, digest: Digest | None = None) -> Verification:
+        """Walks the store's chain of facts; names the first row that does not fit."""
+        return verify(self.rows(), digest)
+
+    def digest(self) -> Digest | None:
+        """The chain's head as a digest for an auditor to keep outside the system."""
+        head = self.chain_head()
+        return Digest(head.position, head.hash) if head.position else None
+
+    def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
+        state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
+        if state is None:
+            raise NotFound("case_number", f"no agreement with case number {case_number!r}")
+        return state
+
+    def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
+        state = _fold(self.stream(group_stream(group_ref), as_known_at), group.evolve)
+        if state is None:
+            raise NotFound("group_ref", f"no group with reference {group_ref!r}")
+        return state
+
+    def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
+        state = _fold(self.stream(follow_up_stream(follow_up_ref), as_known_at), follow_up.evolve)
+        if state is None:
+            raise NotFound("follow_up_ref", f"no follow-up with reference {follow_up_ref!r}")
+        return state
+
+    def groups(
+        self,
+        case_number: str,
+        as_known_at: datetime | None = None,
+        overlapping: Period | None = None,
+    ) -> list[GroupState]:
+        """The agreement's groups in the order they were planned.
+
+        With `overlapping`, only those that can have met in that period (a
+        report's window), which spares reading years of other groups.
+        """
+        self._refuse_unknown(case_number, as_known_at)
+        refs = self._members(case_number, "group", as_known_at, overlapping)
+        return [self.group(ref, as_known_at) for ref in refs]
+
+    def follow_ups(
+        self, case_number: str, as_known_at: datetime | None = None
+    ) -> list[FollowUpState]:
+        """The agreement's follow-ups in the order they were scheduled."""
+        self._refuse_unknown(case_number, as_known_at)
+        return [
+            self.follow_up(ref, as_known_at)
+            for ref in self._members(case_number, "follow_up", as_known_at)
+        ]
+
+    def _refuse_unknown(self, case_number: str, as_known_at: datetime | None) -> None:
+        """NotFound unless the agreement was concluded as known then; reads only its first fact."""
+        for stored in self.recorder.select_events(agreement_stream(case_number), limit=1):
+            concluded = self.mapper.to_domain_event(stored)
+            assert isinstance(concluded, Fact)
+            if as_known_at is None or concluded.recorded_at <= as_known_at:
+                return
+        raise NotFound("case_number", f"no agreement with case number {case_number!r}")
+
+    def _members(
+        self,
+        case_number: str,
+        kind: str,
+        as_known_at: datetime | None,
+        overlapping: Period | None = None,
+    ) -> list[str]:
+        """The refs of the agreement's groups or follow-ups, from its index of members.
+
+        With `overlapping`, only the groups whose days (first day to closing day)
+        meet that period: the others held no session in it.
+        """
+        days: dict[str, list[date | None]] = {}
+        for fact in self.stream(members_stream(case_number), as_known_at):
+            event = fact.event
+            if isinstance(event, MemberJoined) and event.kind == kind:
+                days[event.ref] = [event.starts_on, None]
+            elif isinstance(event, MemberClosed) and event.kind == kind:
+                days[event.ref][1] = event.on
+        if overlapping is None:
+            return list(days)
+        return [
+            ref
+            for ref, (first, last) in days.items()
+            if (first is None or first <= overlapping.end)
+            and (last is None or last >= overlapping.start)
+        ]
+
+    def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
+        """Every fact about the agreement, its groups and follow-ups, in recorded order.
+
+        The agreement's streams are read one by one and merged by their place in
+        the store's chain, which is the order they were recorded in.
+        """
+        self.agreement(case_number, as_known_at)
+        streams = [
+            agreement_stream(case_number),
+            *(group_stream(ref) for ref in self._members(case_number, "group", as_known_at)),
+            *(
+                follow_up_stream(ref)
+                for ref in self._members(case_number, "follow_up", as_known_at)
+            ),
+        ]
+        facts = [fact for stream in streams for fact in self.stream(stream, as_known_at)]
+        return sorted(facts, key=lambda fact: fact.position)
+
+    # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
+
+    def report(
+        self, case_number: str, window: Period, as_known_at: datetime | None = None
+    ) -> ReportFigures:
+        """The agreement's report figures for a window, as known at `as_known_at`."""
+        state = self.agreement(case_number, as_known_at)
+        return report(state, self.groups(case_number, as_known_at, window), window)
+
+    def follow_up_report(
+        self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
+    ) -> tuple[ReportFigures, SubmittedComparison]:
+        """The follow-up's window as known now, beside the figures frozen when it was submitted."""
+        follow_up = self.follow_up(follow_up_ref, as_known_at)
+        if follow_up.case_number != case_number:
+            raise NotFound(
+                "follow_up_ref",
+                f"follow-up {follow_up_ref!r} belongs to {follow_up.case_number}, "
+                f"not {case_number}",
+            )
+        figures = self.report(case_number, follow_up.window, as_known_at)
+        return figures, compare_with_submitted(follow_up, figures)
+
+    def fiscal_year(
+        self,
+        year: int,
+        split: Split = Split.MONTHS,
+        municipality: str | None = None,
+        as_known_at: datetime | None = None,
+    ) -> FiscalYear:
+        """Every agreement's funding in a fiscal year: from the funding view, or folded as known."""
+        if as_known_at is None:
+            rows = self.funding_view.current_rows()
+        else:
+            # The view knows only the present; the past is folded from the facts known then.
+            rows = fold_funding(f.event for f in self.facts(as_known_at) if f.type in TOPICS)
+        return fiscal_year(rows, year, split, municipality)
+
+    def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
+        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`."""
+        return replay(case_number, self.history(case_number, until), until, on)
+
+    def diff(
+        self, case_number: str, since: datetime, until: datetime | None, on: date
+    ) -> ReplayDiff:
+        """What the facts recorded after `since` and by `until` changed, and which facts did it."""
+        return diff(case_number, self.history(case_number, until), since, until, on)
+
+
+def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
+    state: S | None = None
+    for fact in facts:
+        state = evolve(state, fact.event)
+    return state

@@ -1,0 +1,61 @@
+"""A fact: an event as the ledger recorded it, with its two times.
+
+Every fact has an effective date (when it happened in the world, the event's
+own business) and a recorded time (when the ledger stored it, in UTC). A fact
+also has its place in the store's chain; how that place is computed is the
+ledger's business (`biv_domain.ledger.chain`), not the partnership's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from attrs import frozen
+
+from biv_domain.converter import converter
+from biv_domain.model.events import Event
+
+
+@frozen
+class Fact:
+    """One stored event: which stream, which version of it, when and by whom it was recorded.
+
+    `position`, `previous` and `hash` place the fact in the store's chain:
+    `hash` covers its content and `previous`, the hash of the fact before it.
+    `event` is an event of the partnership, or one of the ledger's own
+    bookkeeping records (indexes, seals, settings).
+    """
+
+    originator_id: str
+    originator_version: int
+    recorded_at: datetime
+    event: Any
+    actor: str | None = None
+    position: int = 0
+    previous: str = ""
+    hash: str = ""
+
+    @property
+    def stream(self) -> str:
+        return self.originator_id
+
+    @property
+    def type(self) -> str:
+        return type(self.event).__name__
+
+    @property
+    def is_bookkeeping(self) -> bool:
+        """The ledger's own facts (indexes, seals, settings), not facts of the partnership."""
+        return not isinstance(self.event, Event)
+
+    @property
+    def effective_on(self) -> date | None:
+        if isinstance(self.event, Event):
+            return self.event.effective_on
+        return None
+
+    def data(self) -> dict[str, Any]:
+        """The event's fields as they are written in JSON."""
+        result: dict[str, Any] = converter.unstructure(self.event)
+        return result
