@@ -21,6 +21,7 @@ from biv_adapters.arguments import UsageError, parse_day, parse_moment
 from biv_adapters.audit_commands import add_audit_commands, run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
+from biv_adapters.store_commands import add_store_commands, run_store
 from biv_adapters.stores import StoreError, open_ledger
 from biv_domain.converter import document, json_text
 from biv_domain.errors import InvalidValue, Refused
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_audit_commands(commands, store, query)
+    add_store_commands(commands, store)
     return parser
 
 
@@ -159,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as error:
         print(f"biv: {error}", file=sys.stderr)
         return 2
+    except Refused as refusal:  # a store of a newer format than this code reads
+        print(f"biv: refused: {refusal}", file=sys.stderr)
+        return 1
     try:
         return _run(args, ledger)
     except (Refused, LineRefused, WriteConflict) as refusal:
@@ -203,6 +208,8 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return 0
     if args.command == "audit":
         return run_audit(args, ledger)
+    if args.command == "store":
+        return run_store(args, ledger)
     if args.command == "report":
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":

@@ -20,8 +20,10 @@ from eventsourcing.persistence import IntegrityError
 from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
+    FORMAT_STREAM,
     SETTINGS_STREAM,
     BatchSealed,
+    FormatRecorded,
     LineApplied,
     SettingsChanged,
     agreement_stream,
@@ -32,6 +34,7 @@ from biv_domain.ledger.bookkeeping import (
 from biv_domain.ledger.chain import chained
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.unit_of_work import Batch
+from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model import agreement, follow_up, group
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import (
@@ -219,6 +222,12 @@ class Ledger(LedgerReads):
             Fact(stream, version, recorded_at, event, actor)
             for stream, version, event in batch.pending
         ]
+        recorded, version = self.recorded_format()
+        if recorded < FORMAT:
+            # The first batch of a newer code marks the store, so older code refuses it.
+            facts.append(
+                Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
+            )
         seal = Fact(
             CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
         )

@@ -67,7 +67,21 @@ class SettingsChanged:
     require_actor: bool
 
 
-Bookkeeping = LineApplied | MemberJoined | MemberClosed | BatchSealed | SettingsChanged
+@frozen
+class FormatRecorded:
+    """The store holds facts of this format from here on (`upcasting.FORMAT`).
+
+    Written with the first batch that a newer biv-domain stores, so that an
+    older biv-domain opening the store later refuses it instead of misreading it.
+    A store without one is of format 1.
+    """
+
+    format: int
+
+
+Bookkeeping = (
+    LineApplied | MemberJoined | MemberClosed | BatchSealed | SettingsChanged | FormatRecorded
+)
 Recordable = Event | Bookkeeping
 RECORDABLE_TYPES: dict[str, type[Recordable]] = {
     **EVENT_TYPES,
@@ -76,9 +90,11 @@ RECORDABLE_TYPES: dict[str, type[Recordable]] = {
     "MemberClosed": MemberClosed,
     "BatchSealed": BatchSealed,
     "SettingsChanged": SettingsChanged,
+    "FormatRecorded": FormatRecorded,
 }
 CHAIN_STREAM = "chain"
 SETTINGS_STREAM = "settings"
+FORMAT_STREAM = "format"
 
 
 def agreement_stream(case_number: str) -> str:

@@ -3,8 +3,9 @@
 Every fact stores its place in the store's chain (`position`), the hash of the
 fact before it (`previous`) and its own hash: a SHA-256 over its content and
 `previous`. The content is the fact's stream, version, type, recorded time,
-actor and event *as stored*, so reading an old fact in a newer shape
-(upcasting) never changes what the chain checks.
+actor, event and (from format 2 on) the version of its type's shape, *as
+stored*, so reading an old fact in a newer shape (upcasting) never changes what
+the chain checks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from attrs import evolve
 
 from biv_domain.converter import canonical_json, converter
+from biv_domain.ledger.upcasting import version_of
 from biv_domain.model.fact import Fact
 
 GENESIS = "0" * 64
@@ -31,24 +33,26 @@ def content(
     event: Mapping[str, Any],
     position: int,
     previous: str,
+    schema: int | None = None,
 ) -> bytes:
     """The canonical bytes the chain hashes: everything about a fact but its own hash.
 
     The row's stream, version and type are in it, so that a payload moved to
     another row no longer matches its hash.
     """
-    return canonical_json(
-        {
-            "stream": stream,
-            "version": version,
-            "type": type,
-            "recorded_at": recorded_at,
-            "actor": actor,
-            "event": event,
-            "position": position,
-            "previous": previous,
-        }
-    )
+    body: dict[str, Any] = {
+        "stream": stream,
+        "version": version,
+        "type": type,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "event": event,
+        "position": position,
+        "previous": previous,
+    }
+    if schema is not None:  # format-1 facts have none: their content is as it was hashed
+        body["schema"] = schema
+    return canonical_json(body)
 
 
 def sha256(data: bytes) -> str:
@@ -67,6 +71,7 @@ def link(fact: Fact) -> str:
             event=fact.data(),
             position=fact.position,
             previous=fact.previous,
+            schema=version_of(fact.type),
         )
     )
 

@@ -16,6 +16,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from biv_domain.converter import canonical_json, converter, parse_json
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
+from biv_domain.ledger.upcasting import NewerFormat, upcast, version_of
 from biv_domain.model.fact import Fact
 
 
@@ -40,6 +41,13 @@ class Envelope:
     actor: str | None
     event: dict[str, Any]
     chain: ChainPlace
+    # The version of the event type's shape (`upcasting.VERSIONS`); absent (None) in
+    # format-1 stores, where every shape is version 1.
+    schema: int | None = None
+
+    @property
+    def type_version(self) -> int:
+        return self.schema or 1
 
 
 def envelope_of(fact: Fact) -> Envelope:
@@ -48,6 +56,7 @@ def envelope_of(fact: Fact) -> Envelope:
         actor=fact.actor,
         event=fact.data(),
         chain=ChainPlace(fact.position, fact.previous, fact.hash),
+        schema=version_of(fact.type),
     )
 
 
@@ -63,12 +72,20 @@ def read_envelope(stored: StoredEvent) -> Envelope:
 
 def decode(stored: StoredEvent) -> Fact:
     envelope = read_envelope(stored)
-    event_type = RECORDABLE_TYPES[stored.topic]
+    event_type = RECORDABLE_TYPES.get(stored.topic)
+    if event_type is None:
+        raise NewerFormat(
+            "format",
+            f"the store holds facts of type {stored.topic!r}, unknown to this biv-domain: "
+            "upgrade biv-domain before reading this store",
+        )
     return Fact(
         originator_id=str(stored.originator_id),
         originator_version=stored.originator_version,
         recorded_at=converter.structure(envelope.recorded_at, datetime),
-        event=converter.structure(envelope.event, event_type),
+        event=converter.structure(
+            upcast(stored.topic, envelope.type_version, envelope.event), event_type
+        ),
         actor=envelope.actor,
         position=envelope.chain.position,
         previous=envelope.chain.previous,

@@ -19,6 +19,7 @@ from eventsourcing.utils import Environment
 from biv_domain.errors import NotFound
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
+    FORMAT_STREAM,
     BatchSealed,
     MemberClosed,
     MemberJoined,
@@ -28,9 +29,10 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
-from biv_domain.ledger.mapper import FactMapper
+from biv_domain.ledger.mapper import FactMapper, read_envelope
 from biv_domain.ledger.read_models import FundingView
 from biv_domain.ledger.store import MEMORY, Store
+from biv_domain.ledger.upcasting import refuse_newer_store
 from biv_domain.ledger.verification import Digest, Verification, verify
 from biv_domain.model import agreement, follow_up, group
 from biv_domain.model.agreement import AgreementState
@@ -78,6 +80,7 @@ class LedgerReads(Application[str]):
         self.store = store
         with store.schema_lock():
             super().__init__(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
+        refuse_newer_store(self.recorded_format()[0])
         # After the lock: a view that makes its tables takes the store's lock its own way.
         self.funding_view: FundingView = store.funding_view(self)
 
@@ -88,6 +91,16 @@ class LedgerReads(Application[str]):
 
     def construct_mapper(self) -> Mapper[str]:
         return FactMapper(transcoder=self.construct_transcoder())
+
+    def recorded_format(self) -> tuple[int, int]:
+        """The store's format as recorded (1 when never recorded), and its stream's version.
+
+        Read from the stored envelope, not decoded, so that a newer format's
+        marker is understood by any version of the code.
+        """
+        for stored in self.recorder.select_events(FORMAT_STREAM, desc=True, limit=1):
+            return int(read_envelope(stored).event["format"]), stored.originator_version
+        return 1, 0
 
     def chain_head(self) -> Fact:
         """The last fact of the chain (a seal), or a stand-in before the first batch."""

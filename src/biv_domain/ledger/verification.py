@@ -21,8 +21,7 @@ from eventsourcing.persistence import Notification
 
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger.chain import GENESIS, content, sha256
-from biv_domain.ledger.mapper import decode, read_envelope
-from biv_domain.model.fact import Fact
+from biv_domain.ledger.mapper import ChainPlace, Envelope, read_envelope
 
 _DIGEST = re.compile(r"([0-9]+):([0-9a-f]{64})")
 
@@ -109,15 +108,15 @@ def verify(rows: Iterable[Notification], digest: Digest | None = None) -> Verifi
     head, count, previous_row = Digest(0, GENESIS), 0, 0
     for row in rows:
         count += 1
-        fact, problem = _check(row, head, digest, previous_row)
+        place, problem = _check(row, head, digest, previous_row)
         if problem is not None:
-            position = fact.position if fact else head.position + 1
+            position = place.position if place else head.position + 1
             found = Break(
                 row.id, position, str(row.originator_id), row.originator_version, row.topic, problem
             )
             return Verification(count, _head(head), found, digest)
-        assert fact is not None
-        head, previous_row = Digest(fact.position, fact.hash), row.id
+        assert place is not None
+        head, previous_row = Digest(place.position, place.hash), row.id
     if digest is not None and head.position < digest.position:
         problem = (
             f"the history ends at chain position {head.position}, before the digest's "
@@ -135,37 +134,43 @@ def _head(head: Digest) -> Digest | None:
 
 def _check(
     row: Notification, head: Digest, digest: Digest | None, previous_row: int
-) -> tuple[Fact | None, str | None]:
-    """The row's fact, and what is wrong with it as the link after `head` (None if nothing)."""
+) -> tuple[ChainPlace | None, str | None]:
+    """The row's place in the chain, and what is wrong with it as the link after `head`.
+
+    Only the stored envelope is read, never the event: the walk checks the bytes as
+    stored, whatever shape the code now reads them in (or whether it can read them).
+    """
     try:
-        fact = decode(row)
+        envelope = read_envelope(row)
     except Exception as error:  # any damage to the stored bytes can make the row unreadable
         return None, f"cannot be read ({type(error).__name__}): changed after it was stored"
+    place = envelope.chain
     expected = head.position + 1
-    if fact.position > expected:
-        gap = str(expected) if fact.position == expected + 1 else f"{expected}–{fact.position - 1}"
-        return fact, f"the fact at chain position {gap} is missing"
-    if fact.position < expected:
+    if place.position > expected:
+        gap = (
+            str(expected) if place.position == expected + 1 else f"{expected}–{place.position - 1}"
+        )
+        return place, f"the fact at chain position {gap} is missing"
+    if place.position < expected:
         return (
-            fact,
-            f"claims chain position {fact.position} after {head.position}: "
+            place,
+            f"claims chain position {place.position} after {head.position}: "
             "moved, repeated or slipped in",
         )
-    if fact.previous != head.hash:
-        return fact, (
+    if place.previous != head.hash:
+        return place, (
             f"does not follow row {previous_row} before it: one of the two was changed, "
             "moved or slipped in"
         )
-    if _stored_hash(row, fact) != fact.hash:
-        return fact, "its content does not match its hash: changed after it was stored"
-    if digest is not None and fact.position == digest.position and fact.hash != digest.hash:
-        return fact, "differs from the auditor's digest: the history up to it was rewritten"
-    return fact, None
+    if _stored_hash(row, envelope) != place.hash:
+        return place, "its content does not match its hash: changed after it was stored"
+    if digest is not None and place.position == digest.position and place.hash != digest.hash:
+        return place, "differs from the auditor's digest: the history up to it was rewritten"
+    return place, None
 
 
-def _stored_hash(row: Notification, fact: Fact) -> str:
+def _stored_hash(row: Notification, envelope: Envelope) -> str:
     """The hash of the row's content exactly as stored, whatever shape the code reads it in."""
-    envelope = read_envelope(row)
     return sha256(
         content(
             stream=str(row.originator_id),
@@ -174,7 +179,8 @@ def _stored_hash(row: Notification, fact: Fact) -> str:
             recorded_at=envelope.recorded_at,
             actor=envelope.actor,
             event=envelope.event,
-            position=fact.position,
-            previous=fact.previous,
+            position=envelope.chain.position,
+            previous=envelope.chain.previous,
+            schema=envelope.schema,
         )
     )

@@ -46,6 +46,16 @@ def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Mon
         raise InvalidValue(attribute.name, f"must not be negative, got {value}")
 
 
+MAX_SESSION_MINUTES = 600  # ten hours: more is a typing error, not a session
+
+
+def _optional_minutes(_instance: object, attribute: Attribute[Any], value: int | None) -> None:
+    if value is not None and not 1 <= value <= MAX_SESSION_MINUTES:
+        raise InvalidValue(
+            attribute.name, f"must be 1 to {MAX_SESSION_MINUTES} minutes, got {value}"
+        )
+
+
 def _optional_text(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
     if value is not None and not value.strip():
         raise InvalidValue(attribute.name, "must not be empty when given")
@@ -216,6 +226,8 @@ class HoldSession:
     group_ref: str = field(validator=_text)
     held_on: date
     attendees: tuple[str, ...]
+    # The session's length; left out, it is the method's norm (120), recorded as assumed.
+    minutes: int | None = field(default=None, validator=_optional_minutes)
 
     def __attrs_post_init__(self) -> None:
         if not self.attendees:

@@ -186,13 +186,23 @@ class ParticipantWithdrew:
         return self.on
 
 
+SESSION_NORM_MINUTES = 120  # the method's session: two hours (a träff of the programme)
+
+
 @frozen
 class SessionHeld:
-    """A session (träff) was held; these participants attended."""
+    """A session (träff) was held; these participants attended, for so many minutes.
+
+    Version 2 added `minutes` and `minutes_assumed`: a session whose length was not
+    given (every session of a format-1 store) counts as the method's norm of
+    120 minutes, marked as assumed, so hours of support can be reported honestly.
+    """
 
     group_ref: str
     held_on: date
     attendees: tuple[str, ...]
+    minutes: int = SESSION_NORM_MINUTES
+    minutes_assumed: bool = True
 
     @property
     def effective_on(self) -> date:

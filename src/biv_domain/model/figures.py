@@ -40,6 +40,11 @@ class ReportFigures:
     by_gender: dict[str, int]
     by_age_band: dict[str, int]
     targets: tuple[TargetOutcome, ...]
+    # Minutes of support in the window's sessions (children's and parents'), and how many
+    # of them are the method's norm assumed for sessions recorded without a length.
+    # None in figures frozen before they were counted (a ReportSubmitted of version 1).
+    support_minutes: int | None = None
+    support_minutes_assumed: int | None = None
 
 
 @frozen

@@ -310,8 +310,10 @@ def _hold_session(command: HoldSession, state: GroupState) -> SessionHeld:
             "held_on", f"group {state.group_ref!r} already has a session on {command.held_on}"
         )
     _refuse_unless_enrolled(state, command.attendees, command.held_on)
+    if command.minutes is None:
+        return SessionHeld(state.group_ref, command.held_on, command.attendees)
     return SessionHeld(
-        group_ref=state.group_ref, held_on=command.held_on, attendees=command.attendees
+        state.group_ref, command.held_on, command.attendees, command.minutes, minutes_assumed=False
     )
 
 

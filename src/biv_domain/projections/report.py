@@ -16,6 +16,7 @@ from attrs import frozen
 from biv_domain.errors import InvalidValue
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.dates import Period, add_months
+from biv_domain.model.events import SessionHeld
 from biv_domain.model.figures import PublishedFigures, PublishedTarget, ReportFigures, TargetOutcome
 from biv_domain.model.follow_up import FollowUpState
 from biv_domain.model.group import GroupState
@@ -48,16 +49,16 @@ def age_band(age: int) -> str:
 
 def _attended(
     groups: Iterable[GroupState], window: Period
-) -> tuple[set[str], int, dict[str, GroupState]]:
+) -> tuple[set[str], list[SessionHeld], dict[str, GroupState]]:
     """The groups that met in the window, their sessions, and each attendee's first group."""
     met: set[str] = set()
-    sessions = 0
+    sessions: list[SessionHeld] = []
     attendees: dict[str, GroupState] = {}
     for group in groups:
         held = [s for s in group.sessions if s.held_on in window]
         if held:
             met.add(group.group_ref)
-            sessions += len(held)
+            sessions += held
         for session in sorted(held, key=lambda s: s.held_on):
             for ref in session.attendees:
                 attendees.setdefault(ref, group)
@@ -96,19 +97,22 @@ def report(
                 TargetOutcome(kind, yearly, expected, actual[kind], actual[kind] >= expected)
             )
 
+    held = child_sessions + parent_sessions
     return ReportFigures(
         case_number=agreement.case_number,
         start=window.start,
         end=window.end,
         groups=len(child_groups),
         parent_groups=len(parent_groups),
-        sessions=child_sessions,
-        parent_sessions=parent_sessions,
+        sessions=len(child_sessions),
+        parent_sessions=len(parent_sessions),
         participants=len(child_attendees),
         parents=len(parent_attendees),
         by_gender=dict(by_gender),
         by_age_band=dict(by_age),
         targets=tuple(targets),
+        support_minutes=sum(s.minutes for s in held),
+        support_minutes_assumed=sum(s.minutes for s in held if s.minutes_assumed),
     )
 
 
@@ -134,6 +138,10 @@ def changes(submitted: ReportFigures, now: ReportFigures) -> list[Change]:
     ):
         before, after = getattr(submitted, name), getattr(now, name)
         if before != after:
+            result.append(Change(name, before, after))
+    for name in ("support_minutes", "support_minutes_assumed"):
+        before, after = getattr(submitted, name), getattr(now, name)
+        if before is not None and before != after:  # None: not counted when submitted
             result.append(Change(name, before, after))
     for name in ("by_gender", "by_age_band"):
         before_d, after_d = getattr(submitted, name), getattr(now, name)
