@@ -66,6 +66,8 @@ EVENT_TYPES = {
         }
     ),
 }
+# Format 2 holds the same history; its sessions carry their minutes (some given, some assumed).
+EVENT_TYPES["format-2"] = EVENT_TYPES["format-1"]
 # Facts written today into the old store: a funding line and a session.
 NEW_LINES = (
     {
@@ -119,6 +121,10 @@ def check_store(
 ) -> None:
     answers = json.loads((folder / f"answers-{kind}.json").read_text("utf-8"))
     assert answers, f"{folder.name}: no answers recorded for {kind}"
+    # The store says which format it is, before anything is written to it.
+    code, out = biv(capsys, "store", "info", "--json", "--store", store)
+    assert code == 0
+    assert json.loads(out)["store_format"] == int(folder.name.removeprefix("format-"))
     for answer in answers:
         argv: list[str] = answer["argv"]
         code, out = biv(capsys, *argv, "--store", store)

@@ -46,7 +46,7 @@ FIXTURE_CASE = "Dnr 2020-431"
 FIXTURE_MUNICIPALITY = "Fixturköpings kommun, Socialnämnden"
 DEMO_MUNICIPALITY = "Linköpings kommun, Omsorgsnämnden"
 SPLIT_AT = 48  # history.jsonl's lines imported first, before the moment T2
-FIXTURE_ACTOR = "format-1 fixture"
+FIXTURE_ACTOR = "format-1 fixture"  # set from the folder: "format-N fixture"
 FROZEN = ("store.sqlite3", "postgresql.sql", "answers-sqlite.json", "answers-postgresql.json")
 
 
@@ -256,6 +256,8 @@ def make_frozen_store(argv: Sequence[str] | None = None) -> int:
     if not args.postgres_url:
         print("name a PostgreSQL server: --postgres-url or BIV_TEST_POSTGRES_URL", file=sys.stderr)
         return 1
+    global FIXTURE_ACTOR
+    FIXTURE_ACTOR = f"{folder.name} fixture"
     schema = folder.name.replace("-", "")  # format-1 -> format1
     steps: list[Callable[[], None]] = [
         lambda: make_sqlite(folder),
