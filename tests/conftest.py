@@ -1,4 +1,5 @@
-"""Shared fixtures: a settable clock, and the same ledger on every store.
+"""Shared fixtures: a settable clock (`tests.builders.Clock`, shared with the benchmark), and
+the same ledger on every store.
 
 Tests that take `ledger` run once per store: memory, SQLite and PostgreSQL.
 PostgreSQL needs a server named by BIV_TEST_POSTGRES_URL (`.ci/run` starts a
@@ -11,34 +12,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from biv_adapters.stores import open_ledger
 from biv_domain.ledger import Ledger
+from tests.builders import Clock as Clock  # the tests import it from here too
 
 STORES = ("memory", "sqlite", "postgresql")
 POSTGRES_URL = os.environ.get("BIV_TEST_POSTGRES_URL")
-
-
-class Clock:
-    """A UTC clock the test sets; each reading moves it on a millisecond, so times differ."""
-
-    def __init__(self, start: datetime = datetime(2024, 1, 1, 12, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def postgres_url(schema: str) -> str:

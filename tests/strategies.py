@@ -75,6 +75,7 @@ from biv_domain.model.vocabulary import (
     TargetKind,
     Track,
 )
+from tests.builders import Clock
 
 # --- Values -----------------------------------------------------------------------------------
 
@@ -723,15 +724,8 @@ def ledger_states(ledger: Ledger, streams: Iterable[str]) -> dict[str, Any]:
     return result
 
 
-class StepClock:
-    """A UTC clock that moves on a millisecond at each reading, the same way every run."""
-
-    def __init__(self, start: datetime = datetime(2024, 1, 1, 12, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
+# The tests that want a clock running the same way every run import it by this name.
+StepClock = Clock
 
 
 def whole_months(period: Period) -> bool:

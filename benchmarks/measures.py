@@ -1,0 +1,178 @@
+"""What the benchmark measures on a stored ledger: the raw read, queries, a cold CLI, memory."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import pstats
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.scale import Generated
+from biv_adapters.postgresql import postgres_connection
+from biv_adapters.stores import sqlite_path, store_settings
+from biv_domain.ledger import Ledger
+from biv_domain.model.dates import Period, add_months
+from biv_domain.projections.budget import budget
+from biv_domain.projections.report import report
+
+
+def raw_read_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
+    """Rows read and seconds to read every stored row and json.loads its state."""
+    table = str(getattr(ledger.recorder, "events_table_name", ""))
+    if url.startswith("sqlite:"):
+        connection = sqlite3.connect(str(sqlite_path(url)))
+        try:
+            started = time.perf_counter()
+            rows = 0
+            cursor = connection.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+            )
+            while chunk := cursor.fetchmany(2000):
+                for row in chunk:
+                    json.loads(row[4])
+                    rows += 1
+            return rows, time.perf_counter() - started
+        finally:
+            connection.close()
+    if url.startswith("postgresql:"):
+        from psycopg import sql
+
+        settings = store_settings(url)
+        schema = settings.get("POSTGRES_SCHEMA") or "public"
+        name = table.split(".")[-1]
+        # A named (server-side) cursor needs a transaction, so not in autocommit.
+        with postgres_connection(settings, autocommit=False) as pg:
+            started = time.perf_counter()
+            rows = 0
+            query = sql.SQL(
+                "SELECT originator_id, originator_version, topic, state, notification_id "
+                "FROM {} ORDER BY notification_id"
+            ).format(sql.Identifier(schema, name))
+            with pg.cursor(name="raw_read") as pg_cursor:
+                pg_cursor.itersize = 2000
+                pg_cursor.execute(query)
+                for row in pg_cursor:
+                    json.loads(row[3])
+                    rows += 1
+            return rows, time.perf_counter() - started
+    return None
+
+
+@dataclass(frozen=True)
+class Query:
+    case_number: str
+    on: date
+    window: Period
+    as_known_at: datetime  # a random time between the agreement's first record and the last
+    latest: datetime  # after the last record: as known at, seeing everything
+
+    def moment(self, mode: str) -> datetime | None:
+        return {"plain": None, "past": self.as_known_at, "latest": self.latest}[mode]
+
+
+def make_queries(generated: Generated, count: int, rng: random.Random) -> list[Query]:
+    assert generated.last_recorded is not None
+    last = generated.last_recorded
+    queries = []
+    for _ in range(count):
+        plan = rng.choice(generated.plans)
+        assert plan.first_recorded is not None
+        span = (plan.end - plan.start).days
+        on = plan.start + timedelta(days=rng.randint(0, span))
+        window_start = add_months(plan.start, rng.randint(0, max(0, (span // 30) - 6)))
+        window = Period(window_start, add_months(window_start, 6) - timedelta(days=1))
+        known = (last - plan.first_recorded).total_seconds()
+        as_known_at = plan.first_recorded + timedelta(seconds=rng.uniform(0, known))
+        latest = last + timedelta(seconds=1)
+        queries.append(Query(plan.case_number, on, window, as_known_at, latest))
+    return queries
+
+
+def run_budget(ledger: Ledger, q: Query, mode: str) -> int:
+    state = ledger.agreement(q.case_number, q.moment(mode))
+    return len(budget(state, q.on).funding)
+
+
+def run_report(ledger: Ledger, q: Query, mode: str) -> int:
+    as_known_at = q.moment(mode)
+    state = ledger.agreement(q.case_number, as_known_at)
+    groups = ledger.groups(q.case_number, as_known_at, q.window)  # as `biv report` reads them
+    report(state, groups, q.window)
+    return len(groups)
+
+
+QueryFn = Callable[[Ledger, Query, str], int]
+
+
+@dataclass
+class Series:
+    name: str
+    fn: QueryFn
+    mode: str
+    times_ms: list[float]
+    sizes: list[int]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.times_ms, n=100, method="inclusive")[94]
+
+
+def time_series(
+    name: str, ledger: Ledger, fn: QueryFn, queries: Sequence[Query], mode: str
+) -> Series:
+    for q in queries[:5]:  # warm up
+        fn(ledger, q, mode)
+    times, sizes = [], []
+    for q in queries:
+        started = time.perf_counter()
+        size = fn(ledger, q, mode)
+        times.append((time.perf_counter() - started) * 1000)
+        sizes.append(size)
+    return Series(name, fn, mode, times, sizes)
+
+
+def profile(ledger: Ledger, fn: QueryFn, queries: Sequence[Query], mode: str) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for q in queries:
+        fn(ledger, q, mode)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(18)
+    stats.sort_stats("cumulative").print_stats(30)
+    return out.getvalue()
+
+
+def cold_cli(url: str, q: Query) -> float | None:
+    biv = Path(sys.executable).parent / "biv"
+    if url.startswith("memory:") or not biv.exists():
+        return None
+    command = [str(biv), "budget", q.case_number, "--on", q.on.isoformat(), "--json"]
+    started = time.perf_counter()
+    done = subprocess.run([*command, "--store", url], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(f"  cold CLI failed: {done.stderr.strip()}", file=sys.stderr)
+        return None
+    json.loads(done.stdout)
+    return seconds
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
