@@ -361,4 +361,3 @@ def all_batches(agreements: int, years: int, seed: int, generated: Generated) ->
         generated.plans.append(plan)
         streams.append(agreement_batches(index, plan, years, rng, generated))
     return heapq.merge(*streams, key=lambda b: (b.recorded_at, b.agreement, b.bucket))
-

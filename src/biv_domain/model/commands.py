@@ -9,13 +9,21 @@ are the deciders' job, in `agreement`, `group` and `follow_up`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from attrs import Attribute, field, frozen
+from attrs import field, frozen
 
 from biv_domain.errors import InvalidValue
 from biv_domain.model.dates import refuse_reversed
 from biv_domain.model.money import Money
+from biv_domain.model.validators import (
+    _money_not_negative,
+    _not_negative,
+    _optional_minutes,
+    _optional_text,
+    _positive,
+    _text,
+)
 from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
@@ -24,41 +32,6 @@ from biv_domain.model.vocabulary import (
     TargetKind,
     Track,
 )
-
-
-def _text(_instance: object, attribute: Attribute[Any], value: str) -> None:
-    if not value.strip():
-        raise InvalidValue(attribute.name, "must not be empty")
-
-
-def _positive(_instance: object, attribute: Attribute[Any], value: int) -> None:
-    if value < 1:
-        raise InvalidValue(attribute.name, f"must be 1 or more, got {value}")
-
-
-def _not_negative(_instance: object, attribute: Attribute[Any], value: int) -> None:
-    if value < 0:
-        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
-
-
-def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Money) -> None:
-    if value.ore < 0:
-        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
-
-
-MAX_SESSION_MINUTES = 600  # ten hours: more is a typing error, not a session
-
-
-def _optional_minutes(_instance: object, attribute: Attribute[Any], value: int | None) -> None:
-    if value is not None and not 1 <= value <= MAX_SESSION_MINUTES:
-        raise InvalidValue(
-            attribute.name, f"must be 1 to {MAX_SESSION_MINUTES} minutes, got {value}"
-        )
-
-
-def _optional_text(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
-    if value is not None and not value.strip():
-        raise InvalidValue(attribute.name, "must not be empty when given")
 
 
 @frozen
