@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,11 +26,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from biv_adapters.audit_pack import PACK
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
+from biv_adapters.pack_charts import funding_figure, participation_figure
 from biv_adapters.stores import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.model.commands import RecordDisbursement, RetractDisbursement, RetractSession
 from biv_domain.model.money import Money
-from biv_domain.projections.budget import PaymentFlag
+from biv_domain.projections.budget import PaymentFlag, budget
 from tests.conftest import Clock
 
 ON = "2024-04-30"
@@ -60,15 +64,29 @@ def query(capsys: pytest.CaptureFixture[str], store: str, *argv: str) -> dict[st
     return document
 
 
-def export(capsys: pytest.CaptureFixture[str], store: str, out: Path) -> dict[str, Any]:
+ENGLISH = ("--lang", "en", "--csv-dialect", "rfc4180")
+
+
+def export(
+    capsys: pytest.CaptureFixture[str], store: str, out: Path, *options: str
+) -> dict[str, Any]:
+    """The pack in English with plain CSV, as the tests first read it; `options` replace that."""
     argv = ["audit", "export", CASE_NUMBER, "--out", str(out), "--on", ON]
-    return query(capsys, store, *argv)
+    return query(capsys, store, *argv, *(options or ENGLISH))
 
 
 @pytest.fixture
 def pack(capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path) -> Path:
     out = tmp_path / "pack"
     export(capsys, store, out)
+    return out
+
+
+@pytest.fixture
+def pack_sv(capsys: pytest.CaptureFixture[str], store: str, ledger: Ledger, tmp_path: Path) -> Path:
+    """The pack as `biv audit export` writes it with no options: Swedish, CSV for Swedish Excel."""
+    out = tmp_path / "pack-sv"
+    biv(capsys, store, "audit", "export", CASE_NUMBER, "--out", str(out), "--on", ON)
     return out
 
 
@@ -91,6 +109,13 @@ def day(value: object) -> str:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def read_excel_sv_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV as Swedish Excel reads it: a byte-order mark, then `;` between fields."""
+    assert path.read_bytes().startswith("\ufeff".encode())
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
 
 
 def test_the_pack_holds_every_file_and_the_manifest_their_hashes(
@@ -282,6 +307,13 @@ def test_the_pack_as_text_lists_its_files(
     out = biv(capsys, store, "audit", "export", CASE_NUMBER, "--out", str(tmp_path), "--on", ON)
     for name in PACK:
         assert name in out
+    written = {line.split()[0] for line in out.splitlines()[3:]}
+    assert written == {*PACK, "manifest.json"}
+    assert written <= {p.name for p in tmp_path.iterdir()}  # beside the store
+    assert out.startswith("revisionsunderlaget för Dnr 2016-292")
+    english = biv(capsys, store, "audit", "export", CASE_NUMBER, "--out", str(tmp_path), *ENGLISH)
+    assert english.startswith("wrote the auditor's pack")
+    assert "manifest.json" in english
 
 
 def test_an_unknown_case_exits_1_and_writes_nothing(
@@ -310,3 +342,210 @@ def test_text_a_spreadsheet_would_run_is_kept_as_text_in_the_csv(tmp_path: Path)
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
     assert csv_cell("Ryd") == "Ryd"
     assert csv_cell(Decimal("-5.00")) == Decimal("-5.00")  # numbers stay numbers
+
+
+SHEETS_SV = [
+    "Historik",
+    "Budgetrader",
+    "Budget per år",
+    "Utbetalningar",
+    "Rapport per år",
+    "Uppföljningar",
+    "Uppföljning siffror",
+    "Uppföljning ändringar",
+    "Kontrollsumma",
+]
+
+
+def test_the_pack_is_in_swedish_by_default(pack_sv: Path) -> None:
+    book = load_workbook(pack_sv / "workbook.xlsx")
+    assert book.sheetnames == SHEETS_SV
+    assert [c.value for c in book["Budget per år"][1]] == [
+        "budgetår",
+        "kommunen (kr)",
+        "partnern (kr)",
+        "totalt (kr)",
+    ]
+    report = [c.value for c in book["Rapport per år"][1]]
+    assert {"från", "till", "deltagande barn", "mål.barn per år.uppfyllt"} <= set(report)
+    manifest = json.loads((pack_sv / "manifest.json").read_text())
+    assert (manifest["lang"], manifest["csv_dialect"]) == ("sv", "excel-sv")
+
+
+def test_the_budget_by_year_in_swedish_equals_biv_budget(
+    capsys: pytest.CaptureFixture[str], store: str, pack_sv: Path
+) -> None:
+    """The Swedish twin of test_the_budget_by_year_equals_biv_budget."""
+    budget = query(capsys, store, "budget", CASE_NUMBER, "--on", ON)
+    years = rows(load_workbook(pack_sv / "workbook.xlsx")["Budget per år"])
+    by_year = {str(r["budgetår"]): r for r in years}
+    assert set(by_year) == set(budget["by_fiscal_year"])
+    for year, sums in budget["by_fiscal_year"].items():
+        assert amount(by_year[year]["kommunen (kr)"]) == Decimal(sums["municipality"])
+        assert amount(by_year[year]["totalt (kr)"]) == Decimal(sums["total"])
+    assert read_excel_sv_csv(pack_sv / "budget_by_year.csv")[3] == {
+        "budgetår": "2023",
+        "kommunen (kr)": "225375,00",  # a decimal comma: Swedish Excel reads a number
+        "partnern (kr)": "120000,00",
+        "totalt (kr)": "345375,00",
+    }
+
+
+def test_the_csv_files_open_in_swedish_excel_or_as_rfc_4180(pack_sv: Path, pack: Path) -> None:
+    for name in PACK:
+        if name.endswith(".csv"):
+            assert (pack_sv / name).read_bytes().startswith(b"\xef\xbb\xbf"), name
+            assert b";" in (pack_sv / name).read_bytes().splitlines()[0], name
+            assert not (pack / name).read_bytes().startswith(b"\xef\xbb\xbf"), name
+    history_sv = read_excel_sv_csv(pack_sv / "history.csv")
+    assert len(history_sv) == len(read_csv(pack / "history.csv")) == 178
+    assert "registrerad (UTC)" in history_sv[0]
+
+
+def test_the_history_sheet_holds_real_dates(
+    capsys: pytest.CaptureFixture[str], store: str, pack_sv: Path, pack: Path
+) -> None:
+    facts = query(capsys, store, "history", CASE_NUMBER)["facts"]
+    for folder, (recorded, effective) in (
+        (pack, ("recorded_at", "effective_on")),
+        (pack_sv, ("registrerad (UTC)", "gäller från")),
+    ):
+        sheet = load_workbook(folder / "workbook.xlsx").worksheets[0]
+        for row, fact in zip(rows(sheet), facts, strict=True):
+            assert isinstance(row[recorded], datetime)
+            moment = datetime.fromisoformat(fact["recorded_at"]).replace(tzinfo=None)
+            assert abs((row[recorded] - moment).total_seconds()) < 0.01
+            assert day(row[effective]) == fact["effective_on"]
+        headers = {c.value: getattr(c, "column_letter", "") for c in sheet[1]}
+        assert sheet[f"{headers[recorded]}2"].number_format == "yyyy-mm-dd hh:mm:ss"
+        assert sheet[f"{headers[effective]}2"].number_format == "yyyy-mm-dd"
+
+
+def test_every_sheet_prints_landscape_fitted_to_the_width(pack_sv: Path, pack: Path) -> None:
+    for folder in (pack_sv, pack):
+        book: Any = load_workbook(folder / "workbook.xlsx")
+        for sheet in book.worksheets:
+            assert sheet.page_setup.orientation == "landscape", sheet.title
+            assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, sheet.title
+            assert sheet.print_title_rows == "$1:$1", sheet.title
+
+
+def test_illustrative_data_is_marked_in_every_sheet_and_csv_it_touches(
+    pack_sv: Path, pack: Path
+) -> None:
+    book: Any = load_workbook(pack_sv / "workbook.xlsx")
+    column = "illustrativ (påhittad)"
+    paid = rows(book["Utbetalningar"])
+    assert [r[column] for r in paid] == [True, True]  # the demo's two payments are invented
+    assert all(r[column] for r in rows(book["Uppföljningar"]))
+    years = {day(r["från"]): r[column] for r in rows(book["Rapport per år"])}
+    assert years["2023-04-01"] is True
+    assert years["2017-04-01"] is False
+    history = rows(book["Historik"])
+    assert {r[column] for r in history} == {True, False}
+    assert all(r[column] for r in history if "ILL-" in str(r["avser"]))
+    assert not any(r[column] for r in history if r["händelse"] == "FundingChanged")
+    note = "Innehåller illustrativa uppgifter"
+    for title in ("Historik", "Utbetalningar", "Rapport per år", "Uppföljningar"):
+        assert book[title].oddHeader.right.text.startswith(note), title
+    assert column not in [c.value for c in book["Budget per år"][1]]  # decisions: documents
+    assert not book["Budget per år"].oddHeader.right.text
+    csv_rows = read_excel_sv_csv(pack_sv / "disbursements.csv")
+    assert [r[column] for r in csv_rows] == ["true", "true"]
+    assert [r["illustrative"] for r in read_csv(pack / "follow_ups.csv")] == ["true", "true"]
+    files = {
+        f["name"]: f["illustrative"]
+        for f in json.loads((pack / "manifest.json").read_text())["files"]
+    }
+    assert [name for name, invented in files.items() if invented] == [
+        *("history.jsonl", "history.csv", "disbursements.csv", "report_by_year.csv"),
+        *("follow_ups.csv", "follow_up_figures.csv"),  # follow_up_changes.csv: no rows
+        *("workbook.xlsx", "participation.png"),
+    ]
+
+
+def drawn(figure: Any) -> Any:
+    """The figure's one axes, drawn so that its tick labels are formatted."""
+    figure.canvas.draw()
+    (axes,) = figure.axes
+    return axes
+
+
+def texts(labels: Any) -> list[str]:
+    return [label.get_text() for label in labels]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("sv", ("Finansiering per budgetår", "kronor", "saknas i underlagen", "kommunen",
+                "partnern")),
+        ("en", ("Funding per fiscal year", "kronor (SEK)", "not in the documents",
+                "municipality", "partner")),
+    ],
+)  # fmt: skip
+def test_the_funding_chart_names_its_axes_and_the_years_with_no_decision(
+    ledger: Ledger, lang: Any, words: tuple[str, str, str, str, str]
+) -> None:
+    title, ylabel, missing, municipality, partner = words
+    state = ledger.agreement(CASE_NUMBER)
+    figures = budget(state, date.fromisoformat(ON))
+    axes = drawn(funding_figure(state, figures, lang))
+    assert axes.get_title().startswith(f"{title}, {CASE_NUMBER}")
+    assert axes.get_ylabel() == ylabel
+    assert axes.get_xlabel()
+    ticks = [t.replace("\n", " ") for t in texts(axes.get_xticklabels())]
+    assert ticks == [
+        *("2017", "2018", "2019"),
+        *(f"{year} {missing}" for year in (2020, 2021, 2022)),
+        *("2023", "2024"),
+    ]
+    assert texts(axes.get_legend().get_texts()) == [missing, municipality, partner]
+    # Each party has a bar for each year with a decision, none (not a zero) for the others.
+    assert [len(bars) for bars in axes.containers] == [5, 5]
+    assert missing in texts(axes.texts)
+    separator = " " if lang == "sv" else ","
+    assert f"250{separator}000" in texts(axes.get_yticklabels())
+    assert not any(re.fullmatch(r"\d{4,}", t) for t in texts(axes.get_yticklabels()))
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("sv", ("Barngrupper per månad", "antal", "träffar", "deltagande barn",
+                "illustrativa uppgifter")),
+        ("en", ("Children's groups per month", "number", "sessions", "children attending",
+                "illustrative data")),
+    ],
+)  # fmt: skip
+def test_the_participation_chart_is_marked_illustrative(
+    ledger: Ledger, lang: Any, words: tuple[str, str, str, str, str]
+) -> None:
+    title, ylabel, sessions, children, illustrative = words
+    state = ledger.agreement(CASE_NUMBER)
+    figure = participation_figure(state, ledger.groups(CASE_NUMBER), lang)
+    axes = drawn(figure)
+    assert axes.get_title() == f"{title}, {CASE_NUMBER}\n({illustrative})"
+    assert axes.get_ylabel() == ylabel
+    assert sorted(texts(axes.get_legend().get_texts())) == sorted([sessions, children])
+    assert texts(axes.get_xticklabels())[:2] == ["2023-04", "2023-05"]
+    assert any(illustrative.lower() in t.lower() for t in texts(figure.texts))
+
+
+def test_the_workbook_opens_in_libreoffice(pack_sv: Path, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip(
+            "LibreOffice (soffice) is not installed: .ci/run installs libreoffice-calc-nogui"
+        )
+    profile = (tmp_path / "lo-profile").as_uri()  # its own profile: runs in parallel do not clash
+    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf"]
+    command += ["--outdir", str(tmp_path / "pdf"), str(pack_sv / "workbook.xlsx")]
+    subprocess.run(command, check=True, capture_output=True, timeout=180)
+    pdf = (tmp_path / "pdf" / "workbook.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
+    assert boxes
+    assert all(float(w) > float(h) for w, h in boxes)  # every page landscape
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= len(SHEETS_SV)

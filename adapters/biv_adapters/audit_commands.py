@@ -78,6 +78,9 @@ def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
         "export",
         parents=[store],
         help="write the auditor's pack: history, budget, payments, follow-ups, workbook, charts",
+        description="Writes the auditor's pack (revisionsunderlag) into DIR, labelled in Swedish "
+        "by default (sheets, column names, chart titles, axes and legends); --lang en for "
+        "English. Illustrative (invented) data is marked as such in every file it touches.",
     )
     export.add_argument("case_number", metavar="CASE_NUMBER")
     export.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
@@ -86,6 +89,19 @@ def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
         type=parse_day,
         metavar="DATE",
         help="the budget's date and the day follow-ups are judged on (default: today)",
+    )
+    export.add_argument(
+        "--lang",
+        choices=["sv", "en"],
+        default="sv",
+        help="the language of the pack's labels: sv, Swedish (the default), or en, English",
+    )
+    export.add_argument(
+        "--csv-dialect",
+        choices=["excel-sv", "rfc4180"],
+        default="excel-sv",
+        help="excel-sv (the default): UTF-8 with BOM, ';' between fields, decimal comma, as "
+        "Swedish Excel opens it; rfc4180: UTF-8, ',' and a decimal point, for programs",
     )
     export.add_argument("--json", action="store_true", help="print the pack's manifest as JSON")
 
@@ -153,19 +169,26 @@ def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _export(args: argparse.Namespace, ledger: Ledger) -> int:
-    from biv_adapters.audit_pack import export  # openpyxl and matplotlib load only for a pack
+    # openpyxl and matplotlib load only for a pack
+    from biv_adapters.audit_pack import export, manifest_what
 
     on: date = args.on or ledger.clock().date()
     try:
-        manifest = export(ledger, args.case_number, args.out, on)
+        manifest = export(ledger, args.case_number, args.out, on, args.lang, args.csv_dialect)
     except OSError as error:
         reason = error.strerror or error
         raise UsageError(f"cannot write the pack to {args.out}: {reason}") from None
     if args.json:
         print(json_text(manifest))
     else:
-        print(f"wrote the auditor's pack of {args.case_number} to {args.out}:")
-        print(table(["file", "what"], [[f["name"], f["what"]] for f in manifest["files"]]))
+        files = [[f["name"], f["what"]] for f in manifest["files"]]
+        files.append(["manifest.json", manifest_what(args.lang)])
+        head = ["fil", "innehåll"] if args.lang == "sv" else ["file", "what"]
+        if args.lang == "sv":
+            print(f"revisionsunderlaget för {args.case_number} är skrivet till {args.out}:")
+        else:
+            print(f"wrote the auditor's pack of {args.case_number} to {args.out}:")
+        print(table(head, files))
     return 0
 
 

@@ -13,26 +13,41 @@ ones `biv budget` and `biv report` print: the same functions make them.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Sequence
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from attrs import asdict, frozen
+from attrs import asdict
 
+from biv_adapters.pack_charts import periods, write_charts
+from biv_adapters.pack_files import (
+    CSV_DIALECTS,
+    CsvDialect,
+    Table,
+    marked,
+    write_csv,
+    write_workbook,
+)
+from biv_adapters.pack_files import csv_cell as csv_cell  # where it always was
+from biv_adapters.pack_labels import (
+    LANGS,
+    MANIFEST_WHAT_EN,
+    SHEET_DIGEST,
+    Lang,
+    is_illustrative,
+    sheet_name,
+    what,
+)
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import digest_line
 from biv_domain.model.agreement import AgreementState
-from biv_domain.model.dates import Period, add_months, day_before
 from biv_domain.model.fact import Fact
 from biv_domain.model.follow_up import FollowUpState
 from biv_domain.model.group import GroupState
-from biv_domain.model.money import Money, total
-from biv_domain.model.vocabulary import GroupKind, Party
+from biv_domain.model.money import total
 from biv_domain.projections.budget import Budget, budget, payments_against_decisions, split_by_year
 from biv_domain.projections.history import FactRecord
 from biv_domain.projections.report import changes, report
@@ -66,32 +81,23 @@ PACK: dict[str, tuple[str | None, str]] = {
 }  # fmt: skip
 
 
-@frozen
-class Table:
-    """One table of the pack: a CSV file and a sheet of the workbook, a dict a row."""
-
-    file: str
-    rows: tuple[dict[str, object], ...]
-    columns: tuple[str, ...] = ()
-
-    @property
-    def headers(self) -> tuple[str, ...]:
-        return self.columns or tuple(dict.fromkeys(key for row in self.rows for key in row))
-
-    @property
-    def sheet(self) -> str:
-        return PACK.get(self.file, (None, ""))[0] or self.file
-
-
 def history_table(history: Sequence[Fact]) -> Table:
+    """Every fact, a row each: `recorded_at` a date and time, the days as dates, not text."""
     rows = []
     for fact in history:
         doc = document(FactRecord.of(fact))
         decision = doc.pop("decision") or {}
         decided = {"decided_by": decision.get("body"), "decision_ref": decision.get("reference")}
-        doc |= decided | {"decided_on": decision.get("decided_on"), "data": _json(doc["data"])}
+        doc |= decided | {"decided_on": _day(decision.get("decided_on"))}
+        doc |= {"data": _json(doc["data"])}
+        doc |= {"recorded_at": datetime.fromisoformat(doc["recorded_at"])}
+        doc |= {"effective_on": _day(doc["effective_on"])}
         rows.append(doc)
     return Table("history.csv", tuple(rows), HISTORY_COLUMNS)
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 HISTORY_COLUMNS = _columns(
@@ -173,20 +179,14 @@ def _figures(figures: object) -> dict[str, object]:
 
 def report_by_year(state: AgreementState, groups: list[GroupState]) -> Table:
     """The figures of each year of the agreement (the last one cut at its end), met or not."""
+    years = periods(state.terms.start, state.ends_on(), 12)
     rows = [
         {"from": year.start, "to": year.end, **_figures(report(state, groups, year))}
-        for year in _periods(state.terms.start, state.ends_on(), 12)
+        for year in years
     ]
-    return Table("report_by_year.csv", tuple(rows))
-
-
-def _periods(start: date, end: date, months: int) -> list[Period]:
-    """Back-to-back periods of `months` from `start`, the last one cut at `end`."""
-    result = []
-    while start <= end:
-        result.append(Period(start, min(day_before(add_months(start, months)), end)))
-        start = add_months(start, months)
-    return result
+    invented = [g for g in groups if is_illustrative(g.group_ref)]
+    flags = [any(s.held_on in year for g in invented for s in g.sessions) for year in years]
+    return marked(Table("report_by_year.csv", tuple(rows)), flags)
 
 
 def follow_up_tables(
@@ -240,114 +240,31 @@ def _json(value: object) -> object:
     return json_text(value, indent=False)
 
 
-def csv_cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        # Text a spreadsheet would run as a formula is kept as text (OWASP's CSV injection advice).
-        return "'" + value
-    return value.isoformat() if isinstance(value, date) else value
+def export(
+    ledger: Ledger,
+    case_number: str,
+    out_dir: str | Path,
+    on: date,
+    lang: Lang = "sv",
+    csv_dialect: CsvDialect = "excel-sv",
+) -> dict[str, Any]:
+    """Writes the pack into `out_dir` (made if missing), labelled in `lang`; returns its manifest.
 
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def write_csv(path: Path, table: Table) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(table.headers)
-        writer.writerows([csv_cell(row.get(h)) for h in table.headers] for row in table.rows)
-
-
-def write_workbook(path: Path, tables: Sequence[Table]) -> None:
-    """One sheet per table; amounts as numbers with two decimals, dates as dates."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    for table in tables:
-        sheet = book.create_sheet(table.sheet)
-        sheet.append(table.headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_xlsx_cell(row.get(h), ILLEGAL_CHARACTERS_RE) for h in table.headers])
-        for number, _ in enumerate(table.headers, start=1):
-            column = sheet.cell(1, number).column_letter
-            for cell in sheet[column][1:]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # text from the ledger is never a formula
-                elif isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00"
-                elif isinstance(cell.value, date):
-                    cell.number_format = "yyyy-mm-dd"
-            width = max((len(str(c.value or "")) for c in sheet[column]), default=8)
-            sheet.column_dimensions[column].width = min(max(width, 8) + 2, 60)
-        sheet.freeze_panes = "A2"
-    book.save(path)
-
-
-def _xlsx_cell(value: object, illegal: Any) -> object:
-    if isinstance(value, Money):
-        return Decimal(str(value))
-    if isinstance(value, str):
-        return illegal.sub("\N{REPLACEMENT CHARACTER}", value)
-    return value
-
-
-def write_charts(
-    out: Path, state: AgreementState, groups: list[GroupState], figures: Budget
-) -> None:
-    """Funding per fiscal year by party, and children and sessions per month (Agg, no display)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    funding, participation = Figure(figsize=(8, 4.5)), Figure(figsize=(8, 4.5))
-    axes = FigureCanvasAgg(funding).figure.subplots()
-    known = figures.by_fiscal_year
-    # Every year of the span, so that years with no funding decision show as gaps.
-    years = list(range(min(known), max(known) + 1)) if known else []
-    for offset, party in ((-0.2, Party.MUNICIPALITY), (0.2, Party.PARTNER)):
-        amounts = [getattr(known[y], party.value).ore / 100 if y in known else 0 for y in years]
-        axes.bar([i + offset for i in range(len(years))], amounts, width=0.4, label=party.value)
-    axes.set_xticks(range(len(years)), [str(y) for y in years])
-    axes.set_ylabel("kronor")
-    axes.set_title(f"Funding per fiscal year, {state.case_number} (decided by {figures.on})")
-    axes.legend()
-    funding.savefig(out / "funding.png", dpi=100)
-
-    held = [s.held_on for g in groups if g.plan.kind is GroupKind.CHILDREN for s in g.sessions]
-    months = _periods(min(held).replace(day=1), max(held), 1) if held else []
-    counts = [report(state, groups, month) for month in months]
-    labels = [f"{m.start:%Y-%m}" for m in months]
-    axes = FigureCanvasAgg(participation).figure.subplots()
-    axes.bar(labels, [c.sessions for c in counts], color="lightgray", label="sessions")
-    axes.plot(labels, [c.participants for c in counts], marker="o", label="children attending")
-    axes.set_title(f"Children's groups per month, {state.case_number}")
-    if not months:
-        axes.text(0.5, 0.5, "no sessions recorded", ha="center", transform=axes.transAxes)
-    axes.tick_params(axis="x", labelrotation=45)
-    axes.legend()
-    participation.tight_layout()
-    participation.savefig(out / "participation.png", dpi=100)
-
-
-def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> dict[str, Any]:
-    """Writes the pack into `out_dir` (made if missing); returns its manifest."""
+    A row that holds illustrative data (see `pack_labels.is_illustrative`) is
+    marked in a column `illustrative`; the manifest says which files hold any.
+    """
+    if lang not in LANGS or csv_dialect not in CSV_DIALECTS:
+        raise ValueError(f"unknown language {lang!r} or CSV dialect {csv_dialect!r}")
     state = ledger.agreement(case_number)  # NotFound before any file is written
     groups, follow_ups = ledger.groups(case_number), ledger.follow_ups(case_number)
     history = ledger.history(case_number)
     figures = budget(state, on)
     tables = [
-        history_table(history),
-        *budget_tables(figures),
-        disbursements_table(state, on),
+        _marked(history_table(history)),
+        *map(_marked, budget_tables(figures)),
+        _marked(disbursements_table(state, on)),
         report_by_year(state, groups),
-        *follow_up_tables(state, groups, follow_ups, on),
+        *map(_marked, follow_up_tables(state, groups, follow_ups, on)),
     ]
     head, verification = ledger.digest(), document(ledger.verify_chain().document())
     out = Path(out_dir)
@@ -356,26 +273,50 @@ def export(ledger: Ledger, case_number: str, out_dir: str | Path, on: date) -> d
         for fact in history:
             handle.write(json_text(document(FactRecord.of(fact)), indent=False) + "\n")
     for table in tables:
-        write_csv(out / table.file, table)
+        write_csv(out / table.file, table, lang, csv_dialect)
     checked = [{"what": k, "value": _json(v)} for k, v in verification.items()]
     digest = Table("Digest", ({"what": "digest", "value": digest_line(head)}, *checked))
-    write_workbook(out / "workbook.xlsx", [*tables, digest])
-    write_charts(out, state, groups, figures)
+    sheets = [(_sheet(lang, t.file), t) for t in tables]
+    write_workbook(out / "workbook.xlsx", [*sheets, (SHEET_DIGEST[lang], digest)], lang)
+    charts = write_charts(out, state, groups, figures, lang)
     (out / "digest.txt").write_text(digest_line(head) + "\n", encoding="utf-8")
     (out / "verification.json").write_text(json_text(verification) + "\n", encoding="utf-8")
+    invented = {t.file for t in tables if t.illustrative} | {n for n, i in charts.items() if i}
+    if invented:
+        invented |= {"history.jsonl", "workbook.xlsx"}
     manifest = {
         "case_number": case_number,
         "on": on.isoformat(),
         "exported_at": ledger.clock().isoformat(),
+        "lang": lang,
+        "csv_dialect": csv_dialect,
         "digest": str(head) if head else None,
         "chain_intact": verification["intact"],
         "files": [
-            {"name": name, "what": what, "sha256": _sha256(out / name)}
-            for name, (_, what) in PACK.items()
+            {
+                "name": name,
+                "what": what(lang, name, english),
+                "illustrative": name in invented,
+                "sha256": _sha256(out / name),
+            }
+            for name, (_, english) in PACK.items()
         ],
     }
     (out / "manifest.json").write_text(json_text(manifest) + "\n", encoding="utf-8")
     return manifest
+
+
+def manifest_what(lang: Lang) -> str:
+    """What manifest.json holds, for the listing of the files written."""
+    return what(lang, "manifest.json", MANIFEST_WHAT_EN)
+
+
+def _marked(table: Table) -> Table:
+    return marked(table, [is_illustrative(row) for row in table.rows])
+
+
+def _sheet(lang: Lang, file: str) -> str:
+    return sheet_name(lang, file, PACK[file][0]) or file
 
 
 def _sha256(path: Path) -> str:
