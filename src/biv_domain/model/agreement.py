@@ -107,6 +107,16 @@ class AgreementState:
     def period(self, on: date | None = None) -> Period:
         return Period(self.terms.start, self.ends_on(on))
 
+    def refuse_outside(self, period: Period, what: str) -> None:
+        """The one rule that funding periods and follow-up windows lie within the agreement's."""
+        agreement = self.period()
+        if not period.within(agreement):
+            raise RuleBroken(
+                "end" if period.start >= agreement.start else "start",
+                f"{what} {period.start} – {period.end} lies outside the agreement's "
+                f"period {agreement.start} – {agreement.end}",
+            )
+
     def status_on(self, day: date) -> AgreementStatus:
         if day < self.terms.start:
             return AgreementStatus.NOT_STARTED
@@ -122,6 +132,13 @@ class AgreementState:
         For an end of 2024-03-31 and six months' notice: 2023-09-30.
         """
         return add_months(self.end_as_decided(on), -self.terms.notice_months)
+
+    def notice_ends_on(self, given_on: date) -> date:
+        """Where notice given on a day ends the agreement: `notice_months` on, never after its end.
+
+        The inverse of `last_notice_day`: the two are the notice arithmetic, here only.
+        """
+        return min(add_months(given_on, self.terms.notice_months), self.end_as_decided())
 
     def funding_amount(self, key: FundingKey, on: date | None = None) -> Money:
         """A funding line's amount as decided on or before `on` (zero if never set or withdrawn).
@@ -264,13 +281,7 @@ def _extend(command: ExtendAgreement, state: AgreementState) -> AgreementExtende
 
 
 def _set_funding(command: SetFunding, state: AgreementState) -> FundingChanged:
-    period, agreement = Period(command.start, command.end), state.period()
-    if not period.within(agreement):
-        raise RuleBroken(
-            "end" if command.start >= agreement.start else "start",
-            f"the funding period {period.start} – {period.end} lies outside the agreement's "
-            f"period {agreement.start} – {agreement.end}",
-        )
+    state.refuse_outside(Period(command.start, command.end), "the funding period")
     return FundingChanged(
         case_number=state.case_number,
         party=command.party,
@@ -293,12 +304,11 @@ def _give_notice(command: GiveNotice, state: AgreementState) -> NoticeGiven:
             "given_on", f"notice was already given on {notice.given_on} by the {notice.party}"
         )
     _refuse_unless_in_force(state, command.given_on, "given_on", "be given notice")
-    ends_on = min(add_months(command.given_on, state.terms.notice_months), state.end_as_decided())
     return NoticeGiven(
         case_number=state.case_number,
         party=command.party,
         given_on=command.given_on,
-        ends_on=ends_on,
+        ends_on=state.notice_ends_on(command.given_on),
     )
 
 

@@ -175,13 +175,7 @@ def _schedule(
         )
     if agreement is None:
         raise NotFound("case_number", f"no agreement with case number {command.case_number!r}")
-    window, period = Period(command.start, command.end), agreement.period()
-    if not window.within(period):
-        raise RuleBroken(
-            "end" if command.start >= period.start else "start",
-            f"the window {window.start} – {window.end} lies outside the agreement's period "
-            f"{period.start} – {period.end}",
-        )
+    agreement.refuse_outside(Period(command.start, command.end), "the window")
     return FollowUpScheduled(
         follow_up_ref=command.follow_up_ref,
         case_number=command.case_number,
