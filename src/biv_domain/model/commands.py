@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar
 
-from attrs import Attribute, field, frozen
+from attrs import Attribute, field, frozen, validators
 
 from biv_domain.errors import InvalidValue
 from biv_domain.model.dates import refuse_reversed
-from biv_domain.model.money import Money
+from biv_domain.model.money import MAX_ORE, Money
 from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
@@ -24,6 +24,76 @@ from biv_domain.model.vocabulary import (
     TargetKind,
     Track,
 )
+
+# --- Limits: every value a command carries is bounded, so that every store can hold it ----------
+
+NAME_LIMIT = 200
+"""The most characters of a name or reference (case number, party, source, area, refs, ...)."""
+FREE_TEXT_LIMIT = 1000
+"""The most characters of free text (note, reason, experience, assessment)."""
+COUNT_LIMIT = 100_000
+"""The largest count, age, number of months or target a command may carry."""
+ATTENDEES_LIMIT = 1000
+"""The most attendees one session may list."""
+FREE_TEXT = frozenset({"note", "reason", "experience", "assessment"})
+
+
+def _text_limit(limit: int) -> Any:
+    def check(_instance: object, attribute: Attribute[Any], value: object) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidValue(
+                attribute.name, f"must be at most {limit} characters, got {len(value)}"
+            )
+
+    return check
+
+
+def _count_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > COUNT_LIMIT:
+        raise InvalidValue(attribute.name, f"must be at most {COUNT_LIMIT}, got {value}")
+
+
+def _money_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    if isinstance(value, Money) and abs(value.ore) > MAX_ORE:
+        raise InvalidValue(attribute.name, f"must be at most {Money(MAX_ORE)} kronor, got {value}")
+
+
+def _refs_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        return
+    if len(value) > ATTENDEES_LIMIT:
+        raise InvalidValue(attribute.name, f"must list at most {ATTENDEES_LIMIT}, got {len(value)}")
+    for ref in value:
+        if isinstance(ref, str) and len(ref) > NAME_LIMIT:
+            raise InvalidValue(
+                attribute.name,
+                f"a participant reference must be at most {NAME_LIMIT} characters",
+            )
+
+
+def _limits(_cls: type, fields: list[Attribute[Any]]) -> list[Attribute[Any]]:
+    """Adds the limit that fits each field's type: one place for every command's bounds.
+
+    The limits are checked before the field's own validator, so that a huge value
+    is refused by its size before anything else looks at it.
+    """
+    bounded = []
+    for attribute in fields:
+        kind = str(attribute.type)
+        limit: Any = None
+        if kind in ("str", "str | None"):
+            limit = _text_limit(FREE_TEXT_LIMIT if attribute.name in FREE_TEXT else NAME_LIMIT)
+        elif kind in ("int", "int | None"):
+            limit = _count_limit
+        elif kind == "Money":
+            limit = _money_limit
+        elif kind == "tuple[str, ...]":
+            limit = _refs_limit
+        if limit is not None:
+            checks = [limit] if attribute.validator is None else [limit, attribute.validator]
+            attribute = attribute.evolve(validator=validators.and_(*checks))
+        bounded.append(attribute)
+    return bounded
 
 
 def _text(_instance: object, attribute: Attribute[Any], value: str) -> None:
@@ -51,7 +121,7 @@ def _optional_text(_instance: object, attribute: Attribute[Any], value: str | No
         raise InvalidValue(attribute.name, "must not be empty when given")
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class Information:
     """Whether each party spread information about the programme (informationsspridning)."""
 
@@ -62,7 +132,7 @@ class Information:
 # --- The agreement (överenskommelsen) ---------------------------------------------------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class ConcludeAgreement:
     """Conclude an agreement (överenskommelse, IOP), known by its case number (diarienummer)."""
 
@@ -88,7 +158,7 @@ class ConcludeAgreement:
             raise InvalidValue("max_age", f"{self.max_age} is below min_age {self.min_age}")
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class ExtendAgreement:
     """Extend the agreement (förlängning) to a later end date."""
 
@@ -101,7 +171,7 @@ class ExtendAgreement:
     decision_ref: str | None = field(default=None, validator=_optional_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class SetFunding:
     """Set one funding line (finansiering): a party's money from one source for one period.
 
@@ -124,7 +194,7 @@ class SetFunding:
         refuse_reversed(self.start, self.end)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class SetTarget:
     """Set a yearly commitment (åtagande): children or groups a year."""
 
@@ -138,7 +208,7 @@ class SetTarget:
     decision_ref: str | None = field(default=None, validator=_optional_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class GiveNotice:
     """A party gives notice (uppsägning); the agreement ends when the notice period runs out."""
 
@@ -148,7 +218,7 @@ class GiveNotice:
     given_on: date
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class RecordDisbursement:
     """Record a payment (utbetalning) from the municipality to the partner."""
 
@@ -170,7 +240,7 @@ class RecordDisbursement:
 # --- Groups (grupper) -------------------------------------------------------------------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class PlanGroup:
     """Plan a support group (stödgrupp) for children or for parents."""
 
@@ -185,7 +255,7 @@ class PlanGroup:
     language: str | None = None
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class EnrollParticipant:
     """Enrol a participant (deltagare) by a pseudonymous reference; never a name."""
 
@@ -198,7 +268,7 @@ class EnrollParticipant:
     status: ResidenceStatus | None = None
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class WithdrawParticipant:
     """A participant leaves the group (avbryter)."""
 
@@ -208,7 +278,7 @@ class WithdrawParticipant:
     on: date
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class HoldSession:
     """Record a session (träff) held, with who attended."""
 
@@ -229,7 +299,7 @@ class HoldSession:
             seen.add(ref)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CompleteGroup:
     """The group has held its sessions and is finished (avslutad)."""
 
@@ -238,7 +308,7 @@ class CompleteGroup:
     on: date
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CancelGroup:
     """The group is cancelled (inställd), with the reason."""
 
@@ -251,7 +321,7 @@ class CancelGroup:
 # --- Follow-ups (uppföljning) -----------------------------------------------------------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class ScheduleFollowUp:
     """Schedule a half-year follow-up (uppföljning) of a window, with its report's due date."""
 
@@ -268,7 +338,7 @@ class ScheduleFollowUp:
             raise InvalidValue("due_on", f"{self.due_on} is before the window starts {self.start}")
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class SubmitReport:
     """The partner submits the written report (skriftlig redovisning) for a follow-up."""
 
@@ -279,7 +349,7 @@ class SubmitReport:
     information: Information | None = None
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CloseFollowUp:
     """The parties have met and the follow-up is closed (avstämd), with an assessment."""
 
@@ -292,7 +362,7 @@ class CloseFollowUp:
 # --- Corrections (rättelser): new facts that set right what was recorded wrongly -------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class RetractDisbursement:
     """A payment was recorded by mistake; the one paid on that day of that amount is retracted."""
 
@@ -303,7 +373,7 @@ class RetractDisbursement:
     reason: str = field(validator=_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CorrectAttendance:
     """The attendance of a session was recorded wrongly; this is who attended."""
 
@@ -317,7 +387,7 @@ class CorrectAttendance:
         HoldSession(self.group_ref, self.held_on, self.attendees)  # the same checks
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class RetractSession:
     """A session was entered by mistake (it was not held that day)."""
 
@@ -327,7 +397,7 @@ class RetractSession:
     reason: str = field(validator=_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CorrectParticipant:
     """A participant's age at enrolment, gender or status was recorded wrongly."""
 
