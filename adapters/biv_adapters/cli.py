@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sqlite3
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
 from biv_adapters import render
-from biv_adapters.arguments import UsageError, parse_day, parse_moment
+from biv_adapters.arguments import UsageError, parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands, run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import StoreError, open_ledger
+from biv_adapters.stores import (
+    MissingStore,
+    StoreError,
+    open_ledger,
+    redact,
+    require_existing,
+    url_password,
+)
 from biv_domain.converter import document, json_text
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
@@ -88,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     bud.add_argument("--on", type=parse_day, metavar="DATE")
     bud.add_argument(
         "--fiscal-year",
-        type=int,
+        type=parse_year,
         metavar="YEAR",
         help="every agreement's funding in that calendar year, by party and source",
     )
@@ -116,21 +127,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--threshold",
-        type=int,
+        type=parse_count,
         default=5,
         metavar="N",
         help="with --public: the smallest count of people shown (default 5)",
     )
 
-    commands.add_parser(
+    rebuild = commands.add_parser(
         "rebuild", parents=[store], help="rebuild the read models from every recorded fact"
     )
+    rebuild.add_argument("--json", action="store_true", help="print how many facts as JSON")
 
     fol = commands.add_parser(
         "follow-ups", parents=[query], help="the agreement's follow-ups and where they stand"
     )
     fol.add_argument("case_number", metavar="CASE_NUMBER")
-    fol.add_argument("--on", type=parse_day, required=True, metavar="DATE")
+    fol.add_argument(
+        "--on", type=parse_day, metavar="DATE", help="the day they are judged on (default: today)"
+    )
 
     configure = commands.add_parser(
         "configure", parents=[writer], help="the store's settings (a fact like any other)"
@@ -141,9 +155,117 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="refuse every write that does not name its actor",
     )
+    configure.add_argument("--json", action="store_true", help="print the setting as JSON")
 
     add_audit_commands(commands, store, query)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _add_examples(parser)
     return parser
+
+
+# An example for each command's --help; one a line, as a user would type it.
+EXAMPLES: dict[str, str] = {
+    "demo": "biv demo --store sqlite:demo.sqlite3",
+    "import": "biv import decisions.jsonl --actor 'Eva, handläggare'",
+    "history": "biv history 'Dnr 2016-292' --as-known-at 2023-10-31",
+    "budget": "biv budget 'Dnr 2016-292' --on 2018-01-01\n  biv budget --fiscal-year 2023",
+    "report": "biv report 'Dnr 2016-292' --from 2017-04-01 --to 2018-03-31 --public",
+    "rebuild": "biv rebuild --store sqlite:biv.sqlite3",
+    "follow-ups": "biv follow-ups 'Dnr 2016-292' --on 2018-06-30",
+    "configure": "biv configure --require-actor yes --actor IT",
+    "audit": 'biv audit verify --digest "$(biv audit digest)"',
+    "audit verify": "biv audit verify --digest 1234:5f2c…(64 hex digits)",
+    "audit digest": "biv audit digest > digest-2024-01-31.txt",
+    "audit replay": "biv audit replay 'Dnr 2016-292' --since 2023-01-01 --until 2023-12-31 --diff",
+    "audit export": "biv audit export 'Dnr 2016-292' --out pack/",
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
+    """Gives every command's --help an example, and the top level's the list of them."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            command = f"{path} {name}".strip()
+            if command in EXAMPLES:
+                sub.epilog = "example:\n  " + EXAMPLES[command]
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            _add_examples(sub, command)
+    if not path:
+        parser.epilog = "examples:\n" + "\n".join(
+            f"  {line.strip()}" for text in EXAMPLES.values() for line in text.split("\n")
+        )
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _version() -> str:
+    try:
+        return version("biv-domain")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+# The writes that may start a store; every other command refuses a store that is not there.
+CREATES_STORE = frozenset({"import", "demo", "configure"})
+
+
+def _store_failures() -> tuple[type[BaseException], ...]:
+    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's."""
+    failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed
+        pass
+    else:
+        failures.append(psycopg.Error)
+    return tuple(failures)
+
+
+def _store_failure(error: BaseException, url: str | None) -> str:
+    """One line naming the store and what went wrong, without its password."""
+    named = redact(url or os.environ.get("BIV_STORE") or "sqlite:biv.sqlite3")
+    text = " ".join(str(error).split()) or type(error).__name__
+    password = url_password(url or os.environ.get("BIV_STORE") or "")
+    if password:
+        text = text.replace(password, "***")
+    if isinstance(error, StoreError):  # its message names the store, redacted where made
+        return f"biv: {text}"
+    return f"biv: the store {named} cannot be used: {redact(text)}"
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    """The usage errors that need no store: options that do not go together (UsageError)."""
+    budget_ = args.command == "budget"
+    if budget_ and args.fiscal_year is None and (args.case_number is None or args.on is None):
+        raise UsageError("give CASE_NUMBER and --on DATE, or --fiscal-year YEAR")
+    if budget_ and args.fiscal_year is not None and (args.case_number or args.on):
+        raise UsageError(
+            "--fiscal-year answers for every agreement; leave out CASE_NUMBER and --on"
+        )
+    if args.command == "report" and not args.follow_up:
+        if not (args.start and args.end):
+            raise UsageError("give --from and --to, or --follow-up")
+        try:
+            Period(args.start, args.end)
+        except InvalidValue as reversed_window:
+            raise UsageError(f"--to: {reversed_window.reason}") from None
+    if args.command == "report" and args.follow_up and (args.start or args.end or args.public):
+        raise UsageError(
+            "--follow-up gives the follow-up's window and its submitted figures: "
+            "leave out --from, --to and --public"
+        )
+
+
+def _unencodable(args: argparse.Namespace) -> str | None:
+    """The first argument that is not Unicode text (a lone surrogate from the shell), if any."""
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"biv: {name.replace('_', '-')}: must be Unicode text, got {value!r}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,13 +276,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse has printed the usage error (2) or the help (0); a caller embedding
         # `main` gets the exit code back rather than an exception.
         return stop.code if isinstance(stop.code, int) else 2
+    unencodable = _unencodable(args)
+    if unencodable:
+        print(unencodable, file=sys.stderr)
+        return 2
+    url = getattr(args, "store", None)
+    failures = _store_failures()
     try:
-        ledger = open_ledger(getattr(args, "store", None), actor=getattr(args, "actor", None))
-    except StoreError as error:
+        _check_usage(args)  # a usage error is one whether or not the store exists
+        if args.command not in CREATES_STORE:
+            require_existing(url)
+    except UsageError as error:
         print(f"biv: {error}", file=sys.stderr)
+        return 2
+    except MissingStore as missing:  # refused like a case number the store does not know
+        print(f"biv: refused: {missing}", file=sys.stderr)
+        return 1
+    except StoreError as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
+    try:
+        ledger = open_ledger(url, actor=getattr(args, "actor", None))
+    except failures as error:
+        print(_store_failure(error, url), file=sys.stderr)
         return 2
     try:
         return _run(args, ledger)
+    except failures as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
     except (Refused, LineRefused, WriteConflict) as refusal:
         # One line, whatever the input held: a reader parses standard error by lines.
         message = str(refusal).replace("\r", "\\r").replace("\n", "\\n")
@@ -185,7 +329,7 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "history":
         facts = ledger.history(args.case_number, args.as_known_at)
         history = History.of(args.case_number, facts, args.as_known_at)
-        return _emit(args, document(history), render.history_table)
+        return _emit(args, document(history), _history_table)
     if args.command == "budget":
         if args.fiscal_year is not None:
             return _emit(args, _fiscal_year(args, ledger), render.fiscal_year_table)
@@ -195,23 +339,18 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         figures = budget(state, args.on, Split(args.split))
         return _emit(args, _known(figures, args.as_known_at), render.budget_table)
     if args.command == "rebuild":
-        return _rebuild(ledger)
+        return _rebuild(ledger, as_json=args.json)
     if args.command == "configure":
-        ledger.configure(require_actor=args.require_actor == "yes")
-        verb = "requires" if args.require_actor == "yes" else "does not require"
-        print(f"the store now {verb} an actor on every write")
-        return 0
+        return _configure(args, ledger)
     if args.command == "audit":
         return run_audit(args, ledger)
     if args.command == "report":
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":
         follow_ups = ledger.follow_ups(args.case_number, args.as_known_at)
+        on = args.on or date.today()
         standings = FollowUpStandings(
-            args.case_number,
-            args.on,
-            args.as_known_at,
-            tuple(f.standing(args.on) for f in follow_ups),
+            args.case_number, on, args.as_known_at, tuple(f.standing(on) for f in follow_ups)
         )
         return _emit(args, document(standings), render.follow_ups_table)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
@@ -228,12 +367,51 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     return _known(figures, args.as_known_at)
 
 
-def _rebuild(ledger: Ledger) -> int:
+def _rebuild(ledger: Ledger, *, as_json: bool = False) -> int:
     total = ledger.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
         read = ledger.rebuild(progress=bar.update)
-    print(f"rebuilt the funding view from {read} facts")
+    if as_json:
+        print(json_text({"rebuilt": "funding", "facts": read}, indent=False))
+    else:
+        print(f"rebuilt the funding view from {read} facts")
     return 0
+
+
+def _configure(args: argparse.Namespace, ledger: Ledger) -> int:
+    ledger.configure(require_actor=args.require_actor == "yes")
+    if args.json:
+        print(json_text({"require_actor": args.require_actor == "yes"}, indent=False))
+    else:
+        verb = "requires" if args.require_actor == "yes" else "does not require"
+        print(f"the store now {verb} an actor on every write")
+    return 0
+
+
+def _history_table(body: dict[str, Any]) -> str:
+    """History for a terminal: each fact on one line, its data cut to the terminal's width.
+
+    The width is $COLUMNS, else the terminal's; piped elsewhere, nothing is cut.
+    `--json` always gives every fact's data whole.
+    """
+    text = render.history_table(body)
+    width = _terminal_width()
+    if width is None:
+        return text
+    lines = text.split("\n")
+    fitted = [line if len(line) <= width else line[: max(width - 1, 1)] + "…" for line in lines]
+    if fitted != lines:
+        fitted.append("(data cut to fit the line; --json gives it whole)")
+    return "\n".join(fitted)
+
+
+def _terminal_width() -> int | None:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
