@@ -29,8 +29,24 @@ def parse_moment(text: str) -> datetime:
         if re.fullmatch(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", text):
             return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 time such as 2023-10-31T12:00:00Z, got {text!r}"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def parse_year(text: str) -> int:
+    """A calendar year, 1 to 9998 (a fiscal year's end must be a date too)."""
+    if not re.fullmatch(r"[0-9]{1,4}", text.strip()) or not 1 <= int(text) <= 9998:
+        raise argparse.ArgumentTypeError(f"expected a year such as 2023, got {text[:40]!r}")
+    return int(text)
+
+
+def parse_count(text: str) -> int:
+    """A whole number from 1 to 1,000,000."""
+    if not re.fullmatch(r"[0-9]{1,7}", text.strip()) or not 1 <= int(text) <= 1_000_000:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to 1000000, got {text[:40]!r}"
+        )
+    return int(text)

@@ -9,20 +9,31 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sqlite3
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
 from biv_adapters import render
-from biv_adapters.arguments import UsageError, parse_day, parse_moment
-from biv_adapters.audit_commands import add_audit_commands, run_audit
+from biv_adapters.arguments import UsageError
+from biv_adapters.audit_commands import run_audit
 from biv_adapters.demo import run_demo
 from biv_adapters.exchange import read_lines
-from biv_adapters.store_commands import add_store_commands, run_store
-from biv_adapters.stores import StoreError, open_ledger
+from biv_adapters.parser import build_parser
+from biv_adapters.store_commands import run_store
+from biv_adapters.stores import (
+    MissingStore,
+    StoreError,
+    open_ledger,
+    redact,
+    require_existing,
+    url_password,
+)
 from biv_domain.converter import document, json_text
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
@@ -32,120 +43,65 @@ from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
 from biv_domain.projections.report import for_publication
 
+CREATES_STORE = frozenset({"import", "demo", "configure"})
 
-def build_parser() -> argparse.ArgumentParser:
-    store = argparse.ArgumentParser(add_help=False)
-    store.add_argument(
-        "--store",
-        default=argparse.SUPPRESS,
-        metavar="URL",
-        help="memory:, sqlite:///path/file.sqlite3 or postgresql://user:pw@host:port/db "
-        "(default: $BIV_STORE, else ./biv.sqlite3)",
-    )
-    writer = argparse.ArgumentParser(add_help=False, parents=[store])
-    writer.add_argument(
-        "--actor",
-        default=os.environ.get("BIV_ACTOR"),
-        metavar="NAME",
-        help="who records, kept with every fact (default: $BIV_ACTOR)",
-    )
-    query = argparse.ArgumentParser(add_help=False, parents=[store])
-    query.add_argument("--json", action="store_true", help="one JSON object on standard output")
-    query.add_argument(
-        "--as-known-at",
-        type=parse_moment,
-        metavar="TIMESTAMP",
-        help="count only what the store had recorded by then (ISO 8601, UTC if no zone)",
-    )
 
-    parser = argparse.ArgumentParser(
-        prog="biv", description="The ledger of an idea-based public partnership (IOP)."
-    )
-    parser.add_argument("--store", metavar="URL", help=argparse.SUPPRESS)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _store_failures() -> tuple[type[BaseException], ...]:
+    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's."""
+    failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed
+        pass
+    else:
+        failures.append(psycopg.Error)
+    return tuple(failures)
 
-    demo = commands.add_parser(
-        "demo", parents=[writer], help="record the Linköping history and show what it says"
-    )
-    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    imp = commands.add_parser(
-        "import", parents=[writer], help="apply an exchange file, all or nothing"
-    )
-    imp.add_argument("file", metavar="FILE", help="JSON Lines of commands, - for standard input")
-    imp.add_argument("--json", action="store_true")
+def _store_failure(error: BaseException, url: str | None) -> str:
+    """One line naming the store and what went wrong, without its password."""
+    named = redact(url or os.environ.get("BIV_STORE") or "sqlite:biv.sqlite3")
+    text = " ".join(str(error).split()) or type(error).__name__
+    password = url_password(url or os.environ.get("BIV_STORE") or "")
+    if password:
+        text = text.replace(password, "***")
+    if isinstance(error, StoreError):  # its message names the store, redacted where made
+        return f"biv: {text}"
+    return f"biv: the store {named} cannot be used: {redact(text)}"
 
-    history = commands.add_parser(
-        "history", parents=[query], help="every recorded fact about an agreement"
-    )
-    history.add_argument("case_number", metavar="CASE_NUMBER")
 
-    bud = commands.add_parser(
-        "budget",
-        parents=[query],
-        help="an agreement's money on a date, or every agreement's in a fiscal year",
-    )
-    bud.add_argument("case_number", metavar="CASE_NUMBER", nargs="?")
-    bud.add_argument("--on", type=parse_day, metavar="DATE")
-    bud.add_argument(
-        "--fiscal-year",
-        type=int,
-        metavar="YEAR",
-        help="every agreement's funding in that calendar year, by party and source",
-    )
-    bud.add_argument("--municipality", help="with --fiscal-year: only that municipality's")
-    bud.add_argument(
-        "--split",
-        choices=[s.value for s in Split],
-        default=Split.MONTHS.value,
-        help="divide lines across fiscal years by months (default) or by days",
-    )
+def _check_usage(args: argparse.Namespace) -> None:
+    """The usage errors that need no store: options that do not go together (UsageError)."""
+    budget_ = args.command == "budget"
+    if budget_ and args.fiscal_year is None and (args.case_number is None or args.on is None):
+        raise UsageError("give CASE_NUMBER and --on DATE, or --fiscal-year YEAR")
+    if budget_ and args.fiscal_year is not None and (args.case_number or args.on):
+        raise UsageError(
+            "--fiscal-year answers for every agreement; leave out CASE_NUMBER and --on"
+        )
+    if args.command == "report" and not args.follow_up:
+        if not (args.start and args.end):
+            raise UsageError("give --from and --to, or --follow-up")
+        try:
+            Period(args.start, args.end)
+        except InvalidValue as reversed_window:
+            raise UsageError(f"--to: {reversed_window.reason}") from None
+    if args.command == "report" and args.follow_up and (args.start or args.end or args.public):
+        raise UsageError(
+            "--follow-up gives the follow-up's window and its submitted figures: "
+            "leave out --from, --to and --public"
+        )
 
-    rep = commands.add_parser("report", parents=[query], help="report figures for a window")
-    rep.add_argument("case_number", metavar="CASE_NUMBER")
-    rep.add_argument("--from", dest="start", type=parse_day, metavar="DATE")
-    rep.add_argument("--to", dest="end", type=parse_day, metavar="DATE")
-    rep.add_argument(
-        "--follow-up",
-        metavar="REF",
-        help="the follow-up's window, and its submitted figures beside today's",
-    )
-    rep.add_argument(
-        "--public",
-        action="store_true",
-        help="for publication outside the two parties: withhold small counts of people",
-    )
-    rep.add_argument(
-        "--threshold",
-        type=int,
-        default=5,
-        metavar="N",
-        help="with --public: the smallest count of people shown (default 5)",
-    )
 
-    commands.add_parser(
-        "rebuild", parents=[store], help="rebuild the read models from every recorded fact"
-    )
-
-    fol = commands.add_parser(
-        "follow-ups", parents=[query], help="the agreement's follow-ups and where they stand"
-    )
-    fol.add_argument("case_number", metavar="CASE_NUMBER")
-    fol.add_argument("--on", type=parse_day, required=True, metavar="DATE")
-
-    configure = commands.add_parser(
-        "configure", parents=[writer], help="the store's settings (a fact like any other)"
-    )
-    configure.add_argument(
-        "--require-actor",
-        choices=["yes", "no"],
-        required=True,
-        help="refuse every write that does not name its actor",
-    )
-
-    add_audit_commands(commands, store, query)
-    add_store_commands(commands, store)
-    return parser
+def _unencodable(args: argparse.Namespace) -> str | None:
+    """The first argument that is not Unicode text (a lone surrogate from the shell), if any."""
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"biv: {name.replace('_', '-')}: must be Unicode text, got {value!r}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,16 +112,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse has printed the usage error (2) or the help (0); a caller embedding
         # `main` gets the exit code back rather than an exception.
         return stop.code if isinstance(stop.code, int) else 2
+    unencodable = _unencodable(args)
+    if unencodable:
+        print(unencodable, file=sys.stderr)
+        return 2
+    url = getattr(args, "store", None)
+    failures = _store_failures()
     try:
-        ledger = open_ledger(getattr(args, "store", None), actor=getattr(args, "actor", None))
-    except StoreError as error:
+        _check_usage(args)  # a usage error is one whether or not the store exists
+        if args.command not in CREATES_STORE:
+            require_existing(url)
+    except UsageError as error:
         print(f"biv: {error}", file=sys.stderr)
         return 2
+    except MissingStore as missing:  # refused like a case number the store does not know
+        print(f"biv: refused: {missing}", file=sys.stderr)
+        return 1
+    except StoreError as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
+    try:
+        ledger = open_ledger(url, actor=getattr(args, "actor", None))
     except Refused as refusal:  # a store of a newer format than this code reads
         print(f"biv: refused: {refusal}", file=sys.stderr)
         return 1
+    except failures as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
     try:
         return _run(args, ledger)
+    except failures as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
     except (Refused, LineRefused, WriteConflict) as refusal:
         # One line, whatever the input held: a reader parses standard error by lines.
         message = str(refusal).replace("\r", "\\r").replace("\n", "\\n")
@@ -190,7 +168,7 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "history":
         facts = ledger.history(args.case_number, args.as_known_at)
         history = History.of(args.case_number, facts, args.as_known_at)
-        return _emit(args, document(history), render.history_table)
+        return _emit(args, document(history), _history_table)
     if args.command == "budget":
         if args.fiscal_year is not None:
             return _emit(args, _fiscal_year(args, ledger), render.fiscal_year_table)
@@ -200,12 +178,9 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         figures = budget(state, args.on, Split(args.split))
         return _emit(args, _known(figures, args.as_known_at), render.budget_table)
     if args.command == "rebuild":
-        return _rebuild(ledger)
+        return _rebuild(ledger, as_json=args.json)
     if args.command == "configure":
-        ledger.configure(require_actor=args.require_actor == "yes")
-        verb = "requires" if args.require_actor == "yes" else "does not require"
-        print(f"the store now {verb} an actor on every write")
-        return 0
+        return _configure(args, ledger)
     if args.command == "audit":
         return run_audit(args, ledger)
     if args.command == "store":
@@ -214,11 +189,9 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":
         follow_ups = ledger.follow_ups(args.case_number, args.as_known_at)
+        on = args.on or date.today()
         standings = FollowUpStandings(
-            args.case_number,
-            args.on,
-            args.as_known_at,
-            tuple(f.standing(args.on) for f in follow_ups),
+            args.case_number, on, args.as_known_at, tuple(f.standing(on) for f in follow_ups)
         )
         return _emit(args, document(standings), render.follow_ups_table)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
@@ -235,12 +208,51 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     return _known(figures, args.as_known_at)
 
 
-def _rebuild(ledger: Ledger) -> int:
+def _rebuild(ledger: Ledger, *, as_json: bool = False) -> int:
     total = ledger.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
         read = ledger.rebuild(progress=bar.update)
-    print(f"rebuilt the funding view from {read} facts")
+    if as_json:
+        print(json_text({"rebuilt": "funding", "facts": read}, indent=False))
+    else:
+        print(f"rebuilt the funding view from {read} facts")
     return 0
+
+
+def _configure(args: argparse.Namespace, ledger: Ledger) -> int:
+    ledger.configure(require_actor=args.require_actor == "yes")
+    if args.json:
+        print(json_text({"require_actor": args.require_actor == "yes"}, indent=False))
+    else:
+        verb = "requires" if args.require_actor == "yes" else "does not require"
+        print(f"the store now {verb} an actor on every write")
+    return 0
+
+
+def _history_table(body: dict[str, Any]) -> str:
+    """History for a terminal: each fact on one line, its data cut to the terminal's width.
+
+    The width is $COLUMNS, else the terminal's; piped elsewhere, nothing is cut.
+    `--json` always gives every fact's data whole.
+    """
+    text = render.history_table(body)
+    width = _terminal_width()
+    if width is None:
+        return text
+    lines = text.split("\n")
+    fitted = [line if len(line) <= width else line[: max(width - 1, 1)] + "…" for line in lines]
+    if fitted != lines:
+        fitted.append("(data cut to fit the line; --json gives it whole)")
+    return "\n".join(fitted)
+
+
+def _terminal_width() -> int | None:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:

@@ -42,7 +42,8 @@ def read_lines(lines: Iterable[str]) -> list[Line]:
     """Every line of an exchange file, or LineRefused for the first that cannot be read."""
     result = []
     for number, text in enumerate(lines, start=1):
-        line = read_line(number, text)
+        # A byte-order mark (what Excel writes before UTF-8) is not part of the first line.
+        line = read_line(number, text.removeprefix("\ufeff") if number == 1 else text)
         if line is not None:
             result.append(line)
     return result

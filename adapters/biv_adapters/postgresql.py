@@ -8,6 +8,7 @@ with a message instead of hanging.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,23 +20,46 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL
 
 from biv_adapters.sql_views import SqlFundingView
-from biv_adapters.stores import StoreError
+from biv_adapters.stores import StoreError, redact
 from biv_domain.ledger import Store
 
 LOCK_TIMEOUT_SECONDS = 10
+TENANT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+"""A tenant's schema name (`?schema=`): lower-case letters, digits and _, not starting with a
+digit, at most 63 characters (PostgreSQL's limit), so it is never quoted differently anywhere."""
 
 
 def postgresql_store(url: str) -> Store:
-    parts = urlsplit(url)
-    if not parts.hostname or not parts.path.strip("/"):
+    shape = (
+        "write a PostgreSQL store as postgresql://user:password@host:port/dbname, "
+        f"got {redact(url)!r}"
+    )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        hostname = parts.hostname
+    except ValueError as error:  # a port out of range, a broken [IPv6] host
+        raise StoreError(f"{shape}: {error}") from None
+    if not hostname or not parts.path.strip("/"):
+        raise StoreError(shape)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"schema"})
+    if unknown:
+        raise StoreError(f"a PostgreSQL store takes only ?schema=NAME, not {unknown[0]!r}")
+    schemas = query.get("schema", [])
+    if len(schemas) > 1:
+        raise StoreError("a PostgreSQL store takes one ?schema=NAME, not several")
+    schema = schemas[0] if schemas else None
+    if schema is not None and not TENANT.fullmatch(schema):
         raise StoreError(
-            f"write a PostgreSQL store as postgresql://user:password@host:port/dbname, got {url!r}"
+            f"a tenant's schema must match {TENANT.pattern} (lower-case letters, digits, _; "
+            f"at most 63 characters), got {schema[:80]!r}"
         )
     settings = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
-        "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_HOST": hostname,
+        "POSTGRES_PORT": str(port or 5432),
         "POSTGRES_USER": unquote(parts.username or os.environ.get("USER", "postgres")),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "APPLICATION_RECORDER_TOPIC": f"{__name__}:{PostgresBatchRecorder.__qualname__}",
@@ -46,10 +70,9 @@ def postgresql_store(url: str) -> Store:
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
     }
-    schema = parse_qs(parts.query).get("schema")
     if schema:
-        settings["POSTGRES_SCHEMA"] = schema[0]
-        _create_schema(settings, schema[0])
+        settings["POSTGRES_SCHEMA"] = schema
+        _create_schema(settings, schema)
     return Store(
         settings=settings,
         funding_view=SqlFundingView,
@@ -117,6 +140,8 @@ def postgres_connection(settings: Mapping[str, str], *, autocommit: bool = True)
             yield connection
     except psycopg.OperationalError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+        if settings["POSTGRES_PASSWORD"]:
+            first_line = first_line.replace(settings["POSTGRES_PASSWORD"], "***")
         raise StoreError(
             f"cannot reach PostgreSQL at {settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}: "
             f"{first_line}"

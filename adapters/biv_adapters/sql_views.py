@@ -14,6 +14,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+from psycopg import sql
 
 from biv_domain.ledger.read_models import FundingView
 from biv_domain.model.agreement import FundingKey
@@ -21,6 +22,12 @@ from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import FundingLine
 from biv_domain.projections.fiscal_year import AgreementRow, FundingRows, LineRow
+
+TABLES = {
+    "agreements": "biv_view_agreements",
+    "lines": "biv_view_funding_lines",
+    "tracking": "biv_view_tracking",
+}
 
 
 class SqlFundingView(FundingView):
@@ -31,15 +38,20 @@ class SqlFundingView(FundingView):
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
         self._datastore: SQLiteDatastore | PostgresDatastore = datastore
         postgres = isinstance(datastore, PostgresDatastore)
-        prefix = f'"{datastore.schema}".' if postgres else ""
+        self._schema: str | None = datastore.schema if postgres else None
         self._mark = "%s" if postgres else "?"
-        self._agreements = f"{prefix}biv_view_agreements"
-        self._lines = f"{prefix}biv_view_funding_lines"
-        self._tracking = f"{prefix}biv_view_tracking"
         self._create_tables()
 
-    def _sql(self, statement: str) -> str:
-        return statement.replace("?", self._mark)
+    def _sql(self, statement: str) -> Any:
+        """A statement with its tables named: {agreements}, {lines}, {tracking}.
+
+        SQLite's tables have fixed names; PostgreSQL's are quoted in the tenant's
+        schema by psycopg.sql.Identifier, so no name is ever spliced into SQL as text.
+        """
+        if self._schema is None:
+            return statement.format(**TABLES)
+        names = {key: sql.Identifier(self._schema, table) for key, table in TABLES.items()}
+        return sql.SQL(statement.replace("?", "%s")).format(**names)
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
@@ -48,17 +60,23 @@ class SqlFundingView(FundingView):
 
     def _create_tables(self) -> None:
         statements = [
-            f"CREATE TABLE IF NOT EXISTS {self._agreements} (case_number TEXT PRIMARY KEY, "
-            "title TEXT NOT NULL, municipality TEXT NOT NULL, partner TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {self._lines} (case_number TEXT NOT NULL, "
-            "party TEXT NOT NULL, source TEXT NOT NULL, start_on TEXT NOT NULL, "
-            "end_on TEXT NOT NULL, amount_ore BIGINT NOT NULL, decided_on TEXT NOT NULL, "
-            "note TEXT NOT NULL, decided_by TEXT, decision_ref TEXT, "
-            "PRIMARY KEY (case_number, party, source, start_on, end_on))",
-            f"CREATE TABLE IF NOT EXISTS {self._tracking} "
-            "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)",
             self._sql(
-                f"INSERT INTO {self._tracking} (view, position) VALUES (?, 0) "
+                "CREATE TABLE IF NOT EXISTS {agreements} (case_number TEXT PRIMARY KEY, "
+                "title TEXT NOT NULL, municipality TEXT NOT NULL, partner TEXT NOT NULL)"
+            ),
+            self._sql(
+                "CREATE TABLE IF NOT EXISTS {lines} (case_number TEXT NOT NULL, "
+                "party TEXT NOT NULL, source TEXT NOT NULL, start_on TEXT NOT NULL, "
+                "end_on TEXT NOT NULL, amount_ore BIGINT NOT NULL, decided_on TEXT NOT NULL, "
+                "note TEXT NOT NULL, decided_by TEXT, decision_ref TEXT, "
+                "PRIMARY KEY (case_number, party, source, start_on, end_on))"
+            ),
+            self._sql(
+                "CREATE TABLE IF NOT EXISTS {tracking} "
+                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            ),
+            self._sql(
+                "INSERT INTO {tracking} (view, position) VALUES (?, 0) "
                 "ON CONFLICT (view) DO NOTHING"
             ),
         ]
@@ -82,22 +100,20 @@ class SqlFundingView(FundingView):
 
     def position(self) -> int:
         with self._transaction(commit=False) as c:
-            c.execute(
-                self._sql(f"SELECT position FROM {self._tracking} WHERE view = ?"), (self.name,)
-            )
+            c.execute(self._sql("SELECT position FROM {tracking} WHERE view = ?"), (self.name,))
             row = c.fetchone()
         return int(row["position"]) if row else 0
 
     def rows(self) -> FundingRows:
         with self._transaction(commit=False) as c:
-            c.execute(f"SELECT * FROM {self._agreements}")
+            c.execute(self._sql("SELECT * FROM {agreements}"))
             agreements = {
                 r["case_number"]: AgreementRow(
                     r["case_number"], r["title"], r["municipality"], r["partner"]
                 )
                 for r in c.fetchall()
             }
-            c.execute(f"SELECT * FROM {self._lines}")
+            c.execute(self._sql("SELECT * FROM {lines}"))
             lines = {}
             for r in c.fetchall():
                 line = FundingLine(
@@ -123,7 +139,7 @@ class SqlFundingView(FundingView):
             # second process that read the same position finds it moved.
             c.execute(
                 self._sql(
-                    f"UPDATE {self._tracking} SET position = ? WHERE view = ? AND position = ? "
+                    "UPDATE {tracking} SET position = ? WHERE view = ? AND position = ? "
                     "RETURNING position"
                 ),
                 (position, self.name, expected),
@@ -136,18 +152,18 @@ class SqlFundingView(FundingView):
     def _replace(self, position: int, rows: FundingRows) -> None:
         with self._transaction(commit=True) as c:
             c.execute(
-                self._sql(f"UPDATE {self._tracking} SET position = ? WHERE view = ?"),
+                self._sql("UPDATE {tracking} SET position = ? WHERE view = ?"),
                 (position, self.name),
             )
-            c.execute(f"DELETE FROM {self._agreements}")
-            c.execute(f"DELETE FROM {self._lines}")
+            c.execute(self._sql("DELETE FROM {agreements}"))
+            c.execute(self._sql("DELETE FROM {lines}"))
             self._write(c, rows)
 
     def _write(self, c: Any, rows: FundingRows) -> None:
         for a in rows.agreements.values():
             c.execute(
                 self._sql(
-                    f"INSERT INTO {self._agreements} VALUES (?, ?, ?, ?) ON CONFLICT (case_number) "
+                    "INSERT INTO {agreements} VALUES (?, ?, ?, ?) ON CONFLICT (case_number) "
                     "DO UPDATE SET title = excluded.title, municipality = excluded.municipality, "
                     "partner = excluded.partner"
                 ),
@@ -157,7 +173,7 @@ class SqlFundingView(FundingView):
             line = row.line
             c.execute(
                 self._sql(
-                    f"INSERT INTO {self._lines} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "INSERT INTO {lines} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (case_number, party, source, start_on, end_on) DO UPDATE SET "
                     "amount_ore = excluded.amount_ore, decided_on = excluded.decided_on, "
                     "note = excluded.note, decided_by = excluded.decided_by, "

@@ -16,6 +16,7 @@ party adds a store by registering one in its own package, without changing
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -35,9 +36,32 @@ class StoreError(Exception):
     """A store URL that cannot be used, with the reason."""
 
 
+class MissingStore(StoreError):
+    """A query named a store that does not exist; only writes create one."""
+
+
+_PASSWORD_ANYWHERE = re.compile(r"(?P<head>://[^/?#@:\s]*):[^@\s]*@")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def redact(text: str) -> str:
+    """The text with the password of every URL in it replaced by ***.
+
+    Every message that names a store goes through here: a password never reaches
+    standard error or a log.
+    """
+    return _PASSWORD_ANYWHERE.sub(r"\g<head>:***@", text)
+
+
+def url_password(url: str) -> str | None:
+    """The password written in a store URL, if any, to blank it out of a message."""
+    match = re.match(r"^[^:/?#]*://[^/?#@:]*:(?P<password>.*)@", url, re.DOTALL)
+    return match["password"] if match else None
+
+
 def memory_store(url: str) -> Store:
     if url not in ("memory:", "memory://"):
-        raise StoreError(f"a memory store is written 'memory:', got {url!r}")
+        raise StoreError(f"a memory store is written 'memory:', got {redact(url)!r}")
     return MEMORY
 
 
@@ -60,6 +84,18 @@ def sqlite_store(url: str) -> Store:
     path = sqlite_path(url)
     if not path.parent.is_dir():
         raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")
+    if path.is_dir():
+        raise StoreError(f"the SQLite store {str(path)!r} is a folder, not a file")
+    if path.exists():
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as error:
+            raise StoreError(
+                f"cannot read the SQLite store {str(path)!r}: {error.strerror}"
+            ) from None
+        if header and header != SQLITE_HEADER:
+            raise StoreError(f"the file {str(path)!r} is not an SQLite store")
     settings = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
@@ -67,6 +103,30 @@ def sqlite_store(url: str) -> Store:
         "SQLITE_LOCK_TIMEOUT": "30",
     }
     return Store(settings=settings, funding_view=SqlFundingView)
+
+
+def require_existing(url: str | None) -> None:
+    """Refuses (MissingStore) an SQLite store whose file does not exist: a query never makes one.
+
+    Only the writes that may start a store (`import`, `demo`, `configure`) skip this,
+    so a typo in a path is refused instead of becoming a new, empty store.
+    """
+    url = store_url(url)
+    if url.split(":", 1)[0] != "sqlite":
+        return
+    path = sqlite_path(url)
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")
+    if not path.exists():
+        raise MissingStore(
+            f"there is no SQLite store at {str(path)!r}: `biv import`, `biv demo` or "
+            "`biv configure` make one"
+        )
+
+
+def store_url(url: str | None) -> str:
+    """The store URL in force: the one given, else $BIV_STORE, else ./biv.sqlite3."""
+    return url or os.environ.get("BIV_STORE") or DEFAULT_STORE
 
 
 def store_factories() -> dict[str, StoreFactory]:
@@ -99,7 +159,7 @@ def open_store(url: str) -> Store:
     factories = store_factories()
     if scheme not in factories:
         known = ", ".join(sorted(factories))
-        raise StoreError(f"no store for {url!r}: the known schemes are {known}")
+        raise StoreError(f"no store for {redact(url)!r}: the known schemes are {known}")
     store = factories[scheme](url)
     if not isinstance(store, Store):
         raise StoreError(f"the store plugin for {scheme!r} gave no Store")
@@ -121,5 +181,5 @@ def open_ledger(
 
     `actor` names who records through this ledger, unless a call names another.
     """
-    store = open_store(url or os.environ.get("BIV_STORE") or DEFAULT_STORE)
+    store = open_store(store_url(url))
     return Ledger(store, clock=clock, actor=actor)

@@ -9,6 +9,7 @@ plugin's business (`biv_domain.ledger.store`), configured by URL in
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +49,8 @@ from biv_domain.model.commands import (
 )
 from biv_domain.model.fact import Fact
 from biv_domain.projections.report import report
+
+LOG = logging.getLogger(__name__)
 
 
 @frozen
@@ -160,12 +163,29 @@ class Ledger(LedgerReads):
                 continue
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
-            self.funding_view.catch_up()
+            self._catch_up_views()
             return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"
         )
+
+    def _catch_up_views(self) -> None:
+        """Brings the read models along; a failure leaves them behind, never the write undone.
+
+        The facts are stored by now. A view that cannot follow (a store that went
+        away, a row it cannot hold) lags: reads fold the facts since its position
+        (FundingView.current_rows), and the next write or `biv rebuild` catches up.
+        """
+        try:
+            self.funding_view.catch_up()
+        except Exception as error:
+            LOG.warning(
+                "the funding view lags behind the stored facts (%s: %s); "
+                "the next write or `biv rebuild` catches it up",
+                type(error).__name__,
+                str(error).splitlines()[0] if str(error) else "",
+            )
 
     def requires_actor(self) -> bool:
         last = None

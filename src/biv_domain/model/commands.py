@@ -17,6 +17,7 @@ from biv_domain.errors import InvalidValue
 from biv_domain.model.dates import refuse_reversed
 from biv_domain.model.money import Money
 from biv_domain.model.validators import (
+    _limits,
     _money_not_negative,
     _not_negative,
     _optional_minutes,
@@ -33,8 +34,10 @@ from biv_domain.model.vocabulary import (
     Track,
 )
 
+# --- Limits: every value a command carries is bounded, so that every store can hold it ----------
 
-@frozen
+
+@frozen(field_transformer=_limits)
 class Information:
     """Whether each party spread information about the programme (informationsspridning)."""
 
@@ -45,7 +48,7 @@ class Information:
 # --- The agreement (överenskommelsen) ---------------------------------------------------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class ConcludeAgreement:
     """Conclude an agreement (överenskommelse, IOP), known by its case number (diarienummer)."""
 
@@ -71,7 +74,7 @@ class ConcludeAgreement:
             raise InvalidValue("max_age", f"{self.max_age} is below min_age {self.min_age}")
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class ExtendAgreement:
     """Extend the agreement (förlängning) to a later end date."""
 
@@ -84,7 +87,7 @@ class ExtendAgreement:
     decision_ref: str | None = field(default=None, validator=_optional_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class SetFunding:
     """Set one funding line (finansiering): a party's money from one source for one period.
 
@@ -107,7 +110,7 @@ class SetFunding:
         refuse_reversed(self.start, self.end)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class SetTarget:
     """Set a yearly commitment (åtagande): children or groups a year."""
 
@@ -121,7 +124,7 @@ class SetTarget:
     decision_ref: str | None = field(default=None, validator=_optional_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class GiveNotice:
     """A party gives notice (uppsägning); the agreement ends when the notice period runs out."""
 
@@ -131,7 +134,7 @@ class GiveNotice:
     given_on: date
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class RecordDisbursement:
     """Record a payment (utbetalning) from the municipality to the partner."""
 
@@ -153,7 +156,7 @@ class RecordDisbursement:
 # --- Groups (grupper) -------------------------------------------------------------------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class PlanGroup:
     """Plan a support group (stödgrupp) for children or for parents."""
 
@@ -168,7 +171,7 @@ class PlanGroup:
     language: str | None = None
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class EnrollParticipant:
     """Enrol a participant (deltagare) by a pseudonymous reference; never a name."""
 
@@ -181,7 +184,7 @@ class EnrollParticipant:
     status: ResidenceStatus | None = None
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class WithdrawParticipant:
     """A participant leaves the group (avbryter)."""
 
@@ -191,7 +194,7 @@ class WithdrawParticipant:
     on: date
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class HoldSession:
     """Record a session (träff) held, with who attended."""
 
@@ -214,7 +217,7 @@ class HoldSession:
             seen.add(ref)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CompleteGroup:
     """The group has held its sessions and is finished (avslutad)."""
 
@@ -223,7 +226,7 @@ class CompleteGroup:
     on: date
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CancelGroup:
     """The group is cancelled (inställd), with the reason."""
 
@@ -236,7 +239,7 @@ class CancelGroup:
 # --- Follow-ups (uppföljning) -----------------------------------------------------------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class ScheduleFollowUp:
     """Schedule a half-year follow-up (uppföljning) of a window, with its report's due date."""
 
@@ -253,7 +256,7 @@ class ScheduleFollowUp:
             raise InvalidValue("due_on", f"{self.due_on} is before the window starts {self.start}")
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class SubmitReport:
     """The partner submits the written report (skriftlig redovisning) for a follow-up."""
 
@@ -264,7 +267,7 @@ class SubmitReport:
     information: Information | None = None
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CloseFollowUp:
     """The parties have met and the follow-up is closed (avstämd), with an assessment."""
 
@@ -277,7 +280,7 @@ class CloseFollowUp:
 # --- Corrections (rättelser): new facts that set right what was recorded wrongly -------------
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class RetractDisbursement:
     """A payment was recorded by mistake; the one paid on that day of that amount is retracted."""
 
@@ -288,7 +291,7 @@ class RetractDisbursement:
     reason: str = field(validator=_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CorrectAttendance:
     """The attendance of a session was recorded wrongly; this is who attended."""
 
@@ -302,7 +305,7 @@ class CorrectAttendance:
         HoldSession(self.group_ref, self.held_on, self.attendees)  # the same checks
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class RetractSession:
     """A session was entered by mistake (it was not held that day)."""
 
@@ -312,7 +315,7 @@ class RetractSession:
     reason: str = field(validator=_text)
 
 
-@frozen
+@frozen(field_transformer=_limits)
 class CorrectParticipant:
     """A participant's age at enrolment, gender or status was recorded wrongly."""
 

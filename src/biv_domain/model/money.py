@@ -13,6 +13,13 @@ from attrs import field, frozen
 
 from biv_domain.errors import InvalidValue
 
+MAX_ORE = 10**15
+"""The largest amount the ledger takes, in öre: 10 000 000 000 000 kronor (10^15 öre).
+
+Every store keeps an amount in a signed 64-bit integer (at most about 9.2 * 10^18),
+so even thousands of amounts at the maximum still add up within that.
+"""
+
 _KRONOR = re.compile(r"(?P<kronor>[0-9]+)(?:\.(?P<ore>[0-9]{1,2}))?")
 
 
@@ -43,8 +50,16 @@ class Money:
                 field_name,
                 f'must be kronor with at most two decimals such as "1234.50", got {text!r}',
             )
+        too_large = InvalidValue(
+            field_name, f"must be at most {cls(MAX_ORE)} kronor, got {text.strip()[:40]!r}"
+        )
+        if len(match["kronor"].lstrip("0")) > len(str(MAX_ORE // 100)):
+            raise too_large  # before int(), which refuses very long digit strings itself
         ore = (match["ore"] or "").ljust(2, "0")
-        return cls(int(match["kronor"]) * 100 + int(ore or 0))
+        amount = cls(int(match["kronor"]) * 100 + int(ore or 0))
+        if amount.ore > MAX_ORE:
+            raise too_large
+        return amount
 
     @classmethod
     def kronor(cls, amount: int) -> Money:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrs import Attribute
+from attrs import Attribute, validators
 
 from biv_domain.errors import InvalidValue
-from biv_domain.model.money import Money
+from biv_domain.model.money import MAX_ORE, Money
 
 
 def _text(_instance: object, attribute: Attribute[Any], value: str) -> None:
@@ -47,3 +47,72 @@ def _optional_minutes(_instance: object, attribute: Attribute[Any], value: int |
 def _optional_text(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
     if value is not None and not value.strip():
         raise InvalidValue(attribute.name, "must not be empty when given")
+
+
+NAME_LIMIT = 200
+"""The most characters of a name or reference (case number, party, source, area, refs, ...)."""
+FREE_TEXT_LIMIT = 1000
+"""The most characters of free text (note, reason, experience, assessment)."""
+COUNT_LIMIT = 100_000
+"""The largest count, age, number of months or target a command may carry."""
+ATTENDEES_LIMIT = 1000
+"""The most attendees one session may list."""
+FREE_TEXT = frozenset({"note", "reason", "experience", "assessment"})
+
+
+def _text_limit(limit: int) -> Any:
+    def check(_instance: object, attribute: Attribute[Any], value: object) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidValue(
+                attribute.name, f"must be at most {limit} characters, got {len(value)}"
+            )
+
+    return check
+
+
+def _count_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > COUNT_LIMIT:
+        raise InvalidValue(attribute.name, f"must be at most {COUNT_LIMIT}, got {value}")
+
+
+def _money_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    if isinstance(value, Money) and abs(value.ore) > MAX_ORE:
+        raise InvalidValue(attribute.name, f"must be at most {Money(MAX_ORE)} kronor, got {value}")
+
+
+def _refs_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        return
+    if len(value) > ATTENDEES_LIMIT:
+        raise InvalidValue(attribute.name, f"must list at most {ATTENDEES_LIMIT}, got {len(value)}")
+    for ref in value:
+        if isinstance(ref, str) and len(ref) > NAME_LIMIT:
+            raise InvalidValue(
+                attribute.name,
+                f"a participant reference must be at most {NAME_LIMIT} characters",
+            )
+
+
+def _limits(_cls: type, fields: list[Attribute[Any]]) -> list[Attribute[Any]]:
+    """Adds the limit that fits each field's type: one place for every command's bounds.
+
+    The limits are checked before the field's own validator, so that a huge value
+    is refused by its size before anything else looks at it.
+    """
+    bounded = []
+    for attribute in fields:
+        kind = str(attribute.type)
+        limit: Any = None
+        if kind in ("str", "str | None"):
+            limit = _text_limit(FREE_TEXT_LIMIT if attribute.name in FREE_TEXT else NAME_LIMIT)
+        elif kind in ("int", "int | None"):
+            limit = _count_limit
+        elif kind == "Money":
+            limit = _money_limit
+        elif kind == "tuple[str, ...]":
+            limit = _refs_limit
+        if limit is not None:
+            checks = [limit] if attribute.validator is None else [limit, attribute.validator]
+            attribute = attribute.evolve(validator=validators.and_(*checks))
+        bounded.append(attribute)
+    return bounded

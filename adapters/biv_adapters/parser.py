@@ -1,0 +1,183 @@
+"""The `biv` command line's grammar: every command, its options and an example for its --help.
+
+`cli` runs what this parses; the parser checks only what argparse can (types,
+presence), and every rule of the partnership is left to the domain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from importlib.metadata import PackageNotFoundError, version
+
+from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
+from biv_adapters.audit_commands import add_audit_commands
+from biv_adapters.store_commands import add_store_commands
+from biv_domain.projections.budget import Split
+
+
+def build_parser() -> argparse.ArgumentParser:
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument(
+        "--store",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="memory:, sqlite:///path/file.sqlite3 or postgresql://user:pw@host:port/db "
+        "(default: $BIV_STORE, else ./biv.sqlite3)",
+    )
+    writer = argparse.ArgumentParser(add_help=False, parents=[store])
+    writer.add_argument(
+        "--actor",
+        default=os.environ.get("BIV_ACTOR"),
+        metavar="NAME",
+        help="who records, kept with every fact (default: $BIV_ACTOR)",
+    )
+    query = argparse.ArgumentParser(add_help=False, parents=[store])
+    query.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    query.add_argument(
+        "--as-known-at",
+        type=parse_moment,
+        metavar="TIMESTAMP",
+        help="count only what the store had recorded by then (ISO 8601, UTC if no zone)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="biv", description="The ledger of an idea-based public partnership (IOP)."
+    )
+    parser.add_argument("--store", metavar="URL", help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", parents=[writer], help="record the Linköping history and show what it says"
+    )
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    imp = commands.add_parser(
+        "import", parents=[writer], help="apply an exchange file, all or nothing"
+    )
+    imp.add_argument("file", metavar="FILE", help="JSON Lines of commands, - for standard input")
+    imp.add_argument("--json", action="store_true")
+
+    history = commands.add_parser(
+        "history", parents=[query], help="every recorded fact about an agreement"
+    )
+    history.add_argument("case_number", metavar="CASE_NUMBER")
+
+    bud = commands.add_parser(
+        "budget",
+        parents=[query],
+        help="an agreement's money on a date, or every agreement's in a fiscal year",
+    )
+    bud.add_argument("case_number", metavar="CASE_NUMBER", nargs="?")
+    bud.add_argument("--on", type=parse_day, metavar="DATE")
+    bud.add_argument(
+        "--fiscal-year",
+        type=parse_year,
+        metavar="YEAR",
+        help="every agreement's funding in that calendar year, by party and source",
+    )
+    bud.add_argument("--municipality", help="with --fiscal-year: only that municipality's")
+    bud.add_argument(
+        "--split",
+        choices=[s.value for s in Split],
+        default=Split.MONTHS.value,
+        help="divide lines across fiscal years by months (default) or by days",
+    )
+
+    rep = commands.add_parser("report", parents=[query], help="report figures for a window")
+    rep.add_argument("case_number", metavar="CASE_NUMBER")
+    rep.add_argument("--from", dest="start", type=parse_day, metavar="DATE")
+    rep.add_argument("--to", dest="end", type=parse_day, metavar="DATE")
+    rep.add_argument(
+        "--follow-up",
+        metavar="REF",
+        help="the follow-up's window, and its submitted figures beside today's",
+    )
+    rep.add_argument(
+        "--public",
+        action="store_true",
+        help="for publication outside the two parties: withhold small counts of people",
+    )
+    rep.add_argument(
+        "--threshold",
+        type=parse_count,
+        default=5,
+        metavar="N",
+        help="with --public: the smallest count of people shown (default 5)",
+    )
+
+    rebuild = commands.add_parser(
+        "rebuild", parents=[store], help="rebuild the read models from every recorded fact"
+    )
+    rebuild.add_argument("--json", action="store_true", help="print how many facts as JSON")
+
+    fol = commands.add_parser(
+        "follow-ups", parents=[query], help="the agreement's follow-ups and where they stand"
+    )
+    fol.add_argument("case_number", metavar="CASE_NUMBER")
+    fol.add_argument(
+        "--on", type=parse_day, metavar="DATE", help="the day they are judged on (default: today)"
+    )
+
+    configure = commands.add_parser(
+        "configure", parents=[writer], help="the store's settings (a fact like any other)"
+    )
+    configure.add_argument(
+        "--require-actor",
+        choices=["yes", "no"],
+        required=True,
+        help="refuse every write that does not name its actor",
+    )
+    configure.add_argument("--json", action="store_true", help="print the setting as JSON")
+
+    add_audit_commands(commands, store, query)
+    add_store_commands(commands, store)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _add_examples(parser)
+    return parser
+
+
+# An example for each command's --help; one a line, as a user would type it.
+EXAMPLES: dict[str, str] = {
+    "demo": "biv demo --store sqlite:demo.sqlite3",
+    "import": "biv import decisions.jsonl --actor 'Eva, handläggare'",
+    "history": "biv history 'Dnr 2016-292' --as-known-at 2023-10-31",
+    "budget": "biv budget 'Dnr 2016-292' --on 2018-01-01\n  biv budget --fiscal-year 2023",
+    "report": "biv report 'Dnr 2016-292' --from 2017-04-01 --to 2018-03-31 --public",
+    "rebuild": "biv rebuild --store sqlite:biv.sqlite3",
+    "follow-ups": "biv follow-ups 'Dnr 2016-292' --on 2018-06-30",
+    "configure": "biv configure --require-actor yes --actor IT",
+    "audit": 'biv audit verify --digest "$(biv audit digest)"',
+    "audit verify": "biv audit verify --digest 1234:5f2c…(64 hex digits)",
+    "audit digest": "biv audit digest > digest-2024-01-31.txt",
+    "audit replay": "biv audit replay 'Dnr 2016-292' --since 2023-01-01 --until 2023-12-31 --diff",
+    "audit export": "biv audit export 'Dnr 2016-292' --out pack/",
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
+    """Gives every command's --help an example, and the top level's the list of them."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            command = f"{path} {name}".strip()
+            if command in EXAMPLES:
+                sub.epilog = "example:\n  " + EXAMPLES[command]
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            _add_examples(sub, command)
+    if not path:
+        parser.epilog = "examples:\n" + "\n".join(
+            f"  {line.strip()}" for text in EXAMPLES.values() for line in text.split("\n")
+        )
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _version() -> str:
+    try:
+        return version("biv-domain")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+# The writes that may start a store; every other command refuses a store that is not there.
