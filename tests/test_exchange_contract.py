@@ -258,7 +258,15 @@ def required_only(command: str) -> dict[str, Any]:
 
 
 # Commands the README documents beside the contract's: the corrections.
-ADDITIONS = {"retract_disbursement", "correct_attendance", "retract_session", "correct_participant"}
+ADDITIONS = {
+    "retract_disbursement",
+    "correct_attendance",
+    "retract_session",
+    "correct_participant",
+    # Data protection (README, "Children's data"):
+    "erase_participant",
+    "apply_retention",
+}
 
 
 def test_the_code_knows_every_command_of_the_contract_and_only_documented_others() -> None:

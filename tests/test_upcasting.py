@@ -173,9 +173,10 @@ def test_a_store_of_a_newer_format_is_refused_at_open_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = f"sqlite://{tmp_path}/biv.sqlite3"
-    # Given a store that a future biv-domain (format 3) has written to
-    monkeypatch.setattr(upcasting, "FORMAT", 3)
-    monkeypatch.setattr("biv_domain.ledger.application.FORMAT", 3)
+    # Given a store that a future biv-domain (a format newer than ours) has written to
+    newer = FORMAT + 1
+    monkeypatch.setattr(upcasting, "FORMAT", newer)
+    monkeypatch.setattr("biv_domain.ledger.application.FORMAT", newer)
     assert main(["demo", "--store", store]) == 0
     monkeypatch.undo()
     capsys.readouterr()
@@ -186,7 +187,7 @@ def test_a_store_of_a_newer_format_is_refused_at_open_in_one_line(
         # Then it refuses, naming the format, and stores nothing
         assert code == 1
         assert err.count("\n") == 1
-        assert "format 3" in err
+        assert f"format {newer}" in err
         assert "Traceback" not in err
 
 

@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL
 
+from biv_adapters.sql_keys import SqlSubjectKeys, write_changes
 from biv_adapters.sql_views import SqlFundingView
 from biv_adapters.stores import StoreError, redact
 from biv_domain.ledger import Store
@@ -76,6 +77,7 @@ def postgresql_store(url: str) -> Store:
     return Store(
         settings=settings,
         funding_view=SqlFundingView,
+        subject_keys=SqlSubjectKeys,
         schema_lock=lambda: _ddl_lock(settings),
     )
 
@@ -103,6 +105,8 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             return None
         with self.datastore.transaction(commit=True) as curs:
             self._insert_events(curs, stored_events, **kwargs)
+            # Participants' new keys and destroyed ones, in the same transaction as the facts.
+            write_changes(self.datastore, curs, kwargs.get("key_changes"))
             self._insert_stored_events(curs, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 

@@ -23,6 +23,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from urllib.parse import unquote
 
+from biv_adapters.sql_keys import SqlSubjectKeys
 from biv_adapters.sql_views import SqlFundingView
 from biv_domain.ledger import MEMORY, Ledger, Store, utc_now
 
@@ -101,8 +102,10 @@ def sqlite_store(url: str) -> Store:
         "SQLITE_DBNAME": str(path),
         # Writers wait for each other's transactions instead of failing at once.
         "SQLITE_LOCK_TIMEOUT": "30",
+        # Writes each batch's key changes in the batch's transaction (children's data).
+        "APPLICATION_RECORDER_TOPIC": "biv_adapters.sql_keys:KeyedSQLiteRecorder",
     }
-    return Store(settings=settings, funding_view=SqlFundingView)
+    return Store(settings=settings, funding_view=SqlFundingView, subject_keys=SqlSubjectKeys)
 
 
 def require_existing(url: str | None) -> None:

@@ -13,12 +13,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 
 from attrs import frozen
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from biv_domain.errors import Refused
+from biv_domain.errors import Refused, RuleBroken
+from biv_domain.ledger import erasure
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
@@ -26,14 +27,17 @@ from biv_domain.ledger.bookkeeping import (
     BatchSealed,
     FormatRecorded,
     LineApplied,
+    ParticipantErased,
     SettingsChanged,
     agreement_stream,
     follow_up_stream,
     group_stream,
     line_stream,
 )
-from biv_domain.ledger.chain import chained
+from biv_domain.ledger.chain import place
+from biv_domain.ledger.mapper import envelope_of, stored_bytes
 from biv_domain.ledger.reading import LedgerReads
+from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import Batch
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model import agreement, follow_up, group
@@ -41,6 +45,7 @@ from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import (
     AgreementCommand,
     Command,
+    EnrollParticipant,
     FollowUpCommand,
     GroupCommand,
     PlanGroup,
@@ -48,6 +53,7 @@ from biv_domain.model.commands import (
     SubmitReport,
 )
 from biv_domain.model.fact import Fact
+from biv_domain.model.protection import ApplyRetention, EraseParticipant
 from biv_domain.projections.report import report
 
 LOG = logging.getLogger(__name__)
@@ -84,6 +90,7 @@ class Receipt:
     facts: tuple[Fact, ...]
     applied: int
     skipped: int
+    erased: int = 0  # participants whose data the batch erased
 
 
 class Ledger(LedgerReads):
@@ -164,7 +171,8 @@ class Ledger(LedgerReads):
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
             self._catch_up_views()
-            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
+            erased = sum(isinstance(f.event, ParticipantErased) for f in facts)
+            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped, erased=erased)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"
@@ -242,18 +250,49 @@ class Ledger(LedgerReads):
             Fact(stream, version, recorded_at, event, actor)
             for stream, version, event in batch.pending
         ]
-        recorded, version = self.recorded_format()
-        if recorded < FORMAT:
-            # The first batch of a newer code marks the store, so older code refuses it.
-            facts.append(
-                Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
-            )
+        facts = self._with_format_mark(facts, recorded_at, actor)
         seal = Fact(
             CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
         )
-        stored = tuple(chained([*facts, seal], head.position, head.hash))
-        self.save(*stored)
-        return stored
+        # Participants' fields are sealed under their keys, new keys made and erased ones
+        # destroyed in the same transaction as the facts; the chain is over what is stored.
+        changes = KeyChanges(
+            erased={
+                e.participant: e.decided_on.isoformat()
+                for _stream, _version, e in batch.pending
+                if isinstance(e, ParticipantErased)
+            }
+        )
+        sealed = [(f, envelope_of(f, self.keys, changes)) for f in [*facts, seal]]
+        placed = place(sealed, head.position, head.hash)
+        rows = [
+            StoredEvent(f.originator_id, f.originator_version, f.type, stored_bytes(envelope))
+            for f, envelope in placed
+        ]
+        self.recorder.insert_events(rows, key_changes=changes)
+        self.keys.committed(changes)
+        return tuple(f for f, _ in placed)
+
+    def _with_format_mark(
+        self, facts: list[Fact], recorded_at: datetime, actor: str | None
+    ) -> list[Fact]:
+        recorded, version = self.recorded_format()
+        if recorded < FORMAT:
+            # The first batch of a newer code marks the store, so older code refuses it.
+            mark = Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
+            return [*facts, mark]
+        return facts
+
+    def _refuse_erased(self, command: GroupCommand) -> None:
+        """A reference whose data was erased is never recorded again: give a new one."""
+        if isinstance(command, EnrollParticipant):
+            record = self.keys.lookup(self.keys.subject_of(command.participant_ref))
+            if record is not None and record.erased:
+                raise RuleBroken(
+                    "participant_ref",
+                    f"the data of {command.participant_ref!r} was erased on {record.erased_on}; "
+                    "enrol the child under a new reference",
+                )
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Rebuilds every read model from every stored fact; returns how many facts it passed."""
@@ -265,6 +304,7 @@ class Ledger(LedgerReads):
             events = agreement.decide(command, batch.state(stream, agreement.evolve))
             batch.record(stream, events, agreement.evolve)
         elif isinstance(command, GroupCommand):
+            self._refuse_erased(command)
             stream = group_stream(command.group_ref)
             state = batch.state(stream, group.evolve)
             # A plan names its agreement; every later command finds it through the group.
@@ -283,6 +323,10 @@ class Ledger(LedgerReads):
                 figures = report(terms, batch.groups_of(terms.case_number, window), window)
             events_f = follow_up.decide(command, state_f, terms, figures)
             batch.record(stream, events_f, follow_up.evolve)
+        elif isinstance(command, EraseParticipant):
+            erasure.erase(self, batch, command)
+        elif isinstance(command, ApplyRetention):
+            erasure.apply_retention(self, batch, command)
         else:  # pragma: no cover
             raise TypeError(f"not a command: {command!r}")
 

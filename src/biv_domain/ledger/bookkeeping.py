@@ -79,8 +79,27 @@ class FormatRecorded:
     format: int
 
 
+@frozen
+class ParticipantErased:
+    """A participant's key was destroyed, in the same transaction as this fact.
+
+    It names the participant only by pseudonym: what erasure leaves is that a
+    child was erased, when, and why, never who.
+    """
+
+    participant: str  # the pseudonym
+    reason: str
+    decided_on: date
+
+
 Bookkeeping = (
-    LineApplied | MemberJoined | MemberClosed | BatchSealed | SettingsChanged | FormatRecorded
+    LineApplied
+    | MemberJoined
+    | MemberClosed
+    | BatchSealed
+    | SettingsChanged
+    | FormatRecorded
+    | ParticipantErased
 )
 Recordable = Event | Bookkeeping
 RECORDABLE_TYPES: dict[str, type[Recordable]] = {
@@ -91,6 +110,7 @@ RECORDABLE_TYPES: dict[str, type[Recordable]] = {
     "BatchSealed": BatchSealed,
     "SettingsChanged": SettingsChanged,
     "FormatRecorded": FormatRecorded,
+    "ParticipantErased": ParticipantErased,
 }
 CHAIN_STREAM = "chain"
 SETTINGS_STREAM = "settings"
@@ -111,6 +131,10 @@ def follow_up_stream(follow_up_ref: str) -> str:
 
 def line_stream(line_id: str) -> str:
     return f"line:{line_id}"
+
+
+def erasure_stream(subject: str) -> str:
+    return f"erasure:{subject}"
 
 
 def members_stream(case_number: str) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 from attrs import evolve
 
-from biv_domain.converter import canonical_json, converter
-from biv_domain.ledger.upcasting import version_of
+from biv_domain.converter import canonical_json
+from biv_domain.ledger.mapper import ChainPlace, Envelope, envelope_of
 from biv_domain.model.fact import Fact
 
 GENESIS = "0" * 64
@@ -34,6 +34,7 @@ def content(
     position: int,
     previous: str,
     schema: int | None = None,
+    personal: int | None = None,
 ) -> bytes:
     """The canonical bytes the chain hashes: everything about a fact but its own hash.
 
@@ -52,6 +53,8 @@ def content(
     }
     if schema is not None:  # format-1 facts have none: their content is as it was hashed
         body["schema"] = schema
+    if personal is not None:  # nor have facts before format 3
+        body["personal"] = personal
     return canonical_json(body)
 
 
@@ -59,29 +62,49 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def link(fact: Fact) -> str:
-    """The hash of a fact about to be stored: SHA-256 over its content and the previous hash."""
+def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str:
+    """The hash of a fact's content exactly as stored: what is written and what verify checks."""
     return sha256(
         content(
-            stream=fact.originator_id,
-            version=fact.originator_version,
-            type=fact.type,
-            recorded_at=converter.unstructure(fact.recorded_at),
-            actor=fact.actor,
-            event=fact.data(),
-            position=fact.position,
-            previous=fact.previous,
-            schema=version_of(fact.type),
+            stream=stream,
+            version=version,
+            type=type,
+            recorded_at=envelope.recorded_at,
+            actor=envelope.actor,
+            event=envelope.event,
+            position=envelope.chain.position,
+            previous=envelope.chain.previous,
+            schema=envelope.schema,
+            personal=envelope.personal,
         )
     )
 
 
-def chained(facts: Sequence[Fact], position: int, previous: str) -> list[Fact]:
-    """The facts placed in the chain after the fact at `position`, whose hash is `previous`."""
+def place(
+    facts: Sequence[tuple[Fact, Envelope]], position: int, previous: str
+) -> list[tuple[Fact, Envelope]]:
+    """Facts and their stored forms placed in the chain after `position` (hash `previous`)."""
     result = []
-    for fact in facts:
+    for fact, envelope in facts:
         position += 1
-        placed = evolve(fact, position=position, previous=previous)
-        previous = link(placed)
-        result.append(evolve(placed, hash=previous))
+        envelope = evolve(envelope, chain=ChainPlace(position, previous, ""))
+        previous = stored_hash(fact.originator_id, fact.originator_version, fact.type, envelope)
+        placed = ChainPlace(position, envelope.chain.previous, previous)
+        result.append(
+            (
+                evolve(fact, position=position, previous=placed.previous, hash=previous),
+                evolve(envelope, chain=placed),
+            )
+        )
     return result
+
+
+def link(fact: Fact) -> str:
+    """The hash of a fact without personal fields, as it would be stored in its place."""
+    envelope = envelope_of(fact)
+    return stored_hash(fact.originator_id, fact.originator_version, fact.type, envelope)
+
+
+def chained(facts: Sequence[Fact], position: int, previous: str) -> list[Fact]:
+    """Facts without personal fields placed in the chain after the fact at `position`."""
+    return [fact for fact, _ in place([(f, envelope_of(f)) for f in facts], position, previous)]

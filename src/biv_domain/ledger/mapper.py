@@ -16,6 +16,8 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from biv_domain.converter import canonical_json, converter, parse_json
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
+from biv_domain.ledger.personal import is_personal, open_fields, seal_fields
+from biv_domain.ledger.subjects import KeyChanges, SubjectKeys
 from biv_domain.ledger.upcasting import NewerFormat, upcast, version_of
 from biv_domain.model.fact import Fact
 
@@ -44,25 +46,44 @@ class Envelope:
     # The version of the event type's shape (`upcasting.VERSIONS`); absent (None) in
     # format-1 stores, where every shape is version 1.
     schema: int | None = None
+    # 1 when a participant's fields are sealed under their key (`personal`); absent before
+    # format 3, whose facts hold them in the clear.
+    personal: int | None = None
 
     @property
     def type_version(self) -> int:
         return self.schema or 1
 
 
-def envelope_of(fact: Fact) -> Envelope:
+def envelope_of(
+    fact: Fact, keys: SubjectKeys | None = None, changes: KeyChanges | None = None
+) -> Envelope:
+    """The fact's stored form; with `keys`, a participant's fields sealed under their key."""
+    data, personal = fact.data(), None
+    if keys is not None and is_personal(fact.type):
+        changes = changes if changes is not None else KeyChanges()
+        data, personal = seal_fields(fact.type, data, keys, changes), 1
     return Envelope(
         recorded_at=converter.unstructure(fact.recorded_at),
         actor=fact.actor,
-        event=fact.data(),
+        event=data,
         chain=ChainPlace(fact.position, fact.previous, fact.hash),
         schema=version_of(fact.type),
+        personal=personal,
     )
 
 
+def stored_bytes(envelope: Envelope) -> bytes:
+    """The envelope's canonical JSON, without the keys a format-1 or format-2 fact lacks."""
+    body = converter.unstructure(envelope)
+    if body["personal"] is None:
+        del body["personal"]
+    return canonical_json(body)
+
+
 def encode(fact: Fact) -> bytes:
-    """How a fact is stored: its envelope's canonical JSON."""
-    return canonical_json(converter.unstructure(envelope_of(fact)))
+    """How a fact without personal fields is stored: its envelope's canonical JSON."""
+    return stored_bytes(envelope_of(fact))
 
 
 def read_envelope(stored: StoredEvent) -> Envelope:
@@ -70,7 +91,7 @@ def read_envelope(stored: StoredEvent) -> Envelope:
     return converter.structure(parse_json(stored.state), Envelope)
 
 
-def decode(stored: StoredEvent) -> Fact:
+def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
     envelope = read_envelope(stored)
     event_type = RECORDABLE_TYPES.get(stored.topic)
     if event_type is None:
@@ -84,7 +105,8 @@ def decode(stored: StoredEvent) -> Fact:
         originator_version=stored.originator_version,
         recorded_at=converter.structure(envelope.recorded_at, datetime),
         event=converter.structure(
-            upcast(stored.topic, envelope.type_version, envelope.event), event_type
+            upcast(stored.topic, envelope.type_version, _opened(stored.topic, envelope, keys)),
+            event_type,
         ),
         actor=envelope.actor,
         position=envelope.chain.position,
@@ -93,8 +115,23 @@ def decode(stored: StoredEvent) -> Fact:
     )
 
 
+def _opened(type_name: str, envelope: Envelope, keys: SubjectKeys | None) -> dict[str, Any]:
+    if not envelope.personal:
+        return envelope.event
+    if keys is None:
+        raise ValueError("a participant's sealed fields need the store's keys to be read")
+    return open_fields(type_name, envelope.event, keys)
+
+
 class FactMapper(Mapper[str]):
-    """Stores facts as JSON written by the project's one converter."""
+    """Stores facts as JSON written by the project's one converter.
+
+    The ledger writes through `envelope_of` and `stored_bytes` itself (it seals
+    and chains a batch in one pass); the library reads through this mapper,
+    which opens a participant's fields with the store's `keys`.
+    """
+
+    keys: SubjectKeys | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         fact: Fact = domain_event
@@ -106,4 +143,4 @@ class FactMapper(Mapper[str]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        return decode(stored_event)
+        return decode(stored_event, self.keys)

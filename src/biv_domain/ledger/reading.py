@@ -32,6 +32,7 @@ from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.mapper import FactMapper, read_envelope
 from biv_domain.ledger.read_models import FundingView
 from biv_domain.ledger.store import MEMORY, Store
+from biv_domain.ledger.subjects import SubjectKeys
 from biv_domain.ledger.upcasting import refuse_newer_store
 from biv_domain.ledger.verification import Digest, Verification, verify
 from biv_domain.model import agreement, follow_up, group
@@ -82,6 +83,10 @@ class LedgerReads(Application[str]):
             super().__init__(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
         refuse_newer_store(self.recorded_format()[0])
         # After the lock: a view that makes its tables takes the store's lock its own way.
+        self.keys: SubjectKeys = store.subject_keys(self)
+        mapper = self.mapper
+        assert isinstance(mapper, FactMapper)
+        mapper.keys = self.keys
         self.funding_view: FundingView = store.funding_view(self)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:

@@ -23,8 +23,9 @@ from biv_domain.model.events import SESSION_NORM_MINUTES
 Data = dict[str, Any]
 
 # The store format this code writes: 1 (no versions in the envelope), 2 (SessionHeld and
-# ReportSubmitted of version 2, every envelope naming its type's version).
-FORMAT = 2
+# ReportSubmitted of version 2, every envelope naming its type's version), 3 (participants'
+# fields sealed under a key of their own, `personal` in the envelope: see `personal`).
+FORMAT = 3
 
 VERSIONS: dict[str, int] = {"SessionHeld": 2, "ReportSubmitted": 2}
 

@@ -20,7 +20,7 @@ from attrs import frozen
 from eventsourcing.persistence import Notification
 
 from biv_domain.errors import InvalidValue
-from biv_domain.ledger.chain import GENESIS, content, sha256
+from biv_domain.ledger.chain import GENESIS, stored_hash
 from biv_domain.ledger.mapper import ChainPlace, Envelope, read_envelope
 
 _DIGEST = re.compile(r"([0-9]+):([0-9a-f]{64})")
@@ -170,17 +170,4 @@ def _check(
 
 
 def _stored_hash(row: Notification, envelope: Envelope) -> str:
-    """The hash of the row's content exactly as stored, whatever shape the code reads it in."""
-    return sha256(
-        content(
-            stream=str(row.originator_id),
-            version=row.originator_version,
-            type=row.topic,
-            recorded_at=envelope.recorded_at,
-            actor=envelope.actor,
-            event=envelope.event,
-            position=envelope.chain.position,
-            previous=envelope.chain.previous,
-            schema=envelope.schema,
-        )
-    )
+    return stored_hash(str(row.originator_id), row.originator_version, row.topic, envelope)

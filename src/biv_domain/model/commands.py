@@ -16,6 +16,7 @@ from attrs import field, frozen
 from biv_domain.errors import InvalidValue
 from biv_domain.model.dates import refuse_reversed
 from biv_domain.model.money import Money
+from biv_domain.model.protection import ApplyRetention, EraseParticipant, ProtectionCommand
 from biv_domain.model.validators import (
     _limits,
     _money_not_negative,
@@ -353,7 +354,7 @@ GroupCommand = (
     | CorrectParticipant
 )
 FollowUpCommand = ScheduleFollowUp | SubmitReport | CloseFollowUp
-Command = AgreementCommand | GroupCommand | FollowUpCommand
+Command = AgreementCommand | GroupCommand | FollowUpCommand | ProtectionCommand
 
 COMMANDS: dict[str, type[Command]] = {
     cls.name: cls
@@ -377,5 +378,7 @@ COMMANDS: dict[str, type[Command]] = {
         CorrectAttendance,
         RetractSession,
         CorrectParticipant,
+        EraseParticipant,
+        ApplyRetention,
     )
 }

@@ -32,6 +32,9 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
 )
 
 
+UNKNOWN_AGE = "unknown"  # the age band of a child whose data was erased
+
+
 def window_months(window: Period) -> int:
     """The window's length in months, a started month counting as a whole one."""
     months = 0
@@ -82,6 +85,8 @@ def report(
         by_gender[participant.enrolment.gender.value] += 1
         if participant.enrolment.age is not None:
             by_age[age_band(participant.enrolment.age)] += 1
+        else:  # a child whose data was erased: still counted, in a cell of its own
+            by_age[UNKNOWN_AGE] += 1
 
     months = window_months(window)
     actual = {

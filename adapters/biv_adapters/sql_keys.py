@@ -1,0 +1,136 @@
+"""Participants' keys in an SQLite or PostgreSQL table beside the facts, and the recorders
+that write them in the same transaction as a batch's facts.
+
+`biv_subject_keys` holds one row a participant: their pseudonym, their key and
+their reference sealed under it; an erased participant's row keeps only the
+pseudonym and the day (the key is overwritten with NULL). The row with the
+empty pseudonym holds the store's pepper, the HMAC key of pseudonyms. After an
+erasure the destroyed key is purged from the files the store writes: SQLite
+runs with `secure_delete` and truncates its WAL; PostgreSQL rewrites the table
+(`VACUUM FULL`). What remains in backups and WAL archives is the operator's to
+purge (see the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg import sql
+
+from biv_domain.ledger.crypto import new_key
+from biv_domain.ledger.subjects import PEPPER_SUBJECT, KeyChanges, SubjectKey, SubjectKeys
+
+TABLE = "biv_subject_keys"
+CREATE = (
+    "CREATE TABLE IF NOT EXISTS {keys} (subject TEXT PRIMARY KEY, key {blob}, "
+    "sealed_ref TEXT, erased_on TEXT)"
+)
+
+
+def _statement(datastore: Any, text: str) -> Any:
+    """The statement with the table named: fixed on SQLite, quoted in the tenant's schema."""
+    if isinstance(datastore, PostgresDatastore):
+        keys = (
+            sql.Identifier(datastore.schema, TABLE) if datastore.schema else sql.Identifier(TABLE)
+        )
+        return sql.SQL(text.replace("?", "%s")).format(keys=keys, blob=sql.SQL("BYTEA"))
+    return text.format(keys=TABLE, blob="BLOB")
+
+
+def write_changes(datastore: Any, cursor: Any, changes: KeyChanges | None) -> None:
+    """Adds new participants' keys and destroys erased ones, in the caller's transaction."""
+    if not changes:
+        return
+    if not isinstance(datastore, PostgresDatastore):
+        cursor.execute("PRAGMA secure_delete = ON")  # freed bytes are overwritten with zeros
+    for subject, record in changes.added.items():
+        cursor.execute(
+            _statement(datastore, "INSERT INTO {keys} VALUES (?, ?, ?, NULL)"),
+            (subject, record.key, record.sealed_ref),
+        )
+    for subject, on in changes.erased.items():
+        cursor.execute(
+            _statement(
+                datastore,
+                "UPDATE {keys} SET key = NULL, sealed_ref = NULL, erased_on = ? WHERE subject = ?",
+            ),
+            (on, subject),
+        )
+
+
+class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, writing the batch's key changes with its facts."""
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+        write_changes(self.datastore, c, kwargs.get("key_changes"))
+        return returning
+
+
+class SqlSubjectKeys(SubjectKeys):
+    """The keys in the store's own database."""
+
+    def __init__(self, ledger: Application[str]) -> None:
+        super().__init__()
+        self._datastore: SQLiteDatastore | PostgresDatastore = ledger.factory.datastore  # type: ignore[attr-defined]
+        with self._datastore.transaction(commit=True) as c:
+            if isinstance(self._datastore, PostgresDatastore):
+                c.execute("SELECT pg_advisory_xact_lock(hashtext('biv_ddl'))")
+            c.execute(_statement(self._datastore, CREATE))
+
+    def _read_pepper(self) -> bytes:
+        stored = self._read(PEPPER_SUBJECT)
+        if stored is not None and stored.key is not None:
+            return stored.key  # a read never writes: the pepper is made by the first use only
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                _statement(
+                    self._datastore,
+                    "INSERT INTO {keys} VALUES (?, ?, NULL, NULL) ON CONFLICT (subject) DO NOTHING",
+                ),
+                (PEPPER_SUBJECT, new_key()),
+            )
+        record = self._read(PEPPER_SUBJECT)
+        assert record is not None
+        assert record.key is not None
+        return record.key
+
+    def _read(self, subject: str) -> SubjectKey | None:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(
+                _statement(
+                    self._datastore,
+                    "SELECT key, sealed_ref, erased_on FROM {keys} WHERE subject = ?",
+                ),
+                (subject,),
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        key = row["key"]
+        return SubjectKey(
+            bytes(key) if key is not None else None, row["sealed_ref"], row["erased_on"]
+        )
+
+    def committed(self, changes: KeyChanges) -> None:
+        super().committed(changes)
+        if changes.erased:
+            self._purge()
+
+    def _purge(self) -> None:
+        """Makes sure destroyed keys are gone from the files, not only from the table."""
+        if isinstance(self._datastore, PostgresDatastore):
+            with self._datastore.get_connection() as connection:
+                connection.autocommit = True
+                connection.execute(_statement(self._datastore, "VACUUM FULL {keys}"))
+                connection.autocommit = False
+            return
+        with self._datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")

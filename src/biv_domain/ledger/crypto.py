@@ -1,0 +1,50 @@
+"""The ledger's cryptography, in one place: AES-GCM to seal, HMAC-SHA256 to name a child.
+
+From `cryptography` (pyca), the Python Cryptographic Authority's library. A
+sealed value is `base64(nonce ‖ ciphertext ‖ tag)`: a fresh 96-bit nonce for
+every seal, 256-bit keys, the associated data binding a ciphertext to what it
+is (its subject and field), so a sealed value moved elsewhere no longer opens.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+def new_key() -> bytes:
+    return AESGCM.generate_key(bit_length=8 * KEY_BYTES)
+
+
+def seal(key: bytes, plaintext: bytes, associated: bytes) -> str:
+    nonce = os.urandom(NONCE_BYTES)
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, associated)).decode()
+
+
+class Unsealable(Exception):
+    """A sealed value that this key does not open (wrong key, or changed after sealing)."""
+
+
+def unseal(key: bytes, sealed: str, associated: bytes) -> bytes:
+    try:
+        raw = base64.b64decode(sealed, validate=True)
+        return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated)
+    except (InvalidTag, ValueError) as error:
+        raise Unsealable(str(error) or type(error).__name__) from None
+
+
+def pseudonym(pepper: bytes, reference: str) -> str:
+    """A child's name in the store: a keyed hash of the partner's reference, never the reference.
+
+    The same reference gives the same pseudonym in every group, so distinct
+    children are counted and found without the reference in the clear.
+    """
+    return hmac.new(pepper, reference.encode(), hashlib.sha256).hexdigest()[:32]
