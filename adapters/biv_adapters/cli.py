@@ -39,6 +39,7 @@ from biv_domain.errors import InvalidValue, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
 from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
+from biv_domain.model.protection import EraseParticipant
 from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
 from biv_domain.projections.report import for_publication
@@ -181,6 +182,16 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _rebuild(ledger, as_json=args.json)
     if args.command == "configure":
         return _configure(args, ledger)
+    if args.command == "erase":
+        command = EraseParticipant(
+            args.participant_ref, args.reason, args.decided_on or ledger.clock().date()
+        )
+        receipt = ledger.execute(command)
+        if args.json:
+            print(json_text({"erased": receipt.erased}, indent=False))
+        else:
+            print(f"erased the personal data of {receipt.erased} participant in every group")
+        return 0
     if args.command == "audit":
         return run_audit(args, ledger)
     if args.command == "store":
@@ -298,9 +309,13 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
         raise LineRefused(line, InvalidValue("line", "is not UTF-8 text")) from None
     receipt = ledger.execute_all(read_lines(text.splitlines()))
     if args.json:
-        print(json_text({"applied": receipt.applied, "skipped": receipt.skipped}, indent=False))
+        counts = {"applied": receipt.applied, "skipped": receipt.skipped}
+        if receipt.erased:  # only a batch that erased says so: the shape programs know stays
+            counts["erased"] = receipt.erased
+        print(json_text(counts, indent=False))
     else:
-        print(f"applied {receipt.applied} lines, skipped {receipt.skipped} already applied")
+        erased = f"; erased the data of {receipt.erased} participants" if receipt.erased else ""
+        print(f"applied {receipt.applied} lines, skipped {receipt.skipped} already applied{erased}")
     return 0
 
 

@@ -130,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     configure.add_argument("--json", action="store_true", help="print the setting as JSON")
 
+    erase = commands.add_parser(
+        "erase",
+        parents=[writer],
+        help="erase a participant's personal data in every group (destroys their key)",
+    )
+    erase.add_argument("participant_ref", metavar="PARTICIPANT_REF")
+    erase.add_argument("--reason", required=True, help="why, kept with the fact (never the name)")
+    erase.add_argument(
+        "--decided-on", type=parse_day, metavar="DATE", help="the decision's day (default: today)"
+    )
+    erase.add_argument("--json", action="store_true", help="print what was erased as JSON")
+
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -147,6 +159,7 @@ EXAMPLES: dict[str, str] = {
     "rebuild": "biv rebuild --store sqlite:biv.sqlite3",
     "follow-ups": "biv follow-ups 'Dnr 2016-292' --on 2018-06-30",
     "configure": "biv configure --require-actor yes --actor IT",
+    "erase": 'biv erase ILL-C-01 --reason "the guardian asked (GDPR art. 17)" --actor Eva',
     "audit": 'biv audit verify --digest "$(biv audit digest)"',
     "audit verify": "biv audit verify --digest 1234:5f2c…(64 hex digits)",
     "audit digest": "biv audit digest > digest-2024-01-31.txt",
