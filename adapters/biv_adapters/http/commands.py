@@ -14,7 +14,6 @@ from typing import Any
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.tokens import Role, tokens_of
 from biv_adapters.render import table
-from biv_adapters.stores import open_store
 from biv_domain.converter import json_text
 from biv_domain.ledger import Ledger
 
@@ -78,7 +77,7 @@ def add_http_commands(commands: Any, store: argparse.ArgumentParser) -> None:
 
 
 def run_token(args: argparse.Namespace, ledger: Ledger, url: str) -> int:
-    tokens = tokens_of(open_store(url).settings)
+    tokens = tokens_of(ledger)
     if args.token_command == "add":
         token = tokens.add(args.name, Role(args.role))
         if args.json:
@@ -116,7 +115,7 @@ def run_serve(args: argparse.Namespace, ledger: Ledger, url: str) -> int:
         ) from None
     from biv_adapters.http.auth import Access, is_loopback
 
-    tokens = tokens_of(open_store(url).settings)
+    tokens = tokens_of(ledger)
     require_tokens = args.require_tokens or not is_loopback(args.host)
     if require_tokens and not tokens.holders():
         raise UsageError(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -23,6 +22,7 @@ from typing import Any
 from attrs import frozen
 
 from biv_domain.errors import AlreadyExists, InvalidValue, NotFound
+from biv_domain.ledger import Ledger
 
 TABLE = "biv_tokens"
 TOKEN_BYTES = 32
@@ -168,19 +168,25 @@ class SqlTokens(Tokens):
 
 
 class SqliteTokens(SqlTokens):
-    def __init__(self, path: str) -> None:
-        self.path = path
+    """On the ledger's own SQLite connections: a second connection of this process to the file
+    would, when closed, drop the locks SQLite keeps for the ledger's and break its WAL index."""
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield connection
-        finally:
-            connection.close()
+    def __init__(self, datastore: Any) -> None:
+        self.datastore = datastore
+
+    def connect(self) -> AbstractContextManager[Any]:  # pragma: no cover - _run is overridden
+        raise NotImplementedError
 
     def table(self) -> str:
         return TABLE
+
+    def _run(self, text: str, params: tuple[object, ...] = ()) -> tuple[list[Any], int]:
+        with self.datastore.transaction(commit=True) as cursor:
+            raw = cursor.sqlite_cursor
+            self._create(raw)
+            raw.execute(self._sql(text), params)
+            rows = list(raw.fetchall()) if raw.description else []
+            return rows, raw.rowcount
 
 
 class PostgresTokens(SqlTokens):
@@ -208,11 +214,12 @@ class PostgresTokens(SqlTokens):
 _MEMORY: dict[str, MemoryTokens] = {}
 
 
-def tokens_of(settings: Mapping[str, str]) -> Tokens:
-    """The tokens of the store whose `eventsourcing` settings these are."""
+def tokens_of(ledger: Ledger) -> Tokens:
+    """The tokens of the ledger's store, on its own database."""
+    settings = ledger.store.settings
     module = settings.get("PERSISTENCE_MODULE", "")
     if module == "eventsourcing.sqlite":
-        return SqliteTokens(settings["SQLITE_DBNAME"])
+        return SqliteTokens(getattr(ledger.recorder, "datastore"))  # noqa: B009
     if module == "eventsourcing.postgres":
         return PostgresTokens(settings)
     return _MEMORY.setdefault(module, MemoryTokens())
