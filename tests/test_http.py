@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import httpx
 import pytest
+
 from biv_adapters.cli import main
 from biv_adapters.http.app import create_app
 from biv_adapters.http.auth import Access, RateLimit
