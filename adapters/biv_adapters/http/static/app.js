@@ -30,7 +30,7 @@ function el(name, attrs, text) {
 function budgetChart(years) {
   const entries = Object.entries(years);
   const width = 480, height = 220, left = 70, bottom = 30, top = 10;
-  const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+  const svg = el("svg", { width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": "Budget per budgetår" });
   const max = Math.max(1, ...entries.map(([, s]) => Number(s.total)));
   const band = (width - left - 10) / Math.max(1, entries.length);
@@ -48,8 +48,8 @@ function budgetChart(years) {
     }
     svg.append(el("text", { x: x + w / 2, y: height - 10 }, year));
   });
-  svg.append(el("text", { x: width - 150, y: 14, fill: "#2b6cb0" }, "■ kommun"));
-  svg.append(el("text", { x: width - 80, y: 14, fill: "#38a169" }, "■ partner"));
+  svg.append(el("text", { x: width - 150, y: 14, style: "fill: #2b6cb0" }, "■ kommun"));
+  svg.append(el("text", { x: width - 80, y: 14, style: "fill: #38a169" }, "■ partner"));
   $("budget-chart").replaceChildren(svg);
 }
 
