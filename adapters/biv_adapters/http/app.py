@@ -28,8 +28,9 @@ from starlette.staticfiles import StaticFiles
 
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
-from biv_adapters.http.endpoints import ENDPOINTS, BadParameter, Call, Endpoint
+from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
 from biv_adapters.http.openapi import docs_page, openapi
+from biv_adapters.http.params import BadParameter
 from biv_adapters.stores import StoreError, redact
 from biv_domain.converter import json_text
 from biv_domain.errors import NotFound, Refused

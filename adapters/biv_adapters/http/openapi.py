@@ -15,7 +15,8 @@ from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
 from typing import Any
 
-from biv_adapters.http.endpoints import ENDPOINTS, READERS
+from biv_adapters.http.endpoints import ENDPOINTS
+from biv_adapters.http.params import READERS
 from biv_domain.converter import json_text, parse_json
 
 OPEN = frozenset({"data", "before", "after"})  # any JSON value: a fact's fields, a changed value
