@@ -18,8 +18,14 @@ from datetime import date, datetime
 from typing import Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
+from biv_adapters.documents import (
+    diff_document,
+    digest_document,
+    replay_document,
+    verification_document,
+)
 from biv_adapters.render import table
-from biv_domain.converter import document, json_text
+from biv_domain.converter import json_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import Digest, digest_line
 
@@ -117,12 +123,10 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.audit_command == "verify":
         return _verify(args, ledger)
     if args.audit_command == "digest":
-        head = ledger.digest()
         if args.json:
-            body = {"digest": str(head) if head else None, **_digest_json(head)}
-            print(json_text(body, indent=False))
+            print(json_text(digest_document(ledger), indent=False))
         else:
-            print(digest_line(head))
+            print(digest_line(ledger.digest()))
         return 0
     if args.audit_command == "replay":
         return _replay(args, ledger)
@@ -131,14 +135,10 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
     raise ValueError(f"unknown audit command {args.audit_command!r}")  # pragma: no cover
 
 
-def _digest_json(digest: Digest | None) -> dict[str, Any]:
-    return {"position": digest.position, "hash": digest.hash} if digest else {}
-
-
 def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     result = ledger.verify_chain(args.digest)
     if args.json:
-        print(json_text(document(result.document())))
+        print(json_text(verification_document(result)))
     elif result.intact:
         print(f"the chain of {result.facts} facts holds; its head is {result.head}")
         if result.digest:
@@ -161,11 +161,10 @@ def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
         raise UsageError("--diff compares two moments: give --since TIMESTAMP (and --until)")
     if args.diff and until is not None and until < args.since:
         raise UsageError(f"--until {until.isoformat()} is before --since {args.since.isoformat()}")
-    on: date = args.on or (until or ledger.clock()).date()
     if args.diff:
-        changes = ledger.diff(args.case_number, args.since, until, on)
-        return _print(args, document(changes), diff_text)
-    return _print(args, document(ledger.replay(args.case_number, until, on)), replay_text)
+        changes = diff_document(ledger, args.case_number, args.since, until, args.on)
+        return _print(args, changes, diff_text)
+    return _print(args, replay_document(ledger, args.case_number, until, args.on), replay_text)
 
 
 def _export(args: argparse.Namespace, ledger: Ledger) -> int:

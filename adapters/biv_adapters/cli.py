@@ -13,17 +13,16 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
-from biv_adapters import render
+from biv_adapters import documents, render
 from biv_adapters.arguments import UsageError
 from biv_adapters.audit_commands import run_audit
 from biv_adapters.demo import run_demo
-from biv_adapters.exchange import read_lines
 from biv_adapters.parser import build_parser
 from biv_adapters.store_commands import run_store
 from biv_adapters.stores import (
@@ -32,17 +31,15 @@ from biv_adapters.stores import (
     open_ledger,
     redact,
     require_existing,
+    store_url,
     url_password,
 )
-from biv_domain.converter import document, json_text
+from biv_domain.converter import json_text
 from biv_domain.errors import InvalidValue, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
 from biv_domain.model.dates import Period
-from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.model.protection import EraseParticipant
-from biv_domain.projections.budget import Split, budget
-from biv_domain.projections.history import History
-from biv_domain.projections.report import for_publication
+from biv_domain.projections.budget import Split
 
 CREATES_STORE = frozenset({"import", "demo", "configure"})
 
@@ -167,17 +164,17 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "import":
         return _import(args, ledger)
     if args.command == "history":
-        facts = ledger.history(args.case_number, args.as_known_at)
-        history = History.of(args.case_number, facts, args.as_known_at)
-        return _emit(args, document(history), _history_table)
+        body = documents.history_document(ledger, args.case_number, args.as_known_at)
+        return _emit(args, body, _history_table)
     if args.command == "budget":
         if args.fiscal_year is not None:
             return _emit(args, _fiscal_year(args, ledger), render.fiscal_year_table)
         if args.case_number is None or args.on is None:
             raise UsageError("give CASE_NUMBER and --on DATE, or --fiscal-year YEAR")
-        state = ledger.agreement(args.case_number, args.as_known_at)
-        figures = budget(state, args.on, Split(args.split))
-        return _emit(args, _known(figures, args.as_known_at), render.budget_table)
+        body = documents.budget_document(
+            ledger, args.case_number, args.on, Split(args.split), args.as_known_at
+        )
+        return _emit(args, body, render.budget_table)
     if args.command == "rebuild":
         return _rebuild(ledger, as_json=args.json)
     if args.command == "configure":
@@ -199,13 +196,27 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "report":
         return _emit(args, _report(args, ledger), render.report_table)
     if args.command == "follow-ups":
-        follow_ups = ledger.follow_ups(args.case_number, args.as_known_at)
         on = args.on or date.today()
-        standings = FollowUpStandings(
-            args.case_number, on, args.as_known_at, tuple(f.standing(on) for f in follow_ups)
-        )
-        return _emit(args, document(standings), render.follow_ups_table)
+        body = documents.follow_ups_document(ledger, args.case_number, on, args.as_known_at)
+        return _emit(args, body, render.follow_ups_table)
+    if args.command in ("serve", "token"):
+        return _run_http(args, ledger)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def _run_http(args: argparse.Namespace, ledger: Ledger) -> int:
+    """`biv serve` and `biv token`: loaded only when asked for, with the extra `serve`."""
+    try:
+        from biv_adapters.http.commands import run_serve, run_token
+    except ImportError as missing:
+        raise UsageError(
+            f"biv {args.command} needs {missing.name or 'a package'}: "
+            "pip install 'biv-domain[serve]'"
+        ) from None
+    url = store_url(getattr(args, "store", None))
+    if args.command == "serve":
+        return run_serve(args, ledger, url)
+    return run_token(args, ledger, url)
 
 
 def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
@@ -213,10 +224,9 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
         raise UsageError(
             "--fiscal-year answers for every agreement; leave out CASE_NUMBER and --on"
         )
-    figures = ledger.fiscal_year(
-        args.fiscal_year, Split(args.split), args.municipality, args.as_known_at
+    return documents.fiscal_year_document(
+        ledger, args.fiscal_year, Split(args.split), args.municipality, args.as_known_at
     )
-    return _known(figures, args.as_known_at)
 
 
 def _rebuild(ledger: Ledger, *, as_json: bool = False) -> int:
@@ -267,29 +277,24 @@ def _terminal_width() -> int | None:
 
 
 def _report(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
-    as_known_at = args.as_known_at
     if args.follow_up:
         if args.start or args.end or args.public:
             raise UsageError(
                 "--follow-up gives the follow-up's window and its submitted figures: "
                 "leave out --from, --to and --public"
             )
-        figures, submitted = ledger.follow_up_report(args.case_number, args.follow_up, as_known_at)
-        return {**_known(figures, as_known_at), "follow_up": document(submitted)}
-    if not (args.start and args.end):
-        raise UsageError("give --from and --to, or --follow-up")
-    try:
-        window = Period(args.start, args.end)
-    except InvalidValue as reversed_window:  # the options are wrong, not the store's data
-        raise UsageError(f"--to: {reversed_window.reason}") from None
-    figures = ledger.report(args.case_number, window, as_known_at)
-    if args.public:
-        try:
-            published = for_publication(figures, args.threshold)
-        except InvalidValue as refused:  # an option's value: a usage error, naming the option
-            raise UsageError(f"--threshold: {refused.reason}") from None
-        return _known(published, as_known_at)
-    return _known(figures, as_known_at)
+        return documents.follow_up_report_document(
+            ledger, args.case_number, args.follow_up, args.as_known_at
+        )
+    window = documents.report_window(args.start, args.end)
+    return documents.report_document(
+        ledger,
+        args.case_number,
+        window,
+        args.as_known_at,
+        public=args.public,
+        threshold=args.threshold,
+    )
 
 
 def _import(args: argparse.Namespace, ledger: Ledger) -> int:
@@ -302,26 +307,17 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
                 data = handle.read()
         except OSError as error:
             raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise LineRefused(line, InvalidValue("line", "is not UTF-8 text")) from None
-    receipt = ledger.execute_all(read_lines(text.splitlines()))
+    receipt = documents.import_document(ledger, data)
     if args.json:
-        counts = {"applied": receipt.applied, "skipped": receipt.skipped}
-        if receipt.erased:  # only a batch that erased says so: the shape programs know stays
-            counts["erased"] = receipt.erased
-        print(json_text(counts, indent=False))
+        print(json_text(receipt, indent=False))
     else:
-        erased = f"; erased the data of {receipt.erased} participants" if receipt.erased else ""
-        print(f"applied {receipt.applied} lines, skipped {receipt.skipped} already applied{erased}")
+        erased = receipt.get("erased", 0)
+        also = f"; erased the data of {erased} participants" if erased else ""
+        print(
+            f"applied {receipt['applied']} lines, skipped {receipt['skipped']} already applied"
+            + also
+        )
     return 0
-
-
-def _known(figures: object, as_known_at: datetime | None) -> dict[str, Any]:
-    """A document of figures, with the moment they are known at."""
-    return {**document(figures), "as_known_at": document(as_known_at)}
 
 
 def _emit(args: argparse.Namespace, body: dict[str, Any], table: Any) -> int:

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands
+from biv_adapters.http.commands import add_http_commands
 from biv_adapters.store_commands import add_store_commands
 from biv_domain.projections.budget import Split
 
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
+    add_http_commands(commands, store)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_examples(parser)
     return parser
@@ -165,6 +167,9 @@ EXAMPLES: dict[str, str] = {
     "audit digest": "biv audit digest > digest-2024-01-31.txt",
     "audit replay": "biv audit replay 'Dnr 2016-292' --since 2023-01-01 --until 2023-12-31 --diff",
     "audit export": "biv audit export 'Dnr 2016-292' --out pack/",
+    "serve": "biv serve --port 8080 --store sqlite:iop.sqlite3",
+    "token": "biv token add kommunrevisionen --role auditor",
+    "token add": "biv token add diariet --role writer",
 }
 
 

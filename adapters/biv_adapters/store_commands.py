@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from biv_adapters.documents import store_info_document
 from biv_adapters.render import table
-from biv_domain.converter import document, json_text
+from biv_domain.converter import json_text
 from biv_domain.ledger import Ledger
-from biv_domain.ledger.store_info import store_info
 
 
 def add_store_commands(commands: Any, store: argparse.ArgumentParser) -> None:
@@ -29,7 +29,7 @@ def add_store_commands(commands: Any, store: argparse.ArgumentParser) -> None:
 
 
 def run_store(args: argparse.Namespace, ledger: Ledger) -> int:
-    body: dict[str, Any] = document(store_info(ledger))
+    body = store_info_document(ledger)
     print(json_text(body) if args.json else info_text(body))
     return 0
 

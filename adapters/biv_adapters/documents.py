@@ -1,0 +1,180 @@
+"""Every query's JSON document, built in one place for the command line and the HTTP service.
+
+`biv … --json` prints these documents and `biv serve` answers with them, so a
+program gets the same keys and values whichever way it asks. Each function
+takes what the caller parsed (dates, moments, options) and raises `UsageError`
+where the options do not go together, a `Refused` where the ledger refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from biv_adapters.arguments import UsageError
+from biv_adapters.exchange import read_lines
+from biv_domain.converter import document
+from biv_domain.errors import InvalidValue
+from biv_domain.ledger import Ledger, LineRefused
+from biv_domain.ledger.store_info import store_info
+from biv_domain.ledger.verification import Digest, Verification
+from biv_domain.model.dates import Period
+from biv_domain.model.follow_up import FollowUpStandings
+from biv_domain.projections.budget import Split, budget
+from biv_domain.projections.history import History
+from biv_domain.projections.report import for_publication
+
+Document = dict[str, Any]
+
+
+def known(figures: object, as_known_at: datetime | None) -> Document:
+    """A document of figures, with the moment they are known at."""
+    return {**document(figures), "as_known_at": document(as_known_at)}
+
+
+def budget_document(
+    ledger: Ledger,
+    case_number: str,
+    on: date,
+    split: Split = Split.MONTHS,
+    as_known_at: datetime | None = None,
+) -> Document:
+    """`biv budget CASE --on DATE --json`."""
+    state = ledger.agreement(case_number, as_known_at)
+    return known(budget(state, on, split), as_known_at)
+
+
+def fiscal_year_document(
+    ledger: Ledger,
+    year: int,
+    split: Split = Split.MONTHS,
+    municipality: str | None = None,
+    as_known_at: datetime | None = None,
+) -> Document:
+    """`biv budget --fiscal-year YEAR --json`."""
+    return known(ledger.fiscal_year(year, split, municipality, as_known_at), as_known_at)
+
+
+def report_window(start: date | None, end: date | None) -> Period:
+    """The window from --from and --to; a usage error when either is missing or reversed."""
+    if not (start and end):
+        raise UsageError("give --from and --to, or --follow-up")
+    try:
+        return Period(start, end)
+    except InvalidValue as reversed_window:  # the options are wrong, not the store's data
+        raise UsageError(f"--to: {reversed_window.reason}") from None
+
+
+def report_document(
+    ledger: Ledger,
+    case_number: str,
+    window: Period,
+    as_known_at: datetime | None = None,
+    *,
+    public: bool = False,
+    threshold: int = 5,
+) -> Document:
+    """`biv report CASE --from --to [--public --threshold N] --json`."""
+    figures = ledger.report(case_number, window, as_known_at)
+    if not public:
+        return known(figures, as_known_at)
+    try:
+        published = for_publication(figures, threshold)
+    except InvalidValue as refused:  # an option's value: a usage error, naming the option
+        raise UsageError(f"--threshold: {refused.reason}") from None
+    return known(published, as_known_at)
+
+
+def follow_up_report_document(
+    ledger: Ledger, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
+) -> Document:
+    """`biv report CASE --follow-up REF --json`."""
+    figures, submitted = ledger.follow_up_report(case_number, follow_up_ref, as_known_at)
+    return {**known(figures, as_known_at), "follow_up": document(submitted)}
+
+
+def follow_ups_document(
+    ledger: Ledger, case_number: str, on: date, as_known_at: datetime | None = None
+) -> Document:
+    """`biv follow-ups CASE --on DATE --json`."""
+    follow_ups = ledger.follow_ups(case_number, as_known_at)
+    standings = FollowUpStandings(
+        case_number, on, as_known_at, tuple(f.standing(on) for f in follow_ups)
+    )
+    body: Document = document(standings)
+    return body
+
+
+def history_document(
+    ledger: Ledger, case_number: str, as_known_at: datetime | None = None
+) -> Document:
+    """`biv history CASE --json`."""
+    facts = ledger.history(case_number, as_known_at)
+    body: Document = document(History.of(case_number, facts, as_known_at))
+    return body
+
+
+def replay_document(
+    ledger: Ledger, case_number: str, until: datetime | None, on: date | None
+) -> Document:
+    """`biv audit replay CASE [--until T] [--on DATE] --json`."""
+    day = on or (until or ledger.clock()).date()
+    body: Document = document(ledger.replay(case_number, until, day))
+    return body
+
+
+def diff_document(
+    ledger: Ledger,
+    case_number: str,
+    since: datetime | None,
+    until: datetime | None,
+    on: date | None,
+) -> Document:
+    """`biv audit replay CASE --since T1 [--until T2] --diff --json`."""
+    if since is None:
+        raise UsageError("--diff compares two moments: give --since TIMESTAMP (and --until)")
+    if until is not None and until < since:
+        raise UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}")
+    day = on or (until or ledger.clock()).date()
+    body: Document = document(ledger.diff(case_number, since, until, day))
+    return body
+
+
+def verify_document(ledger: Ledger, digest: Digest | None = None) -> Document:
+    """`biv audit verify [--digest D] --json` (its `intact` says whether the chain holds)."""
+    return verification_document(ledger.verify_chain(digest))
+
+
+def verification_document(result: Verification) -> Document:
+    """A walk of the chain as `biv audit verify --json` prints it."""
+    body: Document = document(result.document())
+    return body
+
+
+def digest_document(ledger: Ledger) -> Document:
+    """`biv audit digest --json`."""
+    head = ledger.digest()
+    where = {"position": head.position, "hash": head.hash} if head else {}
+    return {"digest": str(head) if head else None, **where}
+
+
+def store_info_document(ledger: Ledger) -> Document:
+    """`biv store info --json`."""
+    body: Document = document(store_info(ledger))
+    return body
+
+
+def import_document(ledger: Ledger, data: bytes, actor: str | None = None) -> Document:
+    """`biv import FILE --json`: the exchange file applied all or nothing, lines by id once."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise LineRefused(line, InvalidValue("line", "is not UTF-8 text")) from None
+    lines: Sequence[str] = text.splitlines()
+    receipt = ledger.execute_all(read_lines(lines), actor=actor)
+    counts: Document = {"applied": receipt.applied, "skipped": receipt.skipped}
+    if receipt.erased:  # only a batch that erased says so: the shape programs know stays
+        counts["erased"] = receipt.erased
+    return counts

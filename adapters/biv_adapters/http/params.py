@@ -1,0 +1,79 @@
+"""The parameters of the endpoints: how each kind is read from a query string, and its schema.
+
+The readers are the command line's own (`biv_adapters.arguments`), so a date or
+a moment means the same in a URL as in an option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from attrs import frozen
+
+from biv_adapters.arguments import UsageError, parse_count, parse_day, parse_moment, parse_year
+from biv_domain.ledger.verification import Digest
+from biv_domain.projections.budget import Split
+
+
+class BadParameter(UsageError):
+    """A query parameter that cannot be read (400), naming it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _digest(text: str) -> Digest:
+    return Digest.parse(text)
+
+
+def _split(text: str) -> Split:
+    try:
+        return Split(text)
+    except ValueError:
+        raise ValueError(f"must be months or days, got {text[:40]!r}") from None
+
+
+def _flag(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError(f"must be true or false, got {text[:40]!r}")
+    return text == "true"
+
+
+def _text(text: str) -> str:
+    if not text.strip() or len(text) > 200:
+        raise ValueError("must be 1 to 200 characters")
+    return text
+
+
+READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
+    # kind: how it is read, and its OpenAPI schema
+    "moment": (
+        parse_moment,
+        "ISO 8601 time (UTC without a zone; a bare date is its end)",
+        {"type": "string", "format": "date-time"},
+    ),
+    "day": (parse_day, "YYYY-MM-DD", {"type": "string", "format": "date"}),
+    "year": (parse_year, "a calendar year", {"type": "integer"}),
+    "split": (
+        _split,
+        "months (default) or days",
+        {"type": "string", "enum": ["months", "days"]},
+    ),
+    "flag": (_flag, "true or false", {"type": "boolean"}),
+    "count": (parse_count, "a whole number", {"type": "integer", "minimum": 1}),
+    "digest": (_digest, "POSITION:SHA256 from /audit/digest", {"type": "string"}),
+    "text": (_text, "text", {"type": "string"}),
+}
+
+
+@frozen
+class Param:
+    name: str
+    kind: str
+    description: str
+    example: str | None = None
+    required: bool = False
+    where: str = "query"  # or "path"
