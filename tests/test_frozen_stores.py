@@ -68,6 +68,9 @@ EVENT_TYPES = {
 }
 # Format 2 holds the same history; its sessions carry their minutes (some given, some assumed).
 EVENT_TYPES["format-2"] = EVENT_TYPES["format-1"]
+# Format 3 seals participants' fields under their keys; its history erases a child and runs
+# a retention, so erased children are read from a frozen store for ever after.
+EVENT_TYPES["format-3"] = EVENT_TYPES["format-1"]
 # Facts written today into the old store: a funding line and a session.
 NEW_LINES = (
     {
