@@ -28,7 +28,9 @@ from biv_adapters.store_commands import run_store
 from biv_adapters.stores import (
     MissingStore,
     StoreError,
+    new_cipher_key,
     open_ledger,
+    parse_cipher_key,
     redact,
     require_existing,
     store_url,
@@ -114,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unencodable:
         print(unencodable, file=sys.stderr)
         return 2
+    if args.command == "keygen":  # a new store key needs no store
+        print(new_cipher_key())
+        return 0
     url = getattr(args, "store", None)
     failures = _store_failures()
     try:
@@ -179,6 +184,13 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _rebuild(ledger, as_json=args.json)
     if args.command == "configure":
         return _configure(args, ledger)
+    if args.command == "rekey":
+        new = parse_cipher_key(os.environ.get("BIV_NEW_CIPHER_KEY"))
+        if new is None:
+            raise UsageError("set BIV_NEW_CIPHER_KEY to the new key (`biv keygen` prints one)")
+        rewrapped = ledger.rekey(new)
+        print(f"re-wrapped {rewrapped} keys under the new store key; set BIV_CIPHER_KEY to it")
+        return 0
     if args.command == "erase":
         command = EraseParticipant(
             args.participant_ref, args.reason, args.decided_on or ledger.clock().date()

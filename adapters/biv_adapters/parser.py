@@ -143,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     erase.add_argument("--json", action="store_true", help="print what was erased as JSON")
 
+    commands.add_parser(
+        "keygen", help="print a new store key for BIV_CIPHER_KEY (encryption at rest)"
+    )
+    commands.add_parser(
+        "rekey",
+        parents=[writer],
+        help="re-wrap the store's keys under BIV_NEW_CIPHER_KEY (BIV_CIPHER_KEY: the old one)",
+    )
+
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
     add_http_commands(commands, store)
@@ -161,6 +170,8 @@ EXAMPLES: dict[str, str] = {
     "rebuild": "biv rebuild --store sqlite:biv.sqlite3",
     "follow-ups": "biv follow-ups 'Dnr 2016-292' --on 2018-06-30",
     "configure": "biv configure --require-actor yes --actor IT",
+    "keygen": "export BIV_CIPHER_KEY=$(biv keygen)   # keep it in the municipality's key vault",
+    "rekey": "BIV_NEW_CIPHER_KEY=$(biv keygen) biv rekey --actor IT",
     "erase": 'biv erase ILL-C-01 --reason "the guardian asked (GDPR art. 17)" --actor Eva',
     "audit": 'biv audit verify --digest "$(biv audit digest)"',
     "audit verify": "biv audit verify --digest 1234:5f2c…(64 hex digits)",

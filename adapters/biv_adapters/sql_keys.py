@@ -22,8 +22,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from psycopg import sql
 
-from biv_domain.ledger.crypto import new_key
-from biv_domain.ledger.subjects import PEPPER_SUBJECT, KeyChanges, SubjectKey, SubjectKeys
+from biv_domain.ledger.subjects import KeyChanges, SubjectKey, SubjectKeys
 
 TABLE = "biv_subject_keys"
 CREATE = (
@@ -74,6 +73,11 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         return returning
 
 
+def _record(row: Any) -> SubjectKey:
+    key = row["key"]
+    return SubjectKey(bytes(key) if key is not None else None, row["sealed_ref"], row["erased_on"])
+
+
 class SqlSubjectKeys(SubjectKeys):
     """The keys in the store's own database."""
 
@@ -85,22 +89,32 @@ class SqlSubjectKeys(SubjectKeys):
                 c.execute("SELECT pg_advisory_xact_lock(hashtext('biv_ddl'))")
             c.execute(_statement(self._datastore, CREATE))
 
-    def _read_pepper(self) -> bytes:
-        stored = self._read(PEPPER_SUBJECT)
-        if stored is not None and stored.key is not None:
-            return stored.key  # a read never writes: the pepper is made by the first use only
+    def _write_row(self, subject: str, record: SubjectKey) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.execute(
                 _statement(
                     self._datastore,
                     "INSERT INTO {keys} VALUES (?, ?, NULL, NULL) ON CONFLICT (subject) DO NOTHING",
                 ),
-                (PEPPER_SUBJECT, new_key()),
+                (subject, record.key),
             )
-        record = self._read(PEPPER_SUBJECT)
-        assert record is not None
-        assert record.key is not None
-        return record.key
+
+    def _rows(self) -> list[tuple[str, SubjectKey]]:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(_statement(self._datastore, "SELECT * FROM {keys}"))
+            rows = c.fetchall()
+        return [(r["subject"], _record(r)) for r in rows]
+
+    def _rewrap(self, rows: list[tuple[str, SubjectKey]]) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            if not isinstance(self._datastore, PostgresDatastore):
+                c.execute("PRAGMA secure_delete = ON")
+            for subject, record in rows:
+                c.execute(
+                    _statement(self._datastore, "UPDATE {keys} SET key = ? WHERE subject = ?"),
+                    (record.key, subject),
+                )
+        self._purge()
 
     def _read(self, subject: str) -> SubjectKey | None:
         with self._datastore.transaction(commit=False) as c:

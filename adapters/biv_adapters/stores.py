@@ -15,6 +15,7 @@ party adds a store by registering one in its own package, without changing
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -26,6 +27,8 @@ from urllib.parse import unquote
 from biv_adapters.sql_keys import SqlSubjectKeys
 from biv_adapters.sql_views import SqlFundingView
 from biv_domain.ledger import MEMORY, Ledger, Store, utc_now
+from biv_domain.ledger.crypto import KEY_BYTES, new_key
+from biv_domain.ledger.subjects import CipherKeyRefused
 
 DEFAULT_STORE = "sqlite:biv.sqlite3"
 ENTRY_POINT_GROUP = "biv.stores"
@@ -179,10 +182,34 @@ def open_ledger(
     *,
     clock: Callable[[], datetime] = utc_now,
     actor: str | None = None,
+    cipher_key: str | None = None,
 ) -> Ledger:
     """The ledger on the store named by `url`, `$BIV_STORE`, or ./biv.sqlite3.
 
     `actor` names who records through this ledger, unless a call names another.
+    `cipher_key` (default: `$BIV_CIPHER_KEY`, as `biv keygen` prints it) opens an
+    encrypted store, or makes a new store encrypted.
     """
+    key = cipher_key if cipher_key is not None else os.environ.get("BIV_CIPHER_KEY")
     store = open_store(store_url(url))
-    return Ledger(store, clock=clock, actor=actor)
+    return Ledger(store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key))
+
+
+def parse_cipher_key(text: str | None) -> bytes | None:
+    """A store key as `biv keygen` prints it (32 bytes in base64), or CipherKeyRefused."""
+    if text is None or not text.strip():
+        return None
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise CipherKeyRefused(
+            "BIV_CIPHER_KEY", "must be 32 bytes in base64, as `biv keygen` prints it"
+        )
+    return key
+
+
+def new_cipher_key() -> str:
+    """A new store key, as `biv keygen` prints it."""
+    return base64.b64encode(new_key()).decode()

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from attrs import frozen
+from attrs import evolve, frozen
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from biv_domain.errors import Refused, RuleBroken
@@ -37,7 +37,7 @@ from biv_domain.ledger.bookkeeping import (
 from biv_domain.ledger.chain import place
 from biv_domain.ledger.mapper import envelope_of, stored_bytes
 from biv_domain.ledger.reading import LedgerReads
-from biv_domain.ledger.subjects import KeyChanges
+from biv_domain.ledger.subjects import KeyChanges, stream_id
 from biv_domain.ledger.unit_of_work import Batch
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model import agreement, follow_up, group
@@ -263,15 +263,25 @@ class Ledger(LedgerReads):
                 if isinstance(e, ParticipantErased)
             }
         )
-        sealed = [(f, envelope_of(f, self.keys, changes)) for f in [*facts, seal]]
+        if head.position == 0:
+            self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
+        data_key = self.keys.data_key()
+        sealed = [
+            (
+                evolve(f, originator_id=stream_id(data_key, f.stream)),
+                envelope_of(f, self.keys, changes),
+            )
+            for f in [*facts, seal]
+        ]
         placed = place(sealed, head.position, head.hash)
         rows = [
             StoredEvent(f.originator_id, f.originator_version, f.type, stored_bytes(envelope))
             for f, envelope in placed
         ]
-        self.recorder.insert_events(rows, key_changes=changes)
+        self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
         self.keys.committed(changes)
-        return tuple(f for f, _ in placed)
+        names = [f.stream for f in [*facts, seal]]
+        return tuple(evolve(f, originator_id=n) for (f, _), n in zip(placed, names, strict=True))
 
     def _with_format_mark(
         self, facts: list[Fact], recorded_at: datetime, actor: str | None
@@ -293,6 +303,14 @@ class Ledger(LedgerReads):
                     f"the data of {command.participant_ref!r} was erased on {record.erased_on}; "
                     "enrol the child under a new reference",
                 )
+
+    def rekey(self, new_cipher_key: bytes) -> int:
+        """Re-wraps every key of the store under a new store key; returns how many.
+
+        The facts are sealed under the store's data key, which is itself wrapped
+        by the store key, so rotation touches only the key table: no fact changes.
+        """
+        return self.keys.rekey(new_cipher_key)
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Rebuilds every read model from every stored fact; returns how many facts it passed."""

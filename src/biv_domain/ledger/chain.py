@@ -35,6 +35,7 @@ def content(
     previous: str,
     schema: int | None = None,
     personal: int | None = None,
+    encrypted: int | None = None,
 ) -> bytes:
     """The canonical bytes the chain hashes: everything about a fact but its own hash.
 
@@ -55,6 +56,8 @@ def content(
         body["schema"] = schema
     if personal is not None:  # nor have facts before format 3
         body["personal"] = personal
+    if encrypted is not None:  # nor facts of a plain store
+        body["encrypted"] = encrypted
     return canonical_json(body)
 
 
@@ -76,6 +79,7 @@ def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str
             previous=envelope.chain.previous,
             schema=envelope.schema,
             personal=envelope.personal,
+            encrypted=envelope.encrypted,
         )
     )
 

@@ -17,8 +17,9 @@ from eventsourcing.persistence import Notification
 
 from biv_domain.errors import NotFound, RuleBroken
 from biv_domain.ledger.bookkeeping import ParticipantErased, erasure_stream
-from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.mapper import decode
 from biv_domain.ledger.reading import LedgerReads
+from biv_domain.ledger.subjects import ERASED_PREFIX
 from biv_domain.ledger.unit_of_work import Batch
 from biv_domain.model.protection import ApplyRetention, EraseParticipant
 
@@ -58,16 +59,18 @@ def retained(ledger: LedgerReads, ended_before: date) -> list[str]:
     """The participants (pseudonyms with a live key) of groups closed before the day only."""
     closed: set[str] = set()
     for row in _rows(ledger, "MemberClosed"):
-        event = read_envelope(row).event
-        if event["kind"] == "group" and date.fromisoformat(event["on"]) < ended_before:
-            closed.add(event["ref"])
+        closing = decode(row, ledger.keys).event
+        if closing.kind == "group" and closing.on < ended_before:
+            closed.add(closing.ref)
     groups: dict[str, set[str]] = defaultdict(set)
     for row in _rows(ledger, "ParticipantEnrolled"):
-        envelope = read_envelope(row)
-        if envelope.personal:  # before format 3 the reference is in the clear: no key to destroy
-            groups[envelope.event["participant"]].add(envelope.event["group_ref"])
+        enrolment = decode(row, ledger.keys).event
+        if not enrolment.participant_ref.startswith(ERASED_PREFIX):
+            subject = ledger.keys.subject_of(enrolment.participant_ref)
+            groups[subject].add(enrolment.group_ref)
     result = []
     for subject, in_groups in groups.items():
+        # Participants recorded before format 3 have no key: they are held in the clear.
         record = ledger.keys.lookup(subject)
         if in_groups <= closed and record is not None and not record.erased:
             result.append(subject)

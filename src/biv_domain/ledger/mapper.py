@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from biv_domain.converter import canonical_json, converter, parse_json
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
+from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.personal import is_personal, open_fields, seal_fields
-from biv_domain.ledger.subjects import KeyChanges, SubjectKeys
+from biv_domain.ledger.subjects import CipherKeyRefused, KeyChanges, SubjectKeys, stream_id
 from biv_domain.ledger.upcasting import NewerFormat, upcast, version_of
 from biv_domain.model.fact import Fact
 
@@ -49,6 +50,9 @@ class Envelope:
     # 1 when a participant's fields are sealed under their key (`personal`); absent before
     # format 3, whose facts hold them in the clear.
     personal: int | None = None
+    # 1 when the whole payload (stream name, actor, event) is sealed under the store's data
+    # key (BIV_CIPHER_KEY); absent in a plain store.
+    encrypted: int | None = None
 
     @property
     def type_version(self) -> int:
@@ -59,25 +63,38 @@ def envelope_of(
     fact: Fact, keys: SubjectKeys | None = None, changes: KeyChanges | None = None
 ) -> Envelope:
     """The fact's stored form; with `keys`, a participant's fields sealed under their key."""
-    data, personal = fact.data(), None
+    data, personal, actor, encrypted = fact.data(), None, fact.actor, None
     if keys is not None and is_personal(fact.type):
         changes = changes if changes is not None else KeyChanges()
         data, personal = seal_fields(fact.type, data, keys, changes), 1
+    data_key = keys.data_key() if keys is not None else None
+    stored_id = stream_id(data_key, fact.originator_id)
+    if data_key is not None and stored_id != fact.originator_id:
+        payload = {"stream": fact.originator_id, "actor": actor, "event": data}
+        data = {"sealed": seal(data_key, canonical_json(payload), _bound(fact, stored_id))}
+        actor, encrypted = None, 1
     return Envelope(
         recorded_at=converter.unstructure(fact.recorded_at),
-        actor=fact.actor,
+        actor=actor,
         event=data,
         chain=ChainPlace(fact.position, fact.previous, fact.hash),
         schema=version_of(fact.type),
         personal=personal,
+        encrypted=encrypted,
     )
+
+
+def _bound(fact: Fact, stored_id: str) -> bytes:
+    """A sealed payload opens only in its own row: its stream, version and type."""
+    return f"{stored_id}:{fact.originator_version}:{fact.type}".encode()
 
 
 def stored_bytes(envelope: Envelope) -> bytes:
     """The envelope's canonical JSON, without the keys a format-1 or format-2 fact lacks."""
     body = converter.unstructure(envelope)
-    if body["personal"] is None:
-        del body["personal"]
+    for newer in ("personal", "encrypted"):  # keys that older facts lack stay absent
+        if body[newer] is None:
+            del body[newer]
     return canonical_json(body)
 
 
@@ -100,19 +117,35 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
             f"the store holds facts of type {stored.topic!r}, unknown to this biv-domain: "
             "upgrade biv-domain before reading this store",
         )
+    name, actor = str(stored.originator_id), envelope.actor
+    if envelope.encrypted:
+        payload = _payload(stored, envelope, keys)
+        name, actor = payload["stream"], payload["actor"]
+        envelope = evolve(envelope, event=payload["event"])
     return Fact(
-        originator_id=str(stored.originator_id),
+        originator_id=name,
         originator_version=stored.originator_version,
         recorded_at=converter.structure(envelope.recorded_at, datetime),
         event=converter.structure(
             upcast(stored.topic, envelope.type_version, _opened(stored.topic, envelope, keys)),
             event_type,
         ),
-        actor=envelope.actor,
+        actor=actor,
         position=envelope.chain.position,
         previous=envelope.chain.previous,
         hash=envelope.chain.hash,
     )
+
+
+def _payload(stored: StoredEvent, envelope: Envelope, keys: SubjectKeys | None) -> Any:
+    data_key = keys.data_key() if keys is not None else None
+    if data_key is None:
+        raise CipherKeyRefused("BIV_CIPHER_KEY", "this store is encrypted: set its key to read it")
+    bound = f"{stored.originator_id}:{stored.originator_version}:{stored.topic}".encode()
+    try:
+        return parse_json(unseal(data_key, envelope.event["sealed"], bound))
+    except Unsealable:
+        raise ValueError("a sealed payload that its store's key does not open") from None
 
 
 def _opened(type_name: str, envelope: Envelope, keys: SubjectKeys | None) -> dict[str, Any]:

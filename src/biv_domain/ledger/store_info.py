@@ -26,7 +26,7 @@ class StoreInfo:
     """`biv store info`: the store's format, this code's, its facts by type and version, its head.
 
     `readable` says whether this code reads every fact; `encrypted` whether the
-    payloads are encrypted at rest (not yet: every store is plain today).
+    payloads are encrypted at rest under a store key (BIV_CIPHER_KEY).
     """
 
     store_format: int
@@ -56,5 +56,5 @@ def store_info(ledger: LedgerReads) -> StoreInfo:
         by_type=by_type,
         chain_head=str(head) if head else None,
         readable=store_format <= FORMAT and all(c.version <= c.current_version for c in by_type),
-        encrypted=False,
+        encrypted=ledger.keys.encrypted,
     )

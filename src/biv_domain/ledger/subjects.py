@@ -18,9 +18,11 @@ from collections.abc import Callable
 
 from attrs import field, frozen
 
-from biv_domain.ledger.crypto import new_key, pseudonym, seal, unseal
+from biv_domain.errors import Refused
+from biv_domain.ledger.crypto import Unsealable, new_key, pseudonym, seal, unseal
 
 PEPPER_SUBJECT = ""  # the row that holds the store's pepper (the HMAC key of pseudonyms)
+DATA_KEY_SUBJECT = "*"  # the row of an encrypted store's data key, wrapped by BIV_CIPHER_KEY
 ERASED_PREFIX = "erased-"
 
 
@@ -48,16 +50,104 @@ class KeyChanges:
         return bool(self.added or self.erased)
 
 
+class CipherKeyRefused(Refused):
+    """The store's key (BIV_CIPHER_KEY) is missing, wrong, or given for a plain store."""
+
+
 class SubjectKeys(ABC):
-    """The keys of one store's participants, read through a cache."""
+    """The keys of one store's participants, read through a cache.
+
+    With a store key (`BIV_CIPHER_KEY`, the key-encryption key) every key in the
+    table is wrapped under it: the pepper, each participant's key, and the data
+    key that seals every fact's payload. Rotating the store key re-wraps them;
+    no fact changes.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, SubjectKey | None] = {}
         self._pepper: bytes | None = None
+        self._kek: bytes | None = None
+        self._data_key: bytes | None = None
+        self._checked = False
+
+    def use_store_key(self, kek: bytes | None) -> None:
+        """The key-encryption key given to this process (None: the store must be plain)."""
+        self._kek, self._checked = kek, False
 
     @abstractmethod
-    def _read_pepper(self) -> bytes:
-        """The store's pepper, made on first use."""
+    def _write_row(self, subject: str, record: SubjectKey) -> None:
+        """Stores a row if the subject has none (the pepper, the data key: made once)."""
+
+    @abstractmethod
+    def _rows(self) -> list[tuple[str, SubjectKey]]:
+        """Every row, for re-wrapping under a new store key."""
+
+    @abstractmethod
+    def _rewrap(self, rows: list[tuple[str, SubjectKey]]) -> None:
+        """Replaces every row's key at once (one transaction)."""
+
+    # --- The store key -----------------------------------------------------------------------
+
+    @property
+    def encrypted(self) -> bool:
+        return self._read(DATA_KEY_SUBJECT) is not None
+
+    def data_key(self) -> bytes | None:
+        """The key that seals every fact's payload, None for a plain store."""
+        self._check()
+        return self._data_key
+
+    def make_encrypted(self) -> None:
+        """Makes an empty store encrypted under the store key given (on its first write)."""
+        if self._kek is not None and not self.encrypted:
+            self._write_row(DATA_KEY_SUBJECT, self._wrap(DATA_KEY_SUBJECT, new_key()))
+            self._checked = False
+
+    def _check(self) -> None:
+        if self._checked:
+            return
+        stored = self._read(DATA_KEY_SUBJECT)
+        if stored is None:
+            self._data_key = None
+        else:
+            if self._kek is None:
+                raise CipherKeyRefused(
+                    "BIV_CIPHER_KEY", "this store is encrypted: set its key to read or write it"
+                )
+            self._data_key = self._unwrap(DATA_KEY_SUBJECT, stored)
+        self._checked = True
+
+    def _wrap(self, subject: str, key: bytes) -> SubjectKey:
+        if self._kek is None:
+            return SubjectKey(key)
+        return SubjectKey(seal(self._kek, key, subject.encode()).encode())
+
+    def _unwrap(self, subject: str, record: SubjectKey) -> bytes:
+        assert record.key is not None
+        if self._kek is None:
+            return record.key
+        try:
+            return unseal(self._kek, record.key.decode(), subject.encode())
+        except (Unsealable, UnicodeDecodeError):
+            raise CipherKeyRefused(
+                "BIV_CIPHER_KEY", "is not this store's key (the store's keys do not open with it)"
+            ) from None
+
+    def rekey(self, new_kek: bytes) -> int:
+        """Re-wraps every key under a new store key, in one transaction; how many keys."""
+        self._check()
+        rewrapped = []
+        for subject, record in self._rows():
+            if record.key is None:
+                rewrapped.append((subject, record))
+                continue
+            key = self._unwrap(subject, record)
+            wrapped = seal(new_kek, key, subject.encode()).encode()
+            rewrapped.append((subject, SubjectKey(wrapped, record.sealed_ref, record.erased_on)))
+        self._rewrap(rewrapped)
+        self._kek, self._checked = new_kek, False
+        self._cache.clear()
+        return sum(1 for _, r in rewrapped if r.key is not None)
 
     @abstractmethod
     def _read(self, subject: str) -> SubjectKey | None:
@@ -65,16 +155,37 @@ class SubjectKeys(ABC):
 
     def pepper(self) -> bytes:
         if self._pepper is None:
-            self._pepper = self._read_pepper()
+            self._check()
+            stored = self._read(PEPPER_SUBJECT)
+            if stored is None:
+                self._write_row(PEPPER_SUBJECT, self._wrap(PEPPER_SUBJECT, new_key()))
+                stored = self._read(PEPPER_SUBJECT)
+            assert stored is not None
+            self._pepper = self._unwrap(PEPPER_SUBJECT, stored)
         return self._pepper
 
     def subject_of(self, reference: str) -> str:
         return pseudonym(self.pepper(), reference)
 
     def lookup(self, subject: str) -> SubjectKey | None:
+        """The participant's key (unwrapped), a tombstone once erased, None if never seen."""
         if self._cache.get(subject) is None:  # unknown here: another process may have added it
-            self._cache[subject] = self._read(subject)
+            stored = self._read(subject)
+            if stored is not None and stored.key is not None:
+                stored = SubjectKey(self._unwrap(subject, stored), stored.sealed_ref)
+            self._cache[subject] = stored
         return self._cache[subject]
+
+    def stored_form(self, changes: KeyChanges) -> KeyChanges:
+        """The batch's key changes as written: new keys wrapped under the store key."""
+        if self._kek is None:
+            return changes
+        added = {
+            subject: SubjectKey(self._wrap(subject, r.key).key, r.sealed_ref)
+            for subject, r in changes.added.items()
+            if r.key is not None
+        }
+        return KeyChanges(added=added, erased=changes.erased)
 
     def committed(self, changes: KeyChanges) -> None:
         """Called once the batch's transaction has committed: the cache follows the store."""
@@ -95,6 +206,17 @@ class SubjectKeys(ABC):
         return unseal(record.key, record.sealed_ref, subject.encode()).decode()
 
 
+def stream_id(data_key: bytes | None, name: str) -> str:
+    """A stream's id as stored: its name, or in an encrypted store a keyed hash of it.
+
+    The store's own streams (`chain`, `format`, `settings`) keep their names, so that
+    an auditor without the key can walk the chain and an older version can read the format.
+    """
+    if data_key is None or ":" not in name:
+        return name
+    return "s:" + pseudonym(data_key, name)
+
+
 def erased_reference(subject: str) -> str:
     """What stands for an erased participant: stable per child, so counts stay the same."""
     return f"{ERASED_PREFIX}{subject[:12]}"
@@ -111,19 +233,24 @@ class MemorySubjectKeys(SubjectKeys):
 
     def __init__(self) -> None:
         super().__init__()
-        self._rows: dict[str, SubjectKey] = {}
-        self._memory_pepper = new_key()
-
-    def _read_pepper(self) -> bytes:
-        return self._memory_pepper
+        self._table: dict[str, SubjectKey] = {}
 
     def _read(self, subject: str) -> SubjectKey | None:
-        return self._rows.get(subject)
+        return self._table.get(subject)
+
+    def _write_row(self, subject: str, record: SubjectKey) -> None:
+        self._table.setdefault(subject, record)
+
+    def _rows(self) -> list[tuple[str, SubjectKey]]:
+        return list(self._table.items())
+
+    def _rewrap(self, rows: list[tuple[str, SubjectKey]]) -> None:
+        self._table.update(rows)
 
     def committed(self, changes: KeyChanges) -> None:
-        self._rows.update(changes.added)
+        self._table.update(self.stored_form(changes).added)
         for subject, on in changes.erased.items():
-            self._rows[subject] = SubjectKey(None, None, on)
+            self._table[subject] = SubjectKey(None, None, on)
         super().committed(changes)
 
 
