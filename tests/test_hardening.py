@@ -439,3 +439,16 @@ def test_a_bom_before_an_exchange_file_is_accepted(store: Path) -> None:
         ["import", "-", "--store", f"sqlite:{store}"], stdin="\ufeff" + json.dumps(GOOD_LINE)
     )
     assert result.code == 0, result
+
+
+def test_a_case_number_not_recorded_yet_or_written_without_dnr_says_why(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/biv.sqlite3"
+    assert run(["demo", "--store", url]).code == 0
+    typo = run(["budget", "2016-292", "--on", "2023-01-01", "--store", url])
+    assert typo.code == 1
+    assert "did you mean 'Dnr 2016-292'?" in one_line(typo.err)
+    early = run(["history", "Dnr 2016-292", "--as-known-at", "2020-01-01", "--store", url])
+    assert early.code == 1
+    line = one_line(early.err)
+    assert "was not yet recorded at 2020-01-01T23:59:59.999999+00:00" in line
+    assert "it was first recorded at" in line

@@ -172,7 +172,7 @@ class LedgerReads(Application[str]):
     def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
         state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
         if state is None:
-            raise NotFound("case_number", f"no agreement with case number {case_number!r}")
+            raise self._unknown_agreement(case_number, as_known_at)
         return state
 
     def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
@@ -221,7 +221,28 @@ class LedgerReads(Application[str]):
             assert isinstance(concluded, Fact)
             if as_known_at is None or concluded.recorded_at <= as_known_at:
                 return
-        raise NotFound("case_number", f"no agreement with case number {case_number!r}")
+        raise self._unknown_agreement(case_number, as_known_at)
+
+    def _unknown_agreement(self, case_number: str, as_known_at: datetime | None) -> NotFound:
+        """Why a case number finds nothing: not recorded yet then, or written another way."""
+        first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
+        for stored in first:
+            recorded = self.mapper.to_domain_event(stored)
+            assert isinstance(recorded, Fact)
+            return NotFound(
+                "case_number",
+                f"agreement {case_number!r} was not yet recorded at {_moment(as_known_at)}; "
+                f"it was first recorded at {recorded.recorded_at.isoformat()}",
+            )
+        reason = f"no agreement with case number {case_number!r}"
+        written = case_number.strip()
+        for candidate in (written, f"Dnr {written}", written.removeprefix("Dnr").strip()):
+            if candidate != case_number and self.recorder.select_events(
+                self._sid(agreement_stream(candidate)), limit=1
+            ):
+                reason += f"; did you mean {candidate!r}?"
+                break
+        return NotFound("case_number", reason)
 
     def _members(
         self,
@@ -323,3 +344,7 @@ def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | No
     for fact in facts:
         state = evolve(state, fact.event)
     return state
+
+
+def _moment(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "now"
