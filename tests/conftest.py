@@ -74,3 +74,19 @@ def ledger(store_url: str, clock: Clock) -> Iterator[Ledger]:
 def memory_ledger(clock: Clock) -> Ledger:
     """A ledger in memory, for tests about the service rather than the store."""
     return Ledger(clock=clock)
+
+
+def stored_bytes(store: str) -> bytes:
+    """Every byte a store keeps: the SQLite file and its WAL, or a dump of the tenant's schema."""
+    import subprocess
+
+    from biv_adapters.stores import sqlite_path
+
+    if store.startswith("sqlite:"):
+        path = sqlite_path(store)
+        files = [path, path.with_name(path.name + "-wal")]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+    assert POSTGRES_URL
+    schema = store.rsplit("schema=", 1)[1]
+    dump = ["pg_dump", "--schema", schema, POSTGRES_URL]
+    return subprocess.run(dump, capture_output=True, check=True).stdout

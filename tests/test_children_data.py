@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
@@ -20,8 +19,7 @@ import pytest
 
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
-from biv_adapters.stores import sqlite_path
-from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.conftest import drop_schema, postgres_url, stored_bytes
 
 REFS = sorted(
     {
@@ -60,22 +58,6 @@ def query(store: str, *argv: str) -> Any:
     code, out, err = biv(*argv, "--json", "--store", store)
     assert code == 0, err
     return json.loads(out)
-
-
-def stored_bytes(store: str) -> bytes:
-    """Every byte the store keeps: the SQLite file and its WAL, or a dump of the tenant."""
-    if store.startswith("sqlite:"):
-        path = sqlite_path(store)
-        files = [path, path.with_name(path.name + "-wal")]
-        return b"".join(f.read_bytes() for f in files if f.exists())
-    assert POSTGRES_URL
-    schema = store.rsplit("schema=", 1)[1]
-    dump = subprocess.run(
-        ["pg_dump", "--schema", schema, "--data-only", POSTGRES_URL],
-        capture_output=True,
-        check=True,
-    )
-    return dump.stdout
 
 
 def rows(store: str) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, date, datetime
@@ -20,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
-from biv_adapters.stores import new_cipher_key, parse_cipher_key, sqlite_path
+from biv_adapters.stores import new_cipher_key, parse_cipher_key
 from biv_domain.converter import document
 from biv_domain.ledger import MEMORY, Ledger
 from biv_domain.model.commands import Command
 from biv_domain.projections.budget import budget
 from biv_domain.projections.history import History
-from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.conftest import drop_schema, postgres_url, stored_bytes
 from tests.strategies import StepClock, agreement_histories, case_number_of
 
 LINES = [json.loads(line) for line in linkoping_lines()]
@@ -72,17 +71,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, key: str) -> Iterator[
     yield url
     if request.param == "postgresql":
         drop_schema(url.rsplit("schema=", 1)[1])
-
-
-def stored_bytes(store: str) -> bytes:
-    if store.startswith("sqlite:"):
-        path = sqlite_path(store)
-        files = [path, path.with_name(path.name + "-wal")]
-        return b"".join(f.read_bytes() for f in files if f.exists())
-    assert POSTGRES_URL
-    schema = store.rsplit("schema=", 1)[1]
-    dump = ["pg_dump", "--schema", schema, POSTGRES_URL]
-    return subprocess.run(dump, capture_output=True, check=True).stdout
 
 
 def test_nothing_of_the_partnership_is_readable_in_the_stores_bytes(store: str) -> None:

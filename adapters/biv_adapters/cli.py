@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import PersistenceError
 from tqdm import tqdm
 
 from biv_adapters import documents, render
@@ -33,6 +31,7 @@ from biv_adapters.stores import (
     parse_cipher_key,
     redact,
     require_existing,
+    store_failures,
     store_url,
     url_password,
 )
@@ -44,18 +43,6 @@ from biv_domain.model.protection import EraseParticipant
 from biv_domain.projections.budget import Split
 
 CREATES_STORE = frozenset({"import", "demo", "configure"})
-
-
-def _store_failures() -> tuple[type[BaseException], ...]:
-    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's."""
-    failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed
-        pass
-    else:
-        failures.append(psycopg.Error)
-    return tuple(failures)
 
 
 def _store_failure(error: BaseException, url: str | None) -> str:
@@ -120,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(new_cipher_key())
         return 0
     url = getattr(args, "store", None)
-    failures = _store_failures()
+    failures = store_failures()
     try:
         _check_usage(args)  # a usage error is one whether or not the store exists
         if args.command not in CREATES_STORE:

@@ -18,11 +18,14 @@ from __future__ import annotations
 import base64
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from urllib.parse import unquote
+
+from eventsourcing.persistence import PersistenceError
 
 from biv_adapters.sql_keys import SqlSubjectKeys
 from biv_adapters.sql_views import SqlFundingView
@@ -213,3 +216,15 @@ def parse_cipher_key(text: str | None) -> bytes | None:
 def new_cipher_key() -> str:
     """A new store key, as `biv keygen` prints it."""
     return base64.b64encode(new_key()).decode()
+
+
+def store_failures() -> tuple[type[BaseException], ...]:
+    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's."""
+    failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed
+        pass
+    else:
+        failures.append(psycopg.Error)
+    return tuple(failures)

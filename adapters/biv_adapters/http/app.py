@@ -11,13 +11,11 @@ line on standard error.
 from __future__ import annotations
 
 import re
-import sqlite3
 import sys
 import threading
 from importlib.resources import files
 from typing import Any
 
-from eventsourcing.persistence import PersistenceError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -31,7 +29,7 @@ from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
-from biv_adapters.stores import StoreError, redact
+from biv_adapters.stores import redact, store_failures
 from biv_domain.converter import json_text
 from biv_domain.errors import NotFound, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
@@ -43,17 +41,6 @@ HERE = files("biv_adapters.http")
 
 class TooLarge(Exception):
     """A request body over the limit (413)."""
-
-
-def _store_failures() -> tuple[type[BaseException], ...]:
-    failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed
-        pass
-    else:
-        failures.append(psycopg.Error)
-    return tuple(failures)
 
 
 def error(status: int, field: str | None, reason: str, **more: Any) -> Response:
@@ -103,7 +90,7 @@ class Service:
         self.limit = limit
         self.max_body = max_body
         self.write_lock = threading.Lock()
-        self.failures = _store_failures()
+        self.failures = store_failures()
 
     def route(self, endpoint: Endpoint) -> Route:
         async def answer(request: Request) -> Response:
