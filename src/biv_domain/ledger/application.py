@@ -197,12 +197,15 @@ class Ledger(LedgerReads):
         return Batch(
             self.stream,
             lambda case_number, window: self._members(case_number, "group", None, window),
+            self.existing_streams,
         )
 
     def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
         """Decides every line into the batch; returns how many were skipped as applied before."""
         skipped = 0
         seen_ids: dict[str, int] = {}
+        # Which line ids were applied before: one question for the batch, not one a line.
+        batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
         for line in lines:
             if line.line_id is not None:
                 if line.line_id in seen_ids:
@@ -252,7 +255,11 @@ class Ledger(LedgerReads):
             CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
         )
         stored = tuple(chained([*facts, seal], head.position, head.hash))
-        self.save(*stored)
+        # Straight to the recorder, in one transaction: `Application.save` would check
+        # each fact against the library's runtime Protocols and build a Recording for
+        # each, for snapshots and followers this ledger does not have.
+        to_stored = self.mapper.to_stored_event
+        self.recorder.insert_events([to_stored(fact) for fact in stored])
         return stored
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:

@@ -8,12 +8,13 @@ follow-ups without reading other agreements' facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, Notification
+from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
 from biv_domain.errors import NotFound
@@ -116,6 +117,33 @@ class LedgerReads(Application[str]):
             assert isinstance(fact, Fact)
             if as_known_at is None or fact.recorded_at <= as_known_at:
                 yield fact
+
+    def existing_streams(self, streams: Sequence[str]) -> set[str]:
+        """Which of these streams hold at least one fact: one query a few hundred streams.
+
+        A store's recorder may answer it itself (`existing_streams`, as the
+        PostgreSQL store's does); SQLite is asked in SQL; any other recorder one
+        stream at a time.
+        """
+        own = getattr(self.recorder, "existing_streams", None)
+        if own is not None:
+            return set(own(streams))
+        datastore = getattr(self.recorder, "datastore", None)
+        table = getattr(self.recorder, "events_table_name", None)
+        if isinstance(datastore, SQLiteDatastore) and isinstance(table, str):
+            found: set[str] = set()
+            with datastore.transaction(commit=False) as cursor:
+                for start in range(0, len(streams), 500):
+                    chunk = list(streams[start : start + 500])
+                    marks = ",".join("?" * len(chunk))
+                    cursor.execute(
+                        f"SELECT DISTINCT originator_id FROM {table} "
+                        f"WHERE originator_id IN ({marks})",
+                        chunk,
+                    )
+                    found.update(str(row[0]) for row in cursor.fetchall())
+            return found
+        return {s for s in streams if self.recorder.select_events(s, limit=1)}
 
     def rows(self, page: int = 1000) -> Iterator[Notification]:
         """Every stored row in recorded order, as the store holds it (for audits)."""

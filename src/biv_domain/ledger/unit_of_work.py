@@ -27,11 +27,32 @@ class Batch:
         self,
         read: Callable[[str], Iterable[Fact]],
         groups_stored: Callable[[str, Period], list[str]],
+        existing: Callable[[Sequence[str]], set[str]] | None = None,
     ) -> None:
         self._read = read
         self._groups_stored = groups_stored
+        self._existing = existing
         self._states: dict[str, tuple[Any, int]] = {}
         self.pending: list[tuple[str, int, Any]] = []
+        # The groups planned in this batch, by agreement, kept as they are recorded,
+        # so that `groups_of` never scans the pending events (quadratic in the batch).
+        self._planned: dict[str, dict[str, None]] = {}
+
+    def prefetch(self, streams: Sequence[str]) -> None:
+        """Learns in one question which of these streams exist, sparing a read of each.
+
+        A stream found empty is known to be at version 0; one that exists is read
+        when it is first asked for, as before.
+        """
+        if self._existing is None:
+            return
+        unknown = [s for s in dict.fromkeys(streams) if s not in self._states]
+        if not unknown:
+            return
+        found = self._existing(unknown)
+        for stream in unknown:
+            if stream not in found:
+                self._states[stream] = (None, 0)
 
     def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
         if stream not in self._states:
@@ -57,9 +78,7 @@ class Batch:
         that did not meet in the window.
         """
         refs = dict.fromkeys(self._groups_stored(case_number, window))
-        for _stream, _version, event in self.pending:
-            if isinstance(event, GroupPlanned) and event.case_number == case_number:
-                refs[event.group_ref] = None
+        refs.update(self._planned.get(case_number, {}))
         states = [self.state(group_stream(ref), group.evolve) for ref in refs]
         return [s for s in states if s is not None]
 
@@ -72,6 +91,7 @@ class Batch:
         self._states[stream] = (state, version)
         for event in events:
             if isinstance(event, GroupPlanned):
+                self._planned.setdefault(event.case_number, {})[event.group_ref] = None
                 self._join(
                     event.case_number, MemberJoined("group", event.group_ref, event.starts_on)
                 )
