@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import orjson
+
 from benchmarks.scale import Generated
 from biv_adapters.postgresql import postgres_connection
 from biv_adapters.stores import sqlite_path, store_settings
@@ -27,20 +29,27 @@ from biv_domain.projections.budget import budget
 from biv_domain.projections.report import report
 
 
-def raw_read_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
-    """Rows read and seconds to read every stored row and json.loads its state."""
+def raw_read_rate(ledger: Ledger, url: str, topics: Sequence[str] = ()) -> tuple[int, float] | None:
+    """Rows read and seconds to read every stored row (or those of `topics`) and orjson it.
+
+    orjson is the store's own JSON library (`converter.parse_json`): the raw floor of
+    reading a row, without structuring it into a fact.
+    """
     table = str(getattr(ledger.recorder, "events_table_name", ""))
     if url.startswith("sqlite:"):
         connection = sqlite3.connect(str(sqlite_path(url)))
         try:
             started = time.perf_counter()
             rows = 0
+            where = f" WHERE topic IN ({', '.join('?' * len(topics))})" if topics else ""
             cursor = connection.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+                + where,
+                tuple(topics),
             )
             while chunk := cursor.fetchmany(2000):
                 for row in chunk:
-                    json.loads(row[4])
+                    orjson.loads(row[4])
                     rows += 1
             return rows, time.perf_counter() - started
         finally:
@@ -57,15 +66,78 @@ def raw_read_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
             rows = 0
             query = sql.SQL(
                 "SELECT originator_id, originator_version, topic, state, notification_id "
-                "FROM {} ORDER BY notification_id"
+                "FROM {}"
+                + (" WHERE topic = ANY(%s)" if topics else "")
+                + " ORDER BY notification_id"
             ).format(sql.Identifier(schema, name))
             with pg.cursor(name="raw_read") as pg_cursor:
                 pg_cursor.itersize = 2000
-                pg_cursor.execute(query)
+                pg_cursor.execute(query, (list(topics),) if topics else None)
                 for row in pg_cursor:
-                    json.loads(row[3])
+                    orjson.loads(row[3])
                     rows += 1
             return rows, time.perf_counter() - started
+    return None
+
+
+def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
+    """Seconds to insert every stored row again, with executemany in one transaction.
+
+    The rows are read first (not timed) and inserted into a fresh table of the
+    library's shape (SQLite: a new file beside the store; PostgreSQL: a temporary
+    table), so it is the store's raw write speed for exactly the rows the import wrote.
+    """
+    table = str(getattr(ledger.recorder, "events_table_name", ""))
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        source = sqlite3.connect(str(path))
+        rows = source.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {table}"
+        ).fetchall()
+        source.close()
+        target_path = path.with_name(path.name + ".raw-insert")
+        target = sqlite3.connect(str(target_path))
+        try:
+            target.execute("PRAGMA journal_mode=WAL")
+            target.execute(
+                "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+                "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+            )
+            started = time.perf_counter()
+            with target:
+                target.executemany("INSERT INTO stored_events VALUES (?, ?, ?, ?)", rows)
+            return len(rows), time.perf_counter() - started
+        finally:
+            target.close()
+            for leftover in path.parent.glob(target_path.name + "*"):
+                leftover.unlink()
+    if url.startswith("postgresql:"):
+        from psycopg import sql
+
+        settings = store_settings(url)
+        schema = settings.get("POSTGRES_SCHEMA") or "public"
+        name = table.split(".")[-1]
+        with postgres_connection(settings, autocommit=False) as pg:
+            rows = pg.execute(
+                sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}").format(
+                    sql.Identifier(schema, name)
+                )
+            ).fetchall()
+            pg.execute(
+                "CREATE TEMPORARY TABLE raw_insert (originator_id TEXT, "
+                "originator_version BIGINT, topic TEXT, state BYTEA, "
+                "notification_id BIGSERIAL, PRIMARY KEY (originator_id, originator_version))"
+            )
+            pg.commit()
+            started = time.perf_counter()
+            with pg.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO raw_insert (originator_id, originator_version, topic, state) "
+                    "VALUES (%s, %s, %s, %s)",
+                    rows,
+                )
+            pg.commit()
+            return len(rows), time.perf_counter() - started
     return None
 
 
@@ -104,6 +176,14 @@ def run_budget(ledger: Ledger, q: Query, mode: str) -> int:
     return len(budget(state, q.on).funding)
 
 
+def run_follow_ups(ledger: Ledger, q: Query, mode: str) -> int:
+    return len(ledger.follow_ups(q.case_number, q.moment(mode)))
+
+
+def run_history(ledger: Ledger, q: Query, mode: str) -> int:
+    return len(ledger.history(q.case_number, q.moment(mode)))
+
+
 def run_report(ledger: Ledger, q: Query, mode: str) -> int:
     as_known_at = q.moment(mode)
     state = ledger.agreement(q.case_number, as_known_at)
@@ -130,6 +210,10 @@ class Series:
     @property
     def p95(self) -> float:
         return statistics.quantiles(self.times_ms, n=100, method="inclusive")[94]
+
+    @property
+    def p99(self) -> float:
+        return statistics.quantiles(self.times_ms, n=100, method="inclusive")[98]
 
 
 def time_series(
@@ -159,19 +243,38 @@ def profile(ledger: Ledger, fn: QueryFn, queries: Sequence[Query], mode: str) ->
     return out.getvalue()
 
 
-def cold_cli(url: str, q: Query) -> float | None:
+def cold_cli(url: str, q: Query, what: str = "budget", runs: int = 5) -> float | None:
+    """The median wall time of a fresh `biv budget`/`biv report` process (start-up included)."""
     biv = Path(sys.executable).parent / "biv"
     if url.startswith("memory:") or not biv.exists():
         return None
-    command = [str(biv), "budget", q.case_number, "--on", q.on.isoformat(), "--json"]
-    started = time.perf_counter()
-    done = subprocess.run([*command, "--store", url], capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        print(f"  cold CLI failed: {done.stderr.strip()}", file=sys.stderr)
-        return None
-    json.loads(done.stdout)
-    return seconds
+    if what == "budget":
+        command = [str(biv), "budget", q.case_number, "--on", q.on.isoformat(), "--json"]
+    else:
+        command = [str(biv), "report", q.case_number, "--from", q.window.start.isoformat()]
+        command += ["--to", q.window.end.isoformat(), "--json"]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*command, "--store", url], capture_output=True, text=True, check=False
+        )
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            print(f"  cold CLI failed: {done.stderr.strip()}", file=sys.stderr)
+            return None
+        json.loads(done.stdout)
+    return statistics.median(times)
+
+
+def cold_python(runs: int = 5) -> float:
+    """The median wall time of `python -c pass`: what any fresh process costs here."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def maxrss_mb() -> float:
