@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC
+from typing import Any
 
 from attrs import frozen
 from eventsourcing.persistence import IntegrityError
@@ -34,7 +35,7 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.chain import chained
 from biv_domain.ledger.reading import LedgerReads
-from biv_domain.ledger.unit_of_work import Batch
+from biv_domain.ledger.unit_of_work import Batch, StateCache
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model import agreement, follow_up, group
 from biv_domain.model.agreement import AgreementState
@@ -95,6 +96,13 @@ class Ledger(LedgerReads):
     """
 
     retries_on_conflict = 10
+    _known_states: StateCache
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The states this process's batches folded, kept for its next batches (a long
+        # import, a server): each folds only the facts stored since. Never read by queries.
+        self._known_states = {}
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -161,6 +169,7 @@ class Ledger(LedgerReads):
                 facts = self._store(batch, head, actor)
             except IntegrityError:
                 continue
+            batch.stored()
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
             self._catch_up_views()
@@ -198,6 +207,9 @@ class Ledger(LedgerReads):
             self.stream,
             lambda case_number, window: self._members(case_number, "group", None, window),
             self.existing_streams,
+            self.last_fact,
+            self._known_states,
+            lambda stream, version: self.events.get(stream, gt=version),  # type: ignore[arg-type,return-value]
         )
 
     def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:

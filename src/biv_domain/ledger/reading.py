@@ -118,6 +118,13 @@ class LedgerReads(Application[str]):
             if as_known_at is None or fact.recorded_at <= as_known_at:
                 yield fact
 
+    def last_fact(self, stream: str) -> Fact | None:
+        """The stream's last fact, reading only that one row."""
+        for fact in self.events.get(stream, desc=True, limit=1):
+            assert isinstance(fact, Fact)
+            return fact
+        return None
+
     def existing_streams(self, streams: Sequence[str]) -> set[str]:
         """Which of these streams hold at least one fact: one query a few hundred streams.
 
