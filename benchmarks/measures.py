@@ -91,23 +91,30 @@ def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
     if url.startswith("sqlite:"):
         path = sqlite_path(url)
         source = sqlite3.connect(str(path))
-        rows = source.execute(
-            f"SELECT originator_id, originator_version, topic, state FROM {table}"
-        ).fetchall()
-        source.close()
         target_path = path.with_name(path.name + ".raw-insert")
-        target = sqlite3.connect(str(target_path))
+        target = sqlite3.connect(str(target_path), isolation_level=None)
         try:
             target.execute("PRAGMA journal_mode=WAL")
             target.execute(
                 "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
                 "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
             )
+            cursor = source.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {table}"
+            )
+            # Read in pages (not timed), inserted in one transaction (timed): memory stays flat.
+            seconds, count = 0.0, 0
+            target.execute("BEGIN")
+            while chunk := cursor.fetchmany(20_000):
+                started = time.perf_counter()
+                target.executemany("INSERT INTO stored_events VALUES (?, ?, ?, ?)", chunk)
+                seconds += time.perf_counter() - started
+                count += len(chunk)
             started = time.perf_counter()
-            with target:
-                target.executemany("INSERT INTO stored_events VALUES (?, ?, ?, ?)", rows)
-            return len(rows), time.perf_counter() - started
+            target.execute("COMMIT")
+            return count, seconds + time.perf_counter() - started
         finally:
+            source.close()
             target.close()
             for leftover in path.parent.glob(target_path.name + "*"):
                 leftover.unlink()
@@ -118,26 +125,33 @@ def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
         schema = settings.get("POSTGRES_SCHEMA") or "public"
         name = table.split(".")[-1]
         with postgres_connection(settings, autocommit=False) as pg:
-            rows = pg.execute(
-                sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}").format(
-                    sql.Identifier(schema, name)
-                )
-            ).fetchall()
             pg.execute(
                 "CREATE TEMPORARY TABLE raw_insert (originator_id TEXT, "
                 "originator_version BIGINT, topic TEXT, state BYTEA, "
                 "notification_id BIGSERIAL, PRIMARY KEY (originator_id, originator_version))"
             )
             pg.commit()
+            query = sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}")
+            seconds, count = 0.0, 0
+            with (
+                postgres_connection(settings, autocommit=False) as reader,
+                reader.cursor(name="raw_insert_source") as source_cursor,
+                pg.cursor() as cursor,
+            ):
+                source_cursor.itersize = 20_000
+                source_cursor.execute(query.format(sql.Identifier(schema, name)))
+                while chunk := source_cursor.fetchmany(20_000):
+                    started = time.perf_counter()
+                    cursor.executemany(
+                        "INSERT INTO raw_insert (originator_id, originator_version, topic, state) "
+                        "VALUES (%s, %s, %s, %s)",
+                        chunk,
+                    )
+                    seconds += time.perf_counter() - started
+                    count += len(chunk)
             started = time.perf_counter()
-            with pg.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO raw_insert (originator_id, originator_version, topic, state) "
-                    "VALUES (%s, %s, %s, %s)",
-                    rows,
-                )
             pg.commit()
-            return len(rows), time.perf_counter() - started
+            return count, seconds + time.perf_counter() - started
     return None
 
 
@@ -265,6 +279,23 @@ def cold_cli(url: str, q: Query, what: str = "budget", runs: int = 5) -> float |
             return None
         json.loads(done.stdout)
     return statistics.median(times)
+
+
+def cold_rebuild(url: str) -> tuple[float, float] | None:
+    """Wall seconds and peak RSS (MB) of a fresh `biv rebuild` process on the store."""
+    biv = Path(sys.executable).parent / "biv"
+    if url.startswith("memory:") or not biv.exists():
+        return None
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(biv), "rebuild", "--store", url], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(f"  cold rebuild failed: {done.stderr.strip()}", file=sys.stderr)
+        return None
+    # The largest child so far: the earlier cold queries are far smaller than a rebuild.
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def cold_python(runs: int = 5) -> float:

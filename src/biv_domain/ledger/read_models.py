@@ -27,7 +27,9 @@ from biv_domain.model.fact import Fact
 from biv_domain.projections.fiscal_year import TOPICS, AgreementRow, FundingRows, LineRow
 
 Progress = Callable[[int], object]
-PAGE = 2000
+# Facts a page: one query each (a round trip on PostgreSQL); 10,000 of the view's small rows
+# are a few MB, read and folded before the next page is asked for.
+PAGE = 10_000
 
 
 class FundingView(ABC):
