@@ -26,7 +26,6 @@ from biv_adapters.stores import sqlite_path, store_settings
 from biv_domain.ledger import Ledger
 from biv_domain.model.dates import Period, add_months
 from biv_domain.projections.budget import budget
-from biv_domain.projections.report import report
 
 
 def raw_read_rate(ledger: Ledger, url: str, topics: Sequence[str] = ()) -> tuple[int, float] | None:
@@ -199,11 +198,8 @@ def run_history(ledger: Ledger, q: Query, mode: str) -> int:
 
 
 def run_report(ledger: Ledger, q: Query, mode: str) -> int:
-    as_known_at = q.moment(mode)
-    state = ledger.agreement(q.case_number, as_known_at)
-    groups = ledger.groups(q.case_number, as_known_at, q.window)  # as `biv report` reads them
-    report(state, groups, q.window)
-    return len(groups)
+    figures = ledger.report(q.case_number, q.window, q.moment(mode))  # as `biv report` asks
+    return figures.groups + figures.parent_groups
 
 
 QueryFn = Callable[[Ledger, Query, str], int]

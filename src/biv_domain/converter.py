@@ -100,6 +100,19 @@ converter.register_structure_hook(int, _structure_int)
 converter.register_structure_hook(str, _structure_text)
 converter.register_structure_hook(StrEnum, _structure_vocabulary)
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_refs)
+
+
+def _structure_optional_text(value: object, _type: object) -> str | None:
+    # What cattrs does for `str | None` (None, else the str hook), without its dispatch per call.
+    return None if value is None else _structure_text(value, str)
+
+
+def _structure_optional_int(value: object, _type: object) -> int | None:
+    return None if value is None else _structure_int(value, int)
+
+
+converter.register_structure_hook_func(lambda t: t == (str | None), _structure_optional_text)
+converter.register_structure_hook_func(lambda t: t == (int | None), _structure_optional_int)
 converter.register_unstructure_hook(StrEnum, lambda member: member.value)
 
 _structure_fields_checked = converter.get_structure_hook(dict[str, Any])

@@ -282,8 +282,9 @@ class LedgerReads(Application[str]):
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
         """The agreement's report figures for a window, as known at `as_known_at`."""
-        state = self.agreement(case_number, as_known_at)
-        return report(state, self.groups(case_number, as_known_at, window), window)
+        state = self.agreement(case_number, as_known_at)  # NotFound unless known then
+        refs = self._members(case_number, "group", as_known_at, window)
+        return report(state, [self.group(ref, as_known_at) for ref in refs], window)
 
     def follow_up_report(
         self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
