@@ -278,20 +278,29 @@ def cold_cli(url: str, q: Query, what: str = "budget", runs: int = 5) -> float |
 
 
 def cold_rebuild(url: str) -> tuple[float, float] | None:
-    """Wall seconds and peak RSS (MB) of a fresh `biv rebuild` process on the store."""
-    biv = Path(sys.executable).parent / "biv"
-    if url.startswith("memory:") or not biv.exists():
+    """Wall seconds and peak RSS (MB) of `biv rebuild` in a fresh process.
+
+    The process reports its own peak (RUSAGE_SELF): a forked child's RUSAGE_CHILDREN
+    would count the benchmark's memory copied at the fork.
+    """
+    if url.startswith("memory:"):
         return None
+    script = (
+        "import resource, sys\n"
+        "from biv_adapters.cli import main\n"
+        "code = main(['rebuild', '--store', sys.argv[1]])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
     started = time.perf_counter()
     done = subprocess.run(
-        [str(biv), "rebuild", "--store", url], capture_output=True, text=True, check=False
+        [sys.executable, "-c", script, url], capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         print(f"  cold rebuild failed: {done.stderr.strip()}", file=sys.stderr)
         return None
-    # The largest child so far: the earlier cold queries are far smaller than a rebuild.
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def cold_python(runs: int = 5) -> float:
