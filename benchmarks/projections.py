@@ -75,6 +75,8 @@ class ImportResult:
     batches: int
     largest_batch: int
     tenths: list[float] = field(default_factory=list)  # facts/s in each tenth of the batches
+    tenth_batch_facts: list[float] = field(default_factory=list)  # mean facts a batch, by tenth
+    tenth_batch_ms: list[float] = field(default_factory=list)  # mean ms a batch, by tenth
     profile: str = ""  # where every 10th batch's time went, with --profile
 
 
@@ -85,7 +87,7 @@ def populate(
     result = ImportResult(0, 0.0, 0, 0)
     profiler = cProfile.Profile() if args.profile else None
     estimate = args.agreements * (2 * args.years + 2)
-    tenth_facts, tenth_seconds = 0, 0.0
+    tenth_facts, tenth_seconds, tenth_batches = 0, 0.0, 0
     for batch in all_batches(args.agreements, args.years, args.seed, generated):
         clock.set(batch.recorded_at)
         lines = [Line(n, c) for n, c in enumerate(batch.commands, 1)]
@@ -102,10 +104,13 @@ def populate(
             result.facts += len(receipt.facts)
             tenth_facts += len(receipt.facts)
             tenth_seconds += elapsed
+            tenth_batches += 1
         result.largest_batch = max(result.largest_batch, len(receipt.facts))
         generated.last_recorded = batch.recorded_at
         if result.batches * 10 // estimate > len(result.tenths):
             result.tenths.append(tenth_facts / tenth_seconds)
+            result.tenth_batch_facts.append(tenth_facts / max(tenth_batches, 1))
+            result.tenth_batch_ms.append(1000 * tenth_seconds / max(tenth_batches, 1))
             print(
                 f"  import: {result.batches} batches, {result.facts:,} facts timed, "
                 f"{result.seconds:.1f} s, {result.facts / result.seconds:,.0f} facts/s "
@@ -114,7 +119,7 @@ def populate(
                 file=sys.stderr,
                 flush=True,
             )
-            tenth_facts, tenth_seconds = 0, 0.0
+            tenth_facts, tenth_seconds, tenth_batches = 0, 0.0, 0
     if tenth_seconds:
         result.tenths.append(tenth_facts / tenth_seconds)
     if profiler is not None:
@@ -188,6 +193,8 @@ def run(args: argparse.Namespace, url: str) -> int:
         "facts": (ledger.recorder.max_notification_id() or 0) - before,
         "timed_facts": imported.facts,
         "facts_per_s_by_tenth": imported.tenths,
+        "facts_per_batch_by_tenth": imported.tenth_batch_facts,
+        "ms_per_batch_by_tenth": imported.tenth_batch_ms,
         "batches": imported.batches,
         "late_batches": generated.late_batches,
         "largest_batch_facts": imported.largest_batch,

@@ -57,6 +57,19 @@ def aims(f: dict[str, Any]) -> list[dict[str, Any]]:
             f"<= {TARGET_FLAT}",
             flat <= TARGET_FLAT,
         )
+    sizes = imp.get("facts_per_batch_by_tenth", [])
+    if len(sizes) >= 2:
+        add(
+            "import, facts a batch by tenth (ms a batch)",
+            " ".join(
+                f"{n:.0f} ({ms:.1f})"
+                for n, ms in zip(sizes, imp["ms_per_batch_by_tenth"], strict=True)
+            ),
+            "the generator's batches, not the store",
+            None,
+            "(explains the tenths)",
+            True,
+        )
     reb = f["rebuild"]
     if "raw_topics" in f:
         raw_t = f["raw_topics"]

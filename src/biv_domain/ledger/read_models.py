@@ -88,7 +88,8 @@ class FundingView(ABC):
             page, position = self._page(start, head)
             events = list(_events(self.ledger, page))
             touched = {str(getattr(e, "case_number", "")) for e in events}
-            rows = self.rows_of(touched)
+            # Most batches hold no funding facts: nothing to read, only the position to move.
+            rows = self.rows_of(touched) if touched else FundingRows()
             changed = _Fold()
             base = _Fold(rows)
             for event in events:
@@ -97,6 +98,8 @@ class FundingView(ABC):
                 passed += position - start
                 if progress:
                     progress(position - start)
+                if position >= head:
+                    return passed  # caught up to the head read above; a later write catches up
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Folds every fact from scratch and swaps the result in; returns how many it passed."""

@@ -8,7 +8,7 @@ follow-ups without reading other agreements' facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -235,28 +235,15 @@ class LedgerReads(Application[str]):
         case_number: str,
         kind: str,
         as_known_at: datetime | None,
-        overlapping: Period | None = None,
+        overlapping_period: Period | None = None,
     ) -> list[str]:
         """The refs of the agreement's groups or follow-ups, from its index of members.
 
         With `overlapping`, only the groups whose days (first day to closing day)
         meet that period: the others held no session in it.
         """
-        days: dict[str, list[date | None]] = {}
-        for fact in self.stream(members_stream(case_number), as_known_at):
-            event = fact.event
-            if isinstance(event, MemberJoined) and event.kind == kind:
-                days[event.ref] = [event.starts_on, None]
-            elif isinstance(event, MemberClosed) and event.kind == kind:
-                days[event.ref][1] = event.on
-        if overlapping is None:
-            return list(days)
-        return [
-            ref
-            for ref, (first, last) in days.items()
-            if (first is None or first <= overlapping.end)
-            and (last is None or last >= overlapping.start)
-        ]
+        days = member_days(self.stream(members_stream(case_number), as_known_at), kind)
+        return overlapping(days, overlapping_period)
 
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
         """Every fact about the agreement, its groups and follow-ups, in recorded order.
@@ -324,6 +311,33 @@ class LedgerReads(Application[str]):
     ) -> ReplayDiff:
         """What the facts recorded after `since` and by `until` changed, and which facts did it."""
         return diff(case_number, self.history(case_number, until), since, until, on)
+
+
+MemberDays = dict[str, tuple[date | None, date | None]]
+"""An agreement's members of one kind, in the order they joined: ref -> (first day, closing day)."""
+
+
+def member_days(facts: Iterable[Fact], kind: str, days: MemberDays | None = None) -> MemberDays:
+    """The index of members folded (on `days`, when given, which is left as it was)."""
+    days = dict(days or {})
+    for fact in facts:
+        event = fact.event
+        if isinstance(event, MemberJoined) and event.kind == kind:
+            days[event.ref] = (event.starts_on, None)
+        elif isinstance(event, MemberClosed) and event.kind == kind:
+            days[event.ref] = (days[event.ref][0], event.on)
+    return days
+
+
+def overlapping(days: MemberDays, period: Period | None) -> list[str]:
+    """The members whose days (first day to closing day) meet the period; all without one."""
+    if period is None:
+        return list(days)
+    return [
+        ref
+        for ref, (first, last) in days.items()
+        if (first is None or first <= period.end) and (last is None or last >= period.start)
+    ]
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
