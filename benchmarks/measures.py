@@ -280,16 +280,18 @@ def cold_cli(url: str, q: Query, what: str = "budget", runs: int = 5) -> float |
 def cold_rebuild(url: str) -> tuple[float, float] | None:
     """Wall seconds and peak RSS (MB) of `biv rebuild` in a fresh process.
 
-    The process reports its own peak (RUSAGE_SELF): a forked child's RUSAGE_CHILDREN
-    would count the benchmark's memory copied at the fork.
+    The process reports its own peak as the kernel keeps it for its memory since exec
+    (VmHWM): ru_maxrss, of the child or of the children, carries the benchmark's own
+    peak across the fork and exec.
     """
     if url.startswith("memory:"):
         return None
     script = (
-        "import resource, sys\n"
+        "import sys\n"
         "from biv_adapters.cli import main\n"
         "code = main(['rebuild', '--store', sys.argv[1]])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "print(hwm[0].split()[1], file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
     started = time.perf_counter()

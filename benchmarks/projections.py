@@ -25,6 +25,8 @@ import cProfile
 import gc
 import io
 import json
+import os
+import platform
 import pstats
 import random
 import statistics
@@ -34,7 +36,7 @@ import time
 import tracemalloc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +186,10 @@ def run(args: argparse.Namespace, url: str) -> int:
         "years": args.years,
         "queries": args.queries,
         "seed": args.seed,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "command": " ".join(sys.argv),
     }
 
     generated = Generated()

@@ -87,6 +87,12 @@ def render(runs: list[dict[str, Any]]) -> str:
     lines = [HEAD, READING]
     for f in runs:
         lines += [f"## {_label(f)}", ""]
+        if f.get("started_at"):
+            lines += [
+                f"Run {f['started_at']}, Python {f.get('python')}, {f.get('cpus')} CPUs (shared with "
+                "other work: single figures swing; the medians and ratios are the run's own).",
+                "",
+            ]
         if f.get("note"):
             lines += [str(f["note"]), ""]
         lines += _table(f)
