@@ -18,29 +18,37 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import orjson
+
 from benchmarks.scale import Generated
 from biv_adapters.postgresql import postgres_connection
 from biv_adapters.stores import sqlite_path, store_settings
 from biv_domain.ledger import Ledger
 from biv_domain.model.dates import Period, add_months
 from biv_domain.projections.budget import budget
-from biv_domain.projections.report import report
 
 
-def raw_read_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
-    """Rows read and seconds to read every stored row and json.loads its state."""
+def raw_read_rate(ledger: Ledger, url: str, topics: Sequence[str] = ()) -> tuple[int, float] | None:
+    """Rows read and seconds to read every stored row (or those of `topics`) and orjson it.
+
+    orjson is the store's own JSON library (`converter.parse_json`): the raw floor of
+    reading a row, without structuring it into a fact.
+    """
     table = str(getattr(ledger.recorder, "events_table_name", ""))
     if url.startswith("sqlite:"):
         connection = sqlite3.connect(str(sqlite_path(url)))
         try:
             started = time.perf_counter()
             rows = 0
+            where = f" WHERE topic IN ({', '.join('?' * len(topics))})" if topics else ""
             cursor = connection.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+                + where,
+                tuple(topics),
             )
             while chunk := cursor.fetchmany(2000):
                 for row in chunk:
-                    json.loads(row[4])
+                    orjson.loads(row[4])
                     rows += 1
             return rows, time.perf_counter() - started
         finally:
@@ -57,15 +65,92 @@ def raw_read_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
             rows = 0
             query = sql.SQL(
                 "SELECT originator_id, originator_version, topic, state, notification_id "
-                "FROM {} ORDER BY notification_id"
+                "FROM {}"
+                + (" WHERE topic = ANY(%s)" if topics else "")
+                + " ORDER BY notification_id"
             ).format(sql.Identifier(schema, name))
             with pg.cursor(name="raw_read") as pg_cursor:
                 pg_cursor.itersize = 2000
-                pg_cursor.execute(query)
+                pg_cursor.execute(query, (list(topics),) if topics else None)
                 for row in pg_cursor:
-                    json.loads(row[3])
+                    orjson.loads(row[3])
                     rows += 1
             return rows, time.perf_counter() - started
+    return None
+
+
+def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
+    """Seconds to insert every stored row again, with executemany in one transaction.
+
+    The rows are read first (not timed) and inserted into a fresh table of the
+    library's shape (SQLite: a new file beside the store; PostgreSQL: a temporary
+    table), so it is the store's raw write speed for exactly the rows the import wrote.
+    """
+    table = str(getattr(ledger.recorder, "events_table_name", ""))
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        source = sqlite3.connect(str(path))
+        target_path = path.with_name(path.name + ".raw-insert")
+        target = sqlite3.connect(str(target_path), isolation_level=None)
+        try:
+            target.execute("PRAGMA journal_mode=WAL")
+            target.execute(
+                "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+                "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+            )
+            cursor = source.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {table}"
+            )
+            # Read in pages (not timed), inserted in one transaction (timed): memory stays flat.
+            seconds, count = 0.0, 0
+            target.execute("BEGIN")
+            while chunk := cursor.fetchmany(20_000):
+                started = time.perf_counter()
+                target.executemany("INSERT INTO stored_events VALUES (?, ?, ?, ?)", chunk)
+                seconds += time.perf_counter() - started
+                count += len(chunk)
+            started = time.perf_counter()
+            target.execute("COMMIT")
+            return count, seconds + time.perf_counter() - started
+        finally:
+            source.close()
+            target.close()
+            for leftover in path.parent.glob(target_path.name + "*"):
+                leftover.unlink()
+    if url.startswith("postgresql:"):
+        from psycopg import sql
+
+        settings = store_settings(url)
+        schema = settings.get("POSTGRES_SCHEMA") or "public"
+        name = table.split(".")[-1]
+        with postgres_connection(settings, autocommit=False) as pg:
+            pg.execute(
+                "CREATE TEMPORARY TABLE raw_insert (originator_id TEXT, "
+                "originator_version BIGINT, topic TEXT, state BYTEA, "
+                "notification_id BIGSERIAL, PRIMARY KEY (originator_id, originator_version))"
+            )
+            pg.commit()
+            query = sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}")
+            seconds, count = 0.0, 0
+            with (
+                postgres_connection(settings, autocommit=False) as reader,
+                reader.cursor(name="raw_insert_source") as source_cursor,
+                pg.cursor() as cursor,
+            ):
+                source_cursor.itersize = 20_000
+                source_cursor.execute(query.format(sql.Identifier(schema, name)))
+                while chunk := source_cursor.fetchmany(20_000):
+                    started = time.perf_counter()
+                    cursor.executemany(
+                        "INSERT INTO raw_insert (originator_id, originator_version, topic, state) "
+                        "VALUES (%s, %s, %s, %s)",
+                        chunk,
+                    )
+                    seconds += time.perf_counter() - started
+                    count += len(chunk)
+            started = time.perf_counter()
+            pg.commit()
+            return count, seconds + time.perf_counter() - started
     return None
 
 
@@ -104,12 +189,17 @@ def run_budget(ledger: Ledger, q: Query, mode: str) -> int:
     return len(budget(state, q.on).funding)
 
 
+def run_follow_ups(ledger: Ledger, q: Query, mode: str) -> int:
+    return len(ledger.follow_ups(q.case_number, q.moment(mode)))
+
+
+def run_history(ledger: Ledger, q: Query, mode: str) -> int:
+    return len(ledger.history(q.case_number, q.moment(mode)))
+
+
 def run_report(ledger: Ledger, q: Query, mode: str) -> int:
-    as_known_at = q.moment(mode)
-    state = ledger.agreement(q.case_number, as_known_at)
-    groups = ledger.groups(q.case_number, as_known_at, q.window)  # as `biv report` reads them
-    report(state, groups, q.window)
-    return len(groups)
+    figures = ledger.report(q.case_number, q.window, q.moment(mode))  # as `biv report` asks
+    return figures.groups + figures.parent_groups
 
 
 QueryFn = Callable[[Ledger, Query, str], int]
@@ -130,6 +220,10 @@ class Series:
     @property
     def p95(self) -> float:
         return statistics.quantiles(self.times_ms, n=100, method="inclusive")[94]
+
+    @property
+    def p99(self) -> float:
+        return statistics.quantiles(self.times_ms, n=100, method="inclusive")[98]
 
 
 def time_series(
@@ -159,19 +253,66 @@ def profile(ledger: Ledger, fn: QueryFn, queries: Sequence[Query], mode: str) ->
     return out.getvalue()
 
 
-def cold_cli(url: str, q: Query) -> float | None:
+def cold_cli(url: str, q: Query, what: str = "budget", runs: int = 5) -> float | None:
+    """The median wall time of a fresh `biv budget`/`biv report` process (start-up included)."""
     biv = Path(sys.executable).parent / "biv"
     if url.startswith("memory:") or not biv.exists():
         return None
-    command = [str(biv), "budget", q.case_number, "--on", q.on.isoformat(), "--json"]
+    if what == "budget":
+        command = [str(biv), "budget", q.case_number, "--on", q.on.isoformat(), "--json"]
+    else:
+        command = [str(biv), "report", q.case_number, "--from", q.window.start.isoformat()]
+        command += ["--to", q.window.end.isoformat(), "--json"]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*command, "--store", url], capture_output=True, text=True, check=False
+        )
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            print(f"  cold CLI failed: {done.stderr.strip()}", file=sys.stderr)
+            return None
+        json.loads(done.stdout)
+    return statistics.median(times)
+
+
+def cold_rebuild(url: str) -> tuple[float, float] | None:
+    """Wall seconds and peak RSS (MB) of `biv rebuild` in a fresh process.
+
+    The process reports its own peak as the kernel keeps it for its memory since exec
+    (VmHWM): ru_maxrss, of the child or of the children, carries the benchmark's own
+    peak across the fork and exec.
+    """
+    if url.startswith("memory:"):
+        return None
+    script = (
+        "import sys\n"
+        "from biv_adapters.cli import main\n"
+        "code = main(['rebuild', '--store', sys.argv[1]])\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "print(hwm[0].split()[1], file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
     started = time.perf_counter()
-    done = subprocess.run([*command, "--store", url], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script, url], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        print(f"  cold CLI failed: {done.stderr.strip()}", file=sys.stderr)
+        print(f"  cold rebuild failed: {done.stderr.strip()}", file=sys.stderr)
         return None
-    json.loads(done.stdout)
-    return seconds
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def cold_python(runs: int = 5) -> float:
+    """The median wall time of `python -c pass`: what any fresh process costs here."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def maxrss_mb() -> float:

@@ -25,6 +25,8 @@ import cProfile
 import gc
 import io
 import json
+import os
+import platform
 import pstats
 import random
 import statistics
@@ -34,7 +36,7 @@ import time
 import tracemalloc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,18 +48,24 @@ from tests.builders import Clock
 
 from benchmarks.measures import (
     cold_cli,
+    cold_python,
+    cold_rebuild,
     make_queries,
     maxrss_mb,
     profile,
+    raw_insert_rate,
     raw_read_rate,
     run_budget,
+    run_follow_ups,
+    run_history,
     run_report,
     time_series,
 )
 from benchmarks.scale import Generated, all_batches
-from benchmarks.table import TARGET_QUERY_P50_MS, print_table
+from benchmarks.table import TARGET_QUERY_P50_MS, aims, print_table
 from biv_adapters.stores import open_ledger, sqlite_path
 from biv_domain.ledger import Ledger, Line
+from biv_domain.projections.fiscal_year import TOPICS
 
 # --- Storing the generated batches: the import's figures -------------------------------------
 
@@ -69,6 +77,8 @@ class ImportResult:
     batches: int
     largest_batch: int
     tenths: list[float] = field(default_factory=list)  # facts/s in each tenth of the batches
+    tenth_batch_facts: list[float] = field(default_factory=list)  # mean facts a batch, by tenth
+    tenth_batch_ms: list[float] = field(default_factory=list)  # mean ms a batch, by tenth
     profile: str = ""  # where every 10th batch's time went, with --profile
 
 
@@ -79,7 +89,7 @@ def populate(
     result = ImportResult(0, 0.0, 0, 0)
     profiler = cProfile.Profile() if args.profile else None
     estimate = args.agreements * (2 * args.years + 2)
-    tenth_facts, tenth_seconds = 0, 0.0
+    tenth_facts, tenth_seconds, tenth_batches = 0, 0.0, 0
     for batch in all_batches(args.agreements, args.years, args.seed, generated):
         clock.set(batch.recorded_at)
         lines = [Line(n, c) for n, c in enumerate(batch.commands, 1)]
@@ -96,10 +106,13 @@ def populate(
             result.facts += len(receipt.facts)
             tenth_facts += len(receipt.facts)
             tenth_seconds += elapsed
+            tenth_batches += 1
         result.largest_batch = max(result.largest_batch, len(receipt.facts))
         generated.last_recorded = batch.recorded_at
         if result.batches * 10 // estimate > len(result.tenths):
             result.tenths.append(tenth_facts / tenth_seconds)
+            result.tenth_batch_facts.append(tenth_facts / max(tenth_batches, 1))
+            result.tenth_batch_ms.append(1000 * tenth_seconds / max(tenth_batches, 1))
             print(
                 f"  import: {result.batches} batches, {result.facts:,} facts timed, "
                 f"{result.seconds:.1f} s, {result.facts / result.seconds:,.0f} facts/s "
@@ -108,7 +121,7 @@ def populate(
                 file=sys.stderr,
                 flush=True,
             )
-            tenth_facts, tenth_seconds = 0, 0.0
+            tenth_facts, tenth_seconds, tenth_batches = 0, 0.0, 0
     if tenth_seconds:
         result.tenths.append(tenth_facts / tenth_seconds)
     if profiler is not None:
@@ -173,6 +186,10 @@ def run(args: argparse.Namespace, url: str) -> int:
         "years": args.years,
         "queries": args.queries,
         "seed": args.seed,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "command": " ".join(sys.argv),
     }
 
     generated = Generated()
@@ -182,6 +199,8 @@ def run(args: argparse.Namespace, url: str) -> int:
         "facts": (ledger.recorder.max_notification_id() or 0) - before,
         "timed_facts": imported.facts,
         "facts_per_s_by_tenth": imported.tenths,
+        "facts_per_batch_by_tenth": imported.tenth_batch_facts,
+        "ms_per_batch_by_tenth": imported.tenth_batch_ms,
         "batches": imported.batches,
         "late_batches": generated.late_batches,
         "largest_batch_facts": imported.largest_batch,
@@ -209,6 +228,13 @@ def run(args: argparse.Namespace, url: str) -> int:
         rows, raw_s = raw
         figures["raw"] = {"rows": rows, "seconds": raw_s, "rows_per_s": rows / raw_s}
         figures["rebuild_over_raw"] = (read / rebuild_s) / (rows / raw_s)
+    # The rows the rebuild actually reads and decodes (the view's topics): its true floor.
+    raw_topics = raw_read_rate(ledger, url, TOPICS)
+    if raw_topics is not None:
+        rows, raw_s = raw_topics
+        figures["raw_topics"] = {"rows": rows, "seconds": raw_s, "rows_per_s": rows / raw_s}
+        figures["rebuild_over_raw_topics"] = raw_s / rebuild_s
+    figures["maxrss_after_rebuild_mb"] = maxrss_mb()
 
     # Queries: the same random agreements, dates and windows, plain and as known at.
     queries = make_queries(generated, args.queries, random.Random(f"{args.seed}/queries"))
@@ -219,11 +245,16 @@ def run(args: argparse.Namespace, url: str) -> int:
         time_series("report", ledger, run_report, queries, "plain"),
         time_series("report as_known_at past", ledger, run_report, queries, "past"),
         time_series("report as_known_at latest", ledger, run_report, queries, "latest"),
+        time_series("follow-ups", ledger, run_follow_ups, queries, "plain"),
+        time_series("follow-ups as_known_at past", ledger, run_follow_ups, queries, "past"),
+        time_series("history", ledger, run_history, queries, "plain"),
+        time_series("history as_known_at past", ledger, run_history, queries, "past"),
     ]
     figures["queries_ms"] = {
         s.name: {
             "p50": s.p50,
             "p95": s.p95,
+            "p99": s.p99,
             "mean": statistics.fmean(s.times_ms),
             "max": max(s.times_ms),
             "mean_size": statistics.fmean(s.sizes),
@@ -252,9 +283,19 @@ def run(args: argparse.Namespace, url: str) -> int:
             "report_query": report_peak / 2**20,
         }
 
-    cold = cold_cli(url, queries[0])
-    figures["cold_cli_budget_s"] = cold
+    figures["cold_cli_budget_s"] = cold_cli(url, queries[0])
+    figures["cold_cli_report_s"] = cold_cli(url, queries[0], "report")
+    figures["cold_python_s"] = cold_python()
+    rebuilt = cold_rebuild(url)
+    if rebuilt is not None:
+        figures["cold_rebuild"] = {"seconds": rebuilt[0], "maxrss_mb": rebuilt[1]}
 
+    # Last, so that its memory never counts in the ledger's peak RSS above.
+    raw_insert = raw_insert_rate(ledger, url)
+    if raw_insert is not None:
+        rows, insert_s = raw_insert
+        figures["raw_insert"] = {"rows": rows, "seconds": insert_s, "rows_per_s": rows / insert_s}
+    figures["aims"] = aims(figures)
     print_table(figures)
 
     profiles: dict[str, str] = figures.setdefault("profiles", {})

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from biv_adapters.sql_keys import SqlSubjectKeys, write_changes
 from biv_adapters.sql_views import SqlFundingView
@@ -109,6 +109,17 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             write_changes(self.datastore, curs, kwargs.get("key_changes"))
             self._insert_stored_events(curs, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def existing_streams(self, streams: Sequence[str]) -> set[str]:
+        """Which of these streams hold a fact, in one query (the ledger's line ids, a batch's)."""
+        if not streams:
+            return set()
+        statement = SQL(
+            "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (list(streams),))
+            return {str(row["originator_id"]) for row in curs.fetchall()}
 
     def _create_table(self, curs: Any) -> None:
         # Opening the store runs CREATE INDEX IF NOT EXISTS, which waits for the

@@ -6,7 +6,7 @@ The behaviour (catching up by tracked position, rebuilding) is the ledger's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -105,15 +105,29 @@ class SqlFundingView(FundingView):
         return int(row["position"]) if row else 0
 
     def rows(self) -> FundingRows:
+        return self._select("", ())
+
+    def rows_of(self, case_numbers: Collection[str]) -> FundingRows:
+        """Only these agreements' rows: a write's catch-up reads what it may change."""
+        found = FundingRows()
+        names = sorted(case_numbers)
+        for start in range(0, len(names), 500):
+            chunk = tuple(names[start : start + 500])
+            part = self._select(f" WHERE case_number IN ({', '.join('?' * len(chunk))})", chunk)
+            found.agreements.update(part.agreements)
+            found.lines.update(part.lines)
+        return found
+
+    def _select(self, where: str, params: tuple[str, ...]) -> FundingRows:
         with self._transaction(commit=False) as c:
-            c.execute(self._sql("SELECT * FROM {agreements}"))
+            c.execute(self._sql("SELECT * FROM {agreements}" + where), params)
             agreements = {
                 r["case_number"]: AgreementRow(
                     r["case_number"], r["title"], r["municipality"], r["partner"]
                 )
                 for r in c.fetchall()
             }
-            c.execute(self._sql("SELECT * FROM {lines}"))
+            c.execute(self._sql("SELECT * FROM {lines}" + where), params)
             lines = {}
             for r in c.fetchall():
                 line = FundingLine(
@@ -160,18 +174,21 @@ class SqlFundingView(FundingView):
             self._write(c, rows)
 
     def _write(self, c: Any, rows: FundingRows) -> None:
-        for a in rows.agreements.values():
-            c.execute(
+        # One statement for each table, with every row (executemany), not a statement a row.
+        if rows.agreements:
+            c.executemany(
                 self._sql(
                     "INSERT INTO {agreements} VALUES (?, ?, ?, ?) ON CONFLICT (case_number) "
                     "DO UPDATE SET title = excluded.title, municipality = excluded.municipality, "
                     "partner = excluded.partner"
                 ),
-                (a.case_number, a.title, a.municipality, a.partner),
+                [
+                    (a.case_number, a.title, a.municipality, a.partner)
+                    for a in rows.agreements.values()
+                ],
             )
-        for row in rows.lines.values():
-            line = row.line
-            c.execute(
+        if rows.lines:
+            c.executemany(
                 self._sql(
                     "INSERT INTO {lines} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (case_number, party, source, start_on, end_on) DO UPDATE SET "
@@ -179,16 +196,19 @@ class SqlFundingView(FundingView):
                     "note = excluded.note, decided_by = excluded.decided_by, "
                     "decision_ref = excluded.decision_ref"
                 ),
-                (
-                    row.case_number,
-                    line.party.value,
-                    line.source,
-                    line.start.isoformat(),
-                    line.end.isoformat(),
-                    line.amount.ore,
-                    line.decided_on.isoformat(),
-                    line.note,
-                    line.decided_by,
-                    line.decision_ref,
-                ),
+                [
+                    (
+                        row.case_number,
+                        row.line.party.value,
+                        row.line.source,
+                        row.line.start.isoformat(),
+                        row.line.end.isoformat(),
+                        row.line.amount.ore,
+                        row.line.decided_on.isoformat(),
+                        row.line.note,
+                        row.line.decided_by,
+                        row.line.decision_ref,
+                    )
+                    for row in rows.lines.values()
+                ],
             )

@@ -61,22 +61,27 @@ def _structure_int(value: object, int_type: type[int]) -> int:
     return value
 
 
-def _structure_text(value: object, text_type: type[str]) -> str:
-    # Every StrEnum is a subclass of str, so the vocabularies arrive here too.
-    if issubclass(text_type, StrEnum):
-        choices = ", ".join(member.value for member in text_type)
-        if isinstance(value, str) and value in text_type._value2member_map_:
-            return text_type(value)
-        raise ValueError(f"must be one of {choices}, got {value!r}")
-    if not isinstance(value, str):
+def _structure_text(value: object, _type: object) -> str:
+    if type(value) is not str and not isinstance(value, str):
         raise ValueError(f"must be a string, got {value!r}")
-    try:
-        if not value.isascii():  # the common case skips the encoding
+    if not value.isascii():  # the common case skips the encoding
+        try:
             value.encode("utf-8")
-    except UnicodeEncodeError:
-        # JSON's "\ud800" escapes to text that no UTF-8 store can hold.
-        raise ValueError(f"must be Unicode text, got {value!r}") from None
+        except UnicodeEncodeError:
+            # JSON's "\ud800" escapes to text that no UTF-8 store can hold.
+            raise ValueError(f"must be Unicode text, got {value!r}") from None
     return value
+
+
+def _structure_vocabulary(value: object, text_type: type[StrEnum]) -> StrEnum:
+    # Every StrEnum is a subclass of str; its own hook (more specific than str's) checks
+    # the value against the vocabulary, and spells the choices out only to refuse.
+    if isinstance(value, str):
+        member = text_type._value2member_map_.get(value)
+        if member is not None:
+            return member  # type: ignore[return-value]
+    choices = ", ".join(member.value for member in text_type)
+    raise ValueError(f"must be one of {choices}, got {value!r}")
 
 
 def _structure_refs(value: object, _type: object) -> tuple[str, ...]:
@@ -93,8 +98,39 @@ converter.register_structure_hook(Money, _structure_money)
 converter.register_unstructure_hook(Money, str)
 converter.register_structure_hook(int, _structure_int)
 converter.register_structure_hook(str, _structure_text)
+converter.register_structure_hook(StrEnum, _structure_vocabulary)
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_refs)
+
+
+def _structure_optional_text(value: object, _type: object) -> str | None:
+    # What cattrs does for `str | None` (None, else the str hook), without its dispatch per call.
+    return None if value is None else _structure_text(value, str)
+
+
+def _structure_optional_int(value: object, _type: object) -> int | None:
+    return None if value is None else _structure_int(value, int)
+
+
+converter.register_structure_hook_func(lambda t: t == (str | None), _structure_optional_text)
+converter.register_structure_hook_func(lambda t: t == (int | None), _structure_optional_int)
 converter.register_unstructure_hook(StrEnum, lambda member: member.value)
+
+_structure_fields_checked = converter.get_structure_hook(dict[str, Any])
+
+
+def _structure_fields(value: object, type_: object) -> dict[str, Any]:
+    """A JSON object of any values (a stored fact's event): copied as it is when plainly valid.
+
+    Anything else (a key that is not text, a value that is no object) goes the way
+    cattrs checks it, so it is refused exactly as before.
+    """
+    if type(value) is dict and all(type(k) is str and k.isascii() for k in value):
+        return dict(value)
+    result: dict[str, Any] = _structure_fields_checked(value, type_)
+    return result
+
+
+converter.register_structure_hook_func(lambda t: t == dict[str, Any], _structure_fields)
 converter.register_unstructure_hook(Decimal, str)
 # The exchange contract calls a report's window "from" and "to", Python keywords.
 
@@ -104,7 +140,7 @@ def _objects_only(cls: type[Any]) -> Callable[[object, object], Any]:
     structure = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
 
     def structure_object(value: object, _type: object) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             names = ", ".join(a.name for a in attrs.fields(cls))
             raise ValueError(f"must be a JSON object with {names}, got {value!r}")
         return structure(value, cls)

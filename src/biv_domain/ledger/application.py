@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from attrs import evolve, frozen
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -33,12 +34,13 @@ from biv_domain.ledger.bookkeeping import (
     follow_up_stream,
     group_stream,
     line_stream,
+    members_stream,
 )
 from biv_domain.ledger.chain import place
 from biv_domain.ledger.mapper import envelope_of, stored_bytes
-from biv_domain.ledger.reading import LedgerReads
+from biv_domain.ledger.reading import LedgerReads, MemberDays, member_days, overlapping
 from biv_domain.ledger.subjects import KeyChanges, stream_id
-from biv_domain.ledger.unit_of_work import Batch
+from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model import agreement, follow_up, group
 from biv_domain.model.agreement import AgreementState
@@ -52,6 +54,7 @@ from biv_domain.model.commands import (
     ScheduleFollowUp,
     SubmitReport,
 )
+from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
 from biv_domain.model.protection import ApplyRetention, EraseParticipant
 from biv_domain.projections.report import report
@@ -102,6 +105,14 @@ class Ledger(LedgerReads):
     """
 
     retries_on_conflict = 10
+    _known_states: StateCache
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The states this process's batches folded, kept for its next batches (a long
+        # import, a server): each folds only the facts stored since. Never read by queries.
+        self._known_states = {}
+        self._known_members: dict[str, tuple[MemberDays, int]] = {}
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -168,6 +179,7 @@ class Ledger(LedgerReads):
                 facts = self._store(batch, head, actor)
             except IntegrityError:
                 continue
+            batch.stored()
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
             self._catch_up_views()
@@ -204,13 +216,39 @@ class Ledger(LedgerReads):
     def _batch(self) -> Batch:
         return Batch(
             self.stream,
-            lambda case_number, window: self._members(case_number, "group", None, window),
+            self._groups_stored,
+            self.existing_streams,
+            self.last_fact,
+            self._known_states,
+            lambda stream, version: self.events.get(self._sid(stream), gt=version),  # type: ignore[arg-type,return-value]
         )
+
+    def _groups_stored(self, case_number: str, window: Period) -> list[str]:
+        """The agreement's stored groups that can have met in the window (its index of members).
+
+        The index as folded by this process's earlier batches is kept by version: only
+        the index facts stored since are read (it was read whole for each report
+        submitted, ~110 facts at the end of an agreement's seven years).
+        """
+        stream = members_stream(case_number)
+        days, version = self._known_members.get(stream, ({}, 0))
+        new = list(
+            self.events.get(self._sid(stream), gt=version) if version else self.stream(stream)
+        )
+        if new:
+            days = member_days(new, "group", days)  # type: ignore[arg-type]
+            version = new[-1].originator_version
+            if len(self._known_members) > STATES_KEPT:
+                self._known_members.clear()
+            self._known_members[stream] = (days, version)
+        return overlapping(days, window)
 
     def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
         """Decides every line into the batch; returns how many were skipped as applied before."""
         skipped = 0
         seen_ids: dict[str, int] = {}
+        # Which line ids were applied before: one question for the batch, not one a line.
+        batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
         for line in lines:
             if line.line_id is not None:
                 if line.line_id in seen_ids:

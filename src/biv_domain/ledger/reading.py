@@ -8,7 +8,7 @@ follow-ups without reading other agreements' facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -143,6 +143,29 @@ class LedgerReads(Application[str]):
             if as_known_at is None or fact.recorded_at <= as_known_at:
                 yield fact
 
+    def last_fact(self, stream: str) -> Fact | None:
+        """The stream's last fact, reading only that one row."""
+        for fact in self.events.get(self._sid(stream), desc=True, limit=1):
+            assert isinstance(fact, Fact)
+            return fact
+        return None
+
+    def existing_streams(self, streams: Sequence[str]) -> set[str]:
+        """Which of these streams hold at least one fact: one query a few hundred streams.
+
+        A store's recorder may answer it itself (`existing_streams`, as the
+        SQLite and PostgreSQL stores' do, in one query); any other recorder is
+        asked one stream at a time.
+        """
+        ids = {self._sid(name): name for name in streams}  # hashed names in an encrypted store
+        return {ids[found] for found in self._existing_ids(list(ids))}
+
+    def _existing_ids(self, streams: Sequence[str]) -> set[str]:
+        own = getattr(self.recorder, "existing_streams", None)
+        if own is not None:
+            return set(own(streams))
+        return {s for s in streams if self.recorder.select_events(s, limit=1)}
+
     def rows(self, page: int = 1000) -> Iterator[Notification]:
         """Every stored row in recorded order, as the store holds it (for audits)."""
         after = 0
@@ -249,28 +272,15 @@ class LedgerReads(Application[str]):
         case_number: str,
         kind: str,
         as_known_at: datetime | None,
-        overlapping: Period | None = None,
+        overlapping_period: Period | None = None,
     ) -> list[str]:
         """The refs of the agreement's groups or follow-ups, from its index of members.
 
         With `overlapping`, only the groups whose days (first day to closing day)
         meet that period: the others held no session in it.
         """
-        days: dict[str, list[date | None]] = {}
-        for fact in self.stream(members_stream(case_number), as_known_at):
-            event = fact.event
-            if isinstance(event, MemberJoined) and event.kind == kind:
-                days[event.ref] = [event.starts_on, None]
-            elif isinstance(event, MemberClosed) and event.kind == kind:
-                days[event.ref][1] = event.on
-        if overlapping is None:
-            return list(days)
-        return [
-            ref
-            for ref, (first, last) in days.items()
-            if (first is None or first <= overlapping.end)
-            and (last is None or last >= overlapping.start)
-        ]
+        days = member_days(self.stream(members_stream(case_number), as_known_at), kind)
+        return overlapping(days, overlapping_period)
 
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
         """Every fact about the agreement, its groups and follow-ups, in recorded order.
@@ -296,8 +306,9 @@ class LedgerReads(Application[str]):
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
         """The agreement's report figures for a window, as known at `as_known_at`."""
-        state = self.agreement(case_number, as_known_at)
-        return report(state, self.groups(case_number, as_known_at, window), window)
+        state = self.agreement(case_number, as_known_at)  # NotFound unless known then
+        refs = self._members(case_number, "group", as_known_at, window)
+        return report(state, [self.group(ref, as_known_at) for ref in refs], window)
 
     def follow_up_report(
         self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
@@ -337,6 +348,33 @@ class LedgerReads(Application[str]):
     ) -> ReplayDiff:
         """What the facts recorded after `since` and by `until` changed, and which facts did it."""
         return diff(case_number, self.history(case_number, until), since, until, on)
+
+
+MemberDays = dict[str, tuple[date | None, date | None]]
+"""An agreement's members of one kind, in the order they joined: ref -> (first day, closing day)."""
+
+
+def member_days(facts: Iterable[Fact], kind: str, days: MemberDays | None = None) -> MemberDays:
+    """The index of members folded (on `days`, when given, which is left as it was)."""
+    days = dict(days or {})
+    for fact in facts:
+        event = fact.event
+        if isinstance(event, MemberJoined) and event.kind == kind:
+            days[event.ref] = (event.starts_on, None)
+        elif isinstance(event, MemberClosed) and event.kind == kind:
+            days[event.ref] = (days[event.ref][0], event.on)
+    return days
+
+
+def overlapping(days: MemberDays, period: Period | None) -> list[str]:
+    """The members whose days (first day to closing day) meet the period; all without one."""
+    if period is None:
+        return list(days)
+    return [
+        ref
+        for ref, (first, last) in days.items()
+        if (first is None or first <= period.end) and (last is None or last >= period.start)
+    ]
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:

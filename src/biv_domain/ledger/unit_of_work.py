@@ -19,6 +19,13 @@ from biv_domain.model.group import GroupState
 S = TypeVar("S")
 E = TypeVar("E")
 
+StateCache = dict[str, tuple[Callable[..., Any], Any, int]]
+"""States folded by earlier batches of this process, by stream: (fold, state, version).
+
+Facts are never changed once stored, so a state at version v stays right; a batch
+folds on it only the facts stored after v, whoever stored them."""
+STATES_KEPT = 50_000
+
 
 class Batch:
     """A unit of work: states loaded once, events decided in order, stored together."""
@@ -27,26 +34,74 @@ class Batch:
         self,
         read: Callable[[str], Iterable[Fact]],
         groups_stored: Callable[[str, Period], list[str]],
+        existing: Callable[[Sequence[str]], set[str]] | None = None,
+        last: Callable[[str], Fact | None] | None = None,
+        known: StateCache | None = None,
+        read_after: Callable[[str, int], Iterable[Fact]] | None = None,
     ) -> None:
         self._read = read
+        self._last = last
+        self._known = known
+        self._read_after = read_after
+        self._folds: dict[str, Callable[..., Any]] = {}
         self._groups_stored = groups_stored
+        self._existing = existing
         self._states: dict[str, tuple[Any, int]] = {}
         self.pending: list[tuple[str, int, Any]] = []
+        # The groups planned in this batch, by agreement, kept as they are recorded,
+        # so that `groups_of` never scans the pending events (quadratic in the batch).
+        self._planned: dict[str, dict[str, None]] = {}
+
+    def prefetch(self, streams: Sequence[str]) -> None:
+        """Learns in one question which of these streams exist, sparing a read of each.
+
+        A stream found empty is known to be at version 0; one that exists is read
+        when it is first asked for, as before.
+        """
+        if self._existing is None:
+            return
+        unknown = [s for s in dict.fromkeys(streams) if s not in self._states]
+        if not unknown:
+            return
+        found = self._existing(unknown)
+        for stream in unknown:
+            if stream not in found:
+                self._states[stream] = (None, 0)
 
     def state(self, stream: str, fold: Callable[[S | None, Any], S]) -> S | None:
         if stream not in self._states:
             state: S | None = None
             version = 0
-            for fact in self._read(stream):
+            facts = None
+            cached = self._known.get(stream) if self._known is not None else None
+            if cached is not None and cached[0] is fold and self._read_after is not None:
+                # Folded by an earlier batch of this process: only the facts since.
+                _fold, state, version = cached
+                facts = self._read_after(stream, version)
+            for fact in facts if facts is not None else self._read(stream):
                 state, version = fold(state, fact.event), fact.originator_version
             self._states[stream] = (state, version)
+            self._folds[stream] = fold
         return self._states[stream][0]  # type: ignore[no-any-return]
+
+    def stored(self) -> None:
+        """The batch is stored: the states it folded are known at their new versions."""
+        if self._known is None:
+            return
+        if len(self._known) > STATES_KEPT:
+            self._known.clear()  # a bound on memory; they are folded again when asked
+        for stream, fold in self._folds.items():
+            state, version = self._states[stream]
+            self._known[stream] = (fold, state, version)
 
     def exists(self, stream: str) -> bool:
         if stream not in self._states:
             last = None
-            for fact in self._read(stream):
-                last = fact
+            if self._last is not None:
+                last = self._last(stream)  # the stream's last fact only, not all of it
+            else:
+                for fact in self._read(stream):
+                    last = fact
             self._states[stream] = (last, last.originator_version if last else 0)
         return self._states[stream][1] > 0
 
@@ -57,9 +112,7 @@ class Batch:
         that did not meet in the window.
         """
         refs = dict.fromkeys(self._groups_stored(case_number, window))
-        for _stream, _version, event in self.pending:
-            if isinstance(event, GroupPlanned) and event.case_number == case_number:
-                refs[event.group_ref] = None
+        refs.update(self._planned.get(case_number, {}))
         states = [self.state(group_stream(ref), group.evolve) for ref in refs]
         return [s for s in states if s is not None]
 
@@ -72,6 +125,7 @@ class Batch:
         self._states[stream] = (state, version)
         for event in events:
             if isinstance(event, GroupPlanned):
+                self._planned.setdefault(event.case_number, {})[event.group_ref] = None
                 self._join(
                     event.case_number, MemberJoined("group", event.group_ref, event.starts_on)
                 )
