@@ -430,3 +430,20 @@ def test_the_rate_limit_refills_over_the_minute() -> None:
         limit.take("a")
     now[0] = 30.0
     limit.take("a")
+
+
+def test_an_erasure_by_another_process_is_honoured_at_once(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a running server that has read a child's enrolment (its keys are cached)
+    history = httpx.get(server.open + "/agreements/Dnr%202016-292/history", timeout=30).json()
+    refs = [
+        f["data"]["participant_ref"] for f in history["facts"] if f["type"] == "ParticipantEnrolled"
+    ]
+    child = next(ref for ref in refs if not ref.startswith("erased-"))
+    # When another process erases the child
+    assert cli(capsys, "erase", child, "--reason", "asked", "--store", server.url)[0] == 0
+    # Then the server's next answer no longer holds the reference
+    again = httpx.get(server.open + "/agreements/Dnr%202016-292/history", timeout=30)
+    assert child not in again.text
+    assert "erased-" in again.text

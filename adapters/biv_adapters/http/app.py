@@ -148,6 +148,8 @@ class Service:
             return error(500, None, "the service failed; its log says why")
 
     def _run(self, endpoint: Endpoint, call: Call) -> Any:
+        # A participant erased by another process (`biv erase`) is never served from a cache.
+        self.ledger.refresh()
         if endpoint.method == "POST":
             with self.write_lock:
                 return endpoint.run(call)

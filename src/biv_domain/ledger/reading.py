@@ -132,6 +132,14 @@ class LedgerReads(Application[str]):
             return evolve(seal, position=chain.position, previous=chain.previous, hash=chain.hash)
         return Fact(CHAIN_STREAM, 0, last, BatchSealed(0), hash=GENESIS)
 
+    def refresh(self) -> None:
+        """For a long-lived process (a server): forget the keys read before another process
+        wrote, so that an erasure made elsewhere is honoured at once. One indexed read."""
+        head = self.chain_head().position
+        if head != getattr(self, "_refreshed_at", head):
+            self.keys.forget()
+        self._refreshed_at = head
+
     def _sid(self, stream: str) -> str:
         """The stream's id as stored (a keyed hash of its name in an encrypted store)."""
         return stream_id(self.keys.data_key(), stream)

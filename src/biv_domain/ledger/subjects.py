@@ -65,6 +65,7 @@ class SubjectKeys(ABC):
 
     def __init__(self) -> None:
         self._cache: dict[str, SubjectKey | None] = {}
+        self._references: dict[str, str] = {}
         self._pepper: bytes | None = None
         self._kek: bytes | None = None
         self._data_key: bytes | None = None
@@ -146,7 +147,7 @@ class SubjectKeys(ABC):
             rewrapped.append((subject, SubjectKey(wrapped, record.sealed_ref, record.erased_on)))
         self._rewrap(rewrapped)
         self._kek, self._checked = new_kek, False
-        self._cache.clear()
+        self.forget()
         return sum(1 for _, r in rewrapped if r.key is not None)
 
     @abstractmethod
@@ -193,17 +194,24 @@ class SubjectKeys(ABC):
             self._cache[subject] = key
         for subject, on in changes.erased.items():
             self._cache[subject] = SubjectKey(None, None, on)
+            self._references.pop(subject, None)
 
     def forget(self) -> None:
         """Drops the cache (after another process may have erased keys)."""
         self._cache.clear()
+        self._references.clear()
 
     def reference(self, subject: str) -> str:
         """The partner's reference of a pseudonym, or a stand-in once the child is erased."""
+        known = self._references.get(subject)
+        if known is not None:
+            return known
         record = self.lookup(subject)
         if record is None or record.key is None or record.sealed_ref is None:
             return erased_reference(subject)
-        return unseal(record.key, record.sealed_ref, subject.encode()).decode()
+        reference = unseal(record.key, record.sealed_ref, subject.encode()).decode()
+        self._references[subject] = reference  # opened once: attendee lists repeat it
+        return reference
 
 
 def stream_id(data_key: bytes | None, name: str) -> str:
