@@ -1,7 +1,9 @@
 # ruff: noqa: E501  (the page's text and its table rows read better unbroken)
 """Writes docs/benchmarks.md from the JSON of benchmark runs (`projections.py --json-out`).
 
-    python benchmarks/write_docs.py sqlite-200.json sqlite-800.json postgres-200.json
+    python benchmarks/write_docs.py sqlite-200.json sqlite-800.json postgres-200.json http-800.json
+
+A run of `http.py --json-out` is its own section, "HTTP", at the end.
 
 Each run's table is printed as the benchmark printed it; then the figures across runs:
 250k against 1M facts (latency must not grow) and PostgreSQL against SQLite (within 2 x).
@@ -91,7 +93,44 @@ def _table(f: dict[str, Any]) -> list[str]:
     return out
 
 
-def render(runs: list[dict[str, Any]]) -> str:
+HTTP = """## HTTP
+
+`benchmarks/http.py` starts `biv serve` on a free loopback port (no rate limit) over a store built as above
+and asks it for one agreement's budget and report, with httpx: one client with keep-alive, one request after
+another, then {threads} clients side by side, each series at most {requests} requests or {seconds:g} s. In
+the same run it asks the same random agreements, dates and windows through the Python API with the
+builders the server answers with (`budget_document`, `report_document` in `biv_adapters/documents.py`) and
+the JSON text the server writes, so the difference is HTTP: uvicorn, Starlette, the parameters, the thread
+the query runs in, and the client. The report is the auditor's (loopback without a token is the local user).
+
+```sh
+.venv/bin/python benchmarks/http.py --agreements 800 --store sqlite:///tmp/b800.sqlite3 --json-out http-800.json
+```
+
+An empty store is built first (a few minutes at 800 agreements); a full one is reused as it is (give the
+`--agreements`, `--years` and `--seed` it was built with). Options: `--queries` (200 distinct),
+`--requests` (1000), `--seconds` (20), `--threads` (4), `--json-out FILE`.
+
+Run {started_at} on {store}, {facts:,} facts ({agreements} agreements), Python {python}, {cpus} CPUs
+shared with other work. The server and the clients share those CPUs, so the {threads} clients measure
+how the service holds up under contention rather than how far it scales: the queries are Python and
+hold the GIL.
+"""
+
+
+def _is_http(f: dict[str, Any]) -> bool:
+    return f.get("benchmark") == "http" or "threads" in f
+
+
+def _http(f: dict[str, Any]) -> list[str]:
+    from benchmarks.http import table
+
+    store = "PostgreSQL" if str(f["store"]).startswith("postgresql") else "SQLite"
+    return [HTTP.format(**{**f, "store": store}), *table(f), ""]
+
+
+def render(all_runs: list[dict[str, Any]]) -> str:
+    runs = [f for f in all_runs if not _is_http(f)]
     lines = [HEAD, READING]
     for f in runs:
         lines += [f"## {_label(f)}", ""]
@@ -149,6 +188,9 @@ def render(runs: list[dict[str, Any]]) -> str:
                 f"| {name} p50 ms | {q['p50']:.2f} | {p['p50']:.2f} | {p['p50'] / q['p50']:.2f} | <= 2 |"
             )
         lines.append("")
+    for f in all_runs:
+        if _is_http(f):
+            lines += _http(f)
     return "\n".join(lines)
 
 
