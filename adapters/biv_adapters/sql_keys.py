@@ -47,10 +47,10 @@ def write_changes(datastore: Any, cursor: Any, changes: KeyChanges | None) -> No
         return
     if not isinstance(datastore, PostgresDatastore):
         cursor.execute("PRAGMA secure_delete = ON")  # freed bytes are overwritten with zeros
-    for subject, record in changes.added.items():
-        cursor.execute(
+    if changes.added:
+        cursor.executemany(
             _statement(datastore, "INSERT INTO {keys} VALUES (?, ?, ?, NULL)"),
-            (subject, record.key, record.sealed_ref),
+            [(subject, r.key, r.sealed_ref) for subject, r in changes.added.items()],
         )
     for subject, on in changes.erased.items():
         cursor.execute(
@@ -147,6 +147,21 @@ class SqlSubjectKeys(SubjectKeys):
         return SubjectKey(
             bytes(key) if key is not None else None, row["sealed_ref"], row["erased_on"]
         )
+
+    def _read_many(self, subjects: list[str]) -> dict[str, SubjectKey]:
+        found: dict[str, SubjectKey] = {}
+        with self._datastore.transaction(commit=False) as c:
+            for start in range(0, len(subjects), 500):
+                chunk = subjects[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    _statement(
+                        self._datastore, f"SELECT * FROM {{keys}} WHERE subject IN ({marks})"
+                    ),
+                    chunk,
+                )
+                found.update((row["subject"], _record(row)) for row in c.fetchall())
+        return found
 
     def committed(self, changes: KeyChanges) -> None:
         super().committed(changes)

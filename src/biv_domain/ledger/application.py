@@ -38,6 +38,7 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.chain import place
 from biv_domain.ledger.mapper import envelope_of, stored_bytes
+from biv_domain.ledger.personal import is_personal, references
 from biv_domain.ledger.reading import LedgerReads, MemberDays, member_days, overlapping
 from biv_domain.ledger.subjects import KeyChanges, stream_id
 from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
@@ -303,6 +304,8 @@ class Ledger(LedgerReads):
         )
         if head.position == 0:
             self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
+        named = (r for f in facts if is_personal(f.type) for r in references(f.type, f.data()))
+        self.keys.prefetch(self.keys.subject_of(ref) for ref in named)
         data_key = self.keys.data_key()
         sealed = [
             (

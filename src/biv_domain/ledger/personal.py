@@ -35,6 +35,14 @@ def is_personal(type_name: str) -> bool:
     return type_name in SEALED or type_name in LISTS
 
 
+def references(type_name: str, data: Data) -> list[str]:
+    """The participants' references a fact of this type names (none for most types)."""
+    found = [data["participant_ref"]] if type_name in SEALED else []
+    for name in LISTS.get(type_name, ()):
+        found += data[name]
+    return found
+
+
 def seal_fields(type_name: str, data: Data, keys: SubjectKeys, changes: KeyChanges) -> Data:
     """The fact's fields as stored: pseudonyms for references, personal fields sealed.
 

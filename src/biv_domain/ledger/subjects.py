@@ -14,7 +14,7 @@ same transaction as the batch's facts.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from attrs import field, frozen
 
@@ -66,6 +66,7 @@ class SubjectKeys(ABC):
     def __init__(self) -> None:
         self._cache: dict[str, SubjectKey | None] = {}
         self._references: dict[str, str] = {}
+        self._absent: set[str] = set()  # found absent since the last batch was stored
         self._pepper: bytes | None = None
         self._kek: bytes | None = None
         self._data_key: bytes | None = None
@@ -170,12 +171,34 @@ class SubjectKeys(ABC):
 
     def lookup(self, subject: str) -> SubjectKey | None:
         """The participant's key (unwrapped), a tombstone once erased, None if never seen."""
-        if self._cache.get(subject) is None:  # unknown here: another process may have added it
-            stored = self._read(subject)
-            if stored is not None and stored.key is not None:
-                stored = SubjectKey(self._unwrap(subject, stored), stored.sealed_ref)
-            self._cache[subject] = stored
-        return self._cache[subject]
+        if self._cache.get(subject) is None and subject not in self._absent:
+            # Unknown here: another process may have added it since.
+            self._remember(subject, self._read(subject))
+        return self._cache.get(subject)
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Reads the keys of many participants at once (a batch's), not one query each.
+
+        Those the store does not have are remembered as absent until the batch is stored.
+        """
+        wanted = [s for s in dict.fromkeys(subjects) if self._cache.get(s) is None]
+        found = self._read_many(wanted)
+        for subject in wanted:
+            self._remember(subject, found.get(subject))
+
+    def _remember(self, subject: str, stored: SubjectKey | None) -> None:
+        if stored is None:
+            self._absent.add(subject)
+            return
+        if stored.key is not None:
+            stored = SubjectKey(self._unwrap(subject, stored), stored.sealed_ref)
+        self._cache[subject] = stored
+        self._absent.discard(subject)
+
+    def _read_many(self, subjects: list[str]) -> dict[str, SubjectKey]:
+        """The stored rows of these subjects; a store may answer in one query."""
+        rows = {subject: self._read(subject) for subject in subjects}
+        return {subject: row for subject, row in rows.items() if row is not None}
 
     def stored_form(self, changes: KeyChanges) -> KeyChanges:
         """The batch's key changes as written: new keys wrapped under the store key."""
@@ -190,6 +213,7 @@ class SubjectKeys(ABC):
 
     def committed(self, changes: KeyChanges) -> None:
         """Called once the batch's transaction has committed: the cache follows the store."""
+        self._absent.clear()
         for subject, key in changes.added.items():
             self._cache[subject] = key
         for subject, on in changes.erased.items():
@@ -200,6 +224,7 @@ class SubjectKeys(ABC):
         """Drops the cache (after another process may have erased keys)."""
         self._cache.clear()
         self._references.clear()
+        self._absent.clear()
 
     def reference(self, subject: str) -> str:
         """The partner's reference of a pseudonym, or a stand-in once the child is erased."""
