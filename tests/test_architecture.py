@@ -167,3 +167,28 @@ def test_no_module_is_over_400_lines() -> None:
     assert {n: lines for n, lines in lengths.items() if lines > MAX_LINES} == {
         n: lengths[n] for n in LONG_MODULES
     }
+
+
+def test_the_readme_s_first_command_needs_no_extra(tmp_path: Path) -> None:
+    # Given an installation without the extras (`pip install -e .`: no psycopg, no openpyxl)
+    script = (
+        "import sys\n"
+        "for name in ('psycopg', 'openpyxl', 'matplotlib', 'starlette', 'uvicorn'):\n"
+        "    sys.modules[name] = None  # an import of it fails, as where it is not installed\n"
+        "from biv_adapters.cli import main\n"
+        f"sys.exit(main(['demo', '--store', 'sqlite://{tmp_path}/biv.sqlite3']))\n"
+    )
+    # When `biv demo` runs on the embedded SQLite store
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    # Then it records and prints the Linköping history
+    assert done.returncode == 0, done.stderr
+    assert "Dnr 2016-292" in done.stdout
+    # And what needs an extra says which, in one line
+    pack = script.replace(
+        "['demo',", f"['audit', 'export', 'Dnr 2016-292', '--out', '{tmp_path}/p',"
+    )
+    done = subprocess.run([sys.executable, "-c", pack], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "biv: the auditor's pack needs openpyxl: pip install 'biv-domain[pack]'"
+    )

@@ -174,6 +174,11 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
     on: date = args.on or ledger.clock().date()
     try:
         manifest = export(ledger, args.case_number, args.out, on, args.lang, args.csv_dialect)
+    except ImportError as missing:  # the workbook and charts come with the extra `pack`
+        raise UsageError(
+            f"the auditor's pack needs {missing.name or 'its packages'}: "
+            "pip install 'biv-domain[pack]'"
+        ) from None
     except OSError as error:
         reason = error.strerror or error
         raise UsageError(f"cannot write the pack to {args.out}: {reason}") from None

@@ -14,15 +14,16 @@ purge (see the README).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
-from psycopg import sql
 
 from biv_domain.ledger.subjects import KeyChanges, SubjectKey, SubjectKeys
+
+if TYPE_CHECKING:  # the PostgreSQL extra may not be installed: import it only where it is used
+    from eventsourcing.postgres import PostgresDatastore
 
 TABLE = "biv_subject_keys"
 CREATE = (
@@ -31,9 +32,16 @@ CREATE = (
 )
 
 
+def _postgres(datastore: Any) -> bool:
+    """The SQL stores are SQLite and PostgreSQL: whatever is not SQLite is PostgreSQL."""
+    return not isinstance(datastore, SQLiteDatastore)
+
+
 def _statement(datastore: Any, text: str) -> Any:
     """The statement with the table named: fixed on SQLite, quoted in the tenant's schema."""
-    if isinstance(datastore, PostgresDatastore):
+    if _postgres(datastore):
+        from psycopg import sql
+
         keys = (
             sql.Identifier(datastore.schema, TABLE) if datastore.schema else sql.Identifier(TABLE)
         )
@@ -45,7 +53,7 @@ def write_changes(datastore: Any, cursor: Any, changes: KeyChanges | None) -> No
     """Adds new participants' keys and destroys erased ones, in the caller's transaction."""
     if not changes:
         return
-    if not isinstance(datastore, PostgresDatastore):
+    if not _postgres(datastore):
         cursor.execute("PRAGMA secure_delete = ON")  # freed bytes are overwritten with zeros
     if changes.added:
         cursor.executemany(
@@ -100,7 +108,7 @@ class SqlSubjectKeys(SubjectKeys):
         super().__init__()
         self._datastore: SQLiteDatastore | PostgresDatastore = ledger.factory.datastore  # type: ignore[attr-defined]
         with self._datastore.transaction(commit=True) as c:
-            if isinstance(self._datastore, PostgresDatastore):
+            if _postgres(self._datastore):
                 c.execute("SELECT pg_advisory_xact_lock(hashtext('biv_ddl'))")
             c.execute(_statement(self._datastore, CREATE))
 
@@ -122,7 +130,7 @@ class SqlSubjectKeys(SubjectKeys):
 
     def _rewrap(self, rows: list[tuple[str, SubjectKey]]) -> None:
         with self._datastore.transaction(commit=True) as c:
-            if not isinstance(self._datastore, PostgresDatastore):
+            if not _postgres(self._datastore):
                 c.execute("PRAGMA secure_delete = ON")
             for subject, record in rows:
                 c.execute(
@@ -170,11 +178,11 @@ class SqlSubjectKeys(SubjectKeys):
 
     def _purge(self) -> None:
         """Makes sure destroyed keys are gone from the files, not only from the table."""
-        if isinstance(self._datastore, PostgresDatastore):
-            with self._datastore.get_connection() as connection:
-                connection.autocommit = True
-                connection.execute(_statement(self._datastore, "VACUUM FULL {keys}"))
-                connection.autocommit = False
+        if isinstance(self._datastore, SQLiteDatastore):
+            with self._datastore.transaction(commit=True) as c:
+                c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return
-        with self._datastore.transaction(commit=True) as c:
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._datastore.get_connection() as connection:
+            connection.autocommit = True
+            connection.execute(_statement(self._datastore, "VACUUM FULL {keys}"))
+            connection.autocommit = False

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import Application
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
-from psycopg import sql
 
 from biv_domain.ledger.read_models import FundingView
+
+if TYPE_CHECKING:  # the PostgreSQL extra may not be installed: import it only where it is used
+    from eventsourcing.postgres import PostgresDatastore
 from biv_domain.model.agreement import FundingKey
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Party
@@ -37,7 +38,7 @@ class SqlFundingView(FundingView):
         super().__init__(ledger)
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
         self._datastore: SQLiteDatastore | PostgresDatastore = datastore
-        postgres = isinstance(datastore, PostgresDatastore)
+        postgres = not isinstance(datastore, SQLiteDatastore)
         self._schema: str | None = datastore.schema if postgres else None
         self._mark = "%s" if postgres else "?"
         self._create_tables()
@@ -50,6 +51,8 @@ class SqlFundingView(FundingView):
         """
         if self._schema is None:
             return statement.format(**TABLES)
+        from psycopg import sql
+
         names = {key: sql.Identifier(self._schema, table) for key, table in TABLES.items()}
         return sql.SQL(statement.replace("?", "%s")).format(**names)
 
