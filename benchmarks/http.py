@@ -33,7 +33,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -54,7 +53,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 import httpx
-from tests.builders import Clock
+from tests.builders import Clock, biv_serve
 
 from benchmarks.measures import Query, make_queries
 from benchmarks.projections import populate
@@ -209,43 +208,11 @@ def time_concurrent(base: str, kind: Kind, queries: Sequence[Query], args: Any) 
 # --- The server -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serving(url: str, wait: float = 180) -> Iterator[str]:
     """`biv serve` on `url` on a free loopback port, without a rate limit; stopped after."""
-    port = free_port()
-    command = [sys.executable, "-m", "biv_adapters.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--store", url, "--rate-limit", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"biv serve exited with {process.returncode}")
-            try:
-                httpx.get(base + "/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with biv_serve(url, "--host", "127.0.0.1", "--rate-limit", "0", wait=wait) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- The store --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Setup shared by the tests and the benchmark: the ledger's clock, set by hand.
+"""Setup shared by the tests and the benchmarks: the ledger's clock, set by hand, and
+`biv serve` started on a free loopback port.
 
 Plain Python, no pytest or hypothesis, so that `benchmarks/` imports it as the
 tests do (`from tests.builders import Clock`) instead of keeping a copy.
@@ -6,7 +7,14 @@ tests do (`from tests.builders import Clock`) instead of keeping a copy.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import IO, Any
 
 MILLISECOND = timedelta(milliseconds=1)
 
@@ -34,3 +42,54 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def biv_serve(
+    url: str,
+    *options: str,
+    wait: float = 30,
+    stderr: IO[Any] | int = subprocess.DEVNULL,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """`biv serve` on `url` in a process of its own on a free loopback port; yields its base
+    URL once it answers (within `wait` seconds); stops it after."""
+    import httpx
+
+    port = free_port()
+    command = [sys.executable, "-m", "biv_adapters.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--store", url, *options],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        env=dict(env) if env is not None else None,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"biv serve exited with {process.returncode}")
+            try:
+                httpx.get(base + "/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            process.kill()
+            process.wait()

@@ -8,29 +8,17 @@ Python API with a settable clock before the server starts.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from biv_adapters.http.examples import STAGES, SettableClock, record_staged
 from biv_adapters.stores import open_ledger
+from tests.builders import biv_serve
 from tests.conftest import drop_schema, postgres_url
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def staged_store(url: str) -> str:
@@ -61,45 +49,10 @@ def store_of(kind: str, folder: Path) -> Iterator[str]:
 @contextmanager
 def serve(url: str, *options: str, log: Path | None = None) -> Iterator[str]:
     """`biv serve` on `url` in a process of its own; yields its base URL; stops it after."""
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    errors = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "biv_adapters.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--store",
-            url,
-            *options,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=errors,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"biv serve exited with {process.returncode}")
-            try:
-                httpx.get(base + "/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    if log is None:
+        with biv_serve(url, *options, env=env) as base:
+            yield base
+        return
+    with open(log, "w") as errors, biv_serve(url, *options, stderr=errors, env=env) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            process.kill()
-            process.wait()
-        if log:
-            errors.close()  # type: ignore[union-attr]
