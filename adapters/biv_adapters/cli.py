@@ -36,9 +36,8 @@ from biv_adapters.stores import (
     url_password,
 )
 from biv_domain.converter import json_text
-from biv_domain.errors import InvalidValue, Refused
+from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
-from biv_domain.model.dates import Period
 from biv_domain.model.protection import EraseParticipant
 from biv_domain.projections.budget import Split
 
@@ -67,12 +66,7 @@ def _check_usage(args: argparse.Namespace) -> None:
             "--fiscal-year answers for every agreement; leave out CASE_NUMBER and --on"
         )
     if args.command == "report" and not args.follow_up:
-        if not (args.start and args.end):
-            raise UsageError("give --from and --to, or --follow-up")
-        try:
-            Period(args.start, args.end)
-        except InvalidValue as reversed_window:
-            raise UsageError(f"--to: {reversed_window.reason}") from None
+        documents.report_window(args.start, args.end)
     if args.command == "report" and args.follow_up and (args.start or args.end or args.public):
         raise UsageError(
             "--follow-up gives the follow-up's window and its submitted figures: "

@@ -11,8 +11,6 @@ from typing import Any
 
 from biv_domain.converter import json_text
 
-SUMMARY_FIELDS = 4
-
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]

@@ -29,7 +29,6 @@ ERROR = {
     },
     "required": ["field", "reason"],
 }
-ERROR_REF = {"$ref": "#/components/schemas/Error"}
 STATUSES = {
     "400": "a usage error: a parameter unknown, missing, repeated or malformed (exit code 2)",
     "401": "no token, or one this store does not know",

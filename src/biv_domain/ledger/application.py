@@ -94,7 +94,11 @@ class Receipt:
     facts: tuple[Fact, ...]
     applied: int
     skipped: int
-    erased: int = 0  # participants whose data the batch erased
+
+    @property
+    def erased(self) -> int:
+        """How many participants' data the batch erased (one ParticipantErased fact each)."""
+        return sum(isinstance(fact.event, ParticipantErased) for fact in self.facts)
 
 
 class Ledger(LedgerReads):
@@ -184,8 +188,7 @@ class Ledger(LedgerReads):
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
             self._catch_up_views()
-            erased = sum(isinstance(f.event, ParticipantErased) for f in facts)
-            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped, erased=erased)
+            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"

@@ -103,12 +103,6 @@ def place(
     return result
 
 
-def link(fact: Fact) -> str:
-    """The hash of a fact without personal fields, as it would be stored in its place."""
-    envelope = envelope_of(fact)
-    return stored_hash(fact.originator_id, fact.originator_version, fact.type, envelope)
-
-
 def chained(facts: Sequence[Fact], position: int, previous: str) -> list[Fact]:
     """Facts without personal fields placed in the chain after the fact at `position`."""
     return [fact for fact, _ in place([(f, envelope_of(f)) for f in facts], position, previous)]

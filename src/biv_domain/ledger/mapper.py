@@ -167,6 +167,12 @@ class FactMapper(Mapper[str]):
     keys: SubjectKeys | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """The fact's plain stored form (`encode`), unsealed and as placed already.
+
+        Not the ledger's way to store: `Ledger._store` seals participants' fields,
+        places a batch in the chain and stores the keys in the same transaction,
+        and never calls the library's `save`. This serves the library's interface.
+        """
         fact: Fact = domain_event
         return StoredEvent(
             originator_id=fact.originator_id,

@@ -103,7 +103,15 @@ class FundingView(ABC):
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Folds every fact from scratch and swaps the result in; returns how many it passed."""
-        fold, position, head = _Fold(), 0, self._head()
+        fold, head = _Fold(), self._head()
+        self._fold_pages(fold, 0, head, progress)
+        self._replace(head, fold.rows())
+        return head
+
+    def _fold_pages(
+        self, fold: _Fold, position: int, head: int, progress: Progress | None = None
+    ) -> None:
+        """Applies the view's facts after `position` up to `head` to `fold`, a page at a time."""
         while position < head:
             page, reached = self._page(position, head)
             for event in _events(self.ledger, page):
@@ -111,8 +119,6 @@ class FundingView(ABC):
             if progress:
                 progress(reached - position)
             position = reached
-        self._replace(position, fold.rows())
-        return position
 
     def _head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
@@ -138,11 +144,7 @@ class FundingView(ABC):
         """
         position, head = self.position(), self._head()
         fold = _Fold(self.rows())
-        while position < head:
-            page, reached = self._page(position, head)
-            for event in _events(self.ledger, page):
-                fold.apply(event)
-            position = reached
+        self._fold_pages(fold, position, head)
         return fold.rows()
 
 

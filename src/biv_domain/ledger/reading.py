@@ -90,6 +90,7 @@ class LedgerReads(Application[str]):
         assert isinstance(mapper, FactMapper)
         mapper.keys = self.keys
         self.keys.use_store_key(cipher_key)
+        self._refreshed_at = 0  # the chain head at the last `refresh`
         if cipher_key is not None and not self.keys.encrypted and self.digest() is not None:
             raise CipherKeyRefused(
                 "BIV_CIPHER_KEY",
@@ -136,7 +137,7 @@ class LedgerReads(Application[str]):
         """For a long-lived process (a server): forget the keys read before another process
         wrote, so that an erasure made elsewhere is honoured at once. One indexed read."""
         head = self.chain_head().position
-        if head != getattr(self, "_refreshed_at", head):
+        if head != self._refreshed_at:
             self.keys.forget()
         self._refreshed_at = head
 

@@ -64,7 +64,7 @@ class SubjectKeys(ABC):
     """
 
     def __init__(self) -> None:
-        self._cache: dict[str, SubjectKey | None] = {}
+        self._cache: dict[str, SubjectKey] = {}
         self._references: dict[str, str] = {}
         self._absent: set[str] = set()  # found absent since the last batch was stored
         self._pepper: bytes | None = None

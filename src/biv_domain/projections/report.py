@@ -22,7 +22,6 @@ from biv_domain.model.follow_up import FollowUpState
 from biv_domain.model.group import GroupState
 from biv_domain.model.vocabulary import Gender, GroupKind, TargetKind
 
-COUNTS = ("groups", "parent_groups", "sessions", "parent_sessions", "participants", "parents")
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("7-9", 7, 9),
     ("10-12", 10, 12),
