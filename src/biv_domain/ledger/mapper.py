@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from attrs import evolve, frozen
+from cattrs import Converter
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from biv_domain.converter import canonical_json, converter, parse_json
+from biv_domain.converter import canonical_json, converter, parse_json, store_reader
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.personal import is_personal, open_fields, seal_fields
@@ -109,7 +110,11 @@ def read_envelope(stored: StoredEvent) -> Envelope:
 
 
 def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
-    envelope = read_envelope(stored)
+    """The stored row as a fact: read back as written, or refused naming what does not fit.
+
+    The fast reading (`store_reader`) trusts the shapes this ledger wrote; a row it
+    cannot read is read again the strict way, which raises the precise reason.
+    """
     event_type = RECORDABLE_TYPES.get(stored.topic)
     if event_type is None:
         raise NewerFormat(
@@ -117,6 +122,22 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
             f"the store holds facts of type {stored.topic!r}, unknown to this biv-domain: "
             "upgrade biv-domain before reading this store",
         )
+    try:
+        envelope = store_reader.structure(parse_json(stored.state), Envelope)
+        return _fact(stored, envelope, event_type, keys, store_reader)
+    except (CipherKeyRefused, NewerFormat):
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return _fact(stored, read_envelope(stored), event_type, keys, converter)
+
+
+def _fact(
+    stored: StoredEvent,
+    envelope: Envelope,
+    event_type: type[Any],
+    keys: SubjectKeys | None,
+    reader: Converter,
+) -> Fact:
     name, actor = str(stored.originator_id), envelope.actor
     if envelope.encrypted:
         payload = _payload(stored, envelope, keys)
@@ -125,8 +146,8 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
     return Fact(
         originator_id=name,
         originator_version=stored.originator_version,
-        recorded_at=converter.structure(envelope.recorded_at, datetime),
-        event=converter.structure(
+        recorded_at=reader.structure(envelope.recorded_at, datetime),
+        event=reader.structure(
             upcast(stored.topic, envelope.type_version, _opened(stored.topic, envelope, keys)),
             event_type,
         ),
