@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from biv_adapters.stores import open_ledger
 from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.bookkeeping import agreement_stream, members_stream
-from biv_domain.ledger.reading import member_days
+from biv_domain.ledger.members import member_days
 from biv_domain.model import agreement
 from biv_domain.model.commands import ConcludeAgreement, PlanGroup, SetFunding
 from biv_domain.model.dates import Period

@@ -121,6 +121,26 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             curs.execute(statement, (list(streams),))
             return {str(row["originator_id"]) for row in curs.fetchall()}
 
+    def select_streams(self, streams: Sequence[str]) -> list[StoredEvent]:
+        """The facts of many streams, each in order, in one query (a history, a report's groups)."""
+        if not streams:
+            return []
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (list(streams),))
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
     def _create_table(self, curs: Any) -> None:
         # Opening the store runs CREATE INDEX IF NOT EXISTS, which waits for the
         # table's lock behind any writer; not forever.

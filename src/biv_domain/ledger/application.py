@@ -38,8 +38,9 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.chain import place
 from biv_domain.ledger.mapper import envelope_of, stored_bytes
+from biv_domain.ledger.members import MemberDays, member_days, overlapping
 from biv_domain.ledger.personal import is_personal, references
-from biv_domain.ledger.reading import LedgerReads, MemberDays, member_days, overlapping
+from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.subjects import KeyChanges, stream_id
 from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
 from biv_domain.ledger.upcasting import FORMAT

@@ -8,7 +8,7 @@ follow-ups without reading other agreements' facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -22,8 +22,6 @@ from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
     BatchSealed,
-    MemberClosed,
-    MemberJoined,
     agreement_stream,
     follow_up_stream,
     group_stream,
@@ -31,6 +29,7 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.mapper import FactMapper, read_envelope
+from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
 from biv_domain.ledger.subjects import CipherKeyRefused, SubjectKeys, stream_id
@@ -232,17 +231,45 @@ class LedgerReads(Application[str]):
         """
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "group", as_known_at, overlapping)
-        return [self.group(ref, as_known_at) for ref in refs]
+        return self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
 
     def follow_ups(
         self, case_number: str, as_known_at: datetime | None = None
     ) -> list[FollowUpState]:
         """The agreement's follow-ups in the order they were scheduled."""
         self._refuse_unknown(case_number, as_known_at)
-        return [
-            self.follow_up(ref, as_known_at)
-            for ref in self._members(case_number, "follow_up", as_known_at)
-        ]
+        refs = self._members(case_number, "follow_up", as_known_at)
+        return self._states([follow_up_stream(r) for r in refs], follow_up.evolve, as_known_at)
+
+    def _states(
+        self,
+        streams: Sequence[str],
+        evolve: Callable[[S | None, Any], S],
+        as_known_at: datetime | None,
+    ) -> list[S]:
+        """The states of members the index names, their streams read together."""
+        found = self.streams(streams, as_known_at)
+        states = [_fold(iter(found[name]), evolve) for name in streams]
+        return [state for state in states if state is not None]
+
+    def streams(
+        self, streams: Sequence[str], as_known_at: datetime | None = None
+    ) -> dict[str, list[Fact]]:
+        """The facts of several streams, each in order, as far as recorded by `as_known_at`.
+
+        A store's recorder may read them in one query (`select_streams`, as the
+        SQLite and PostgreSQL stores' do); any other is asked one stream at a time.
+        """
+        ids = [self._sid(name) for name in streams]
+        own = getattr(self.recorder, "select_streams", None)
+        rows = own(ids) if own else [r for i in ids for r in self.recorder.select_events(i)]
+        found: dict[str, list[Fact]] = {name: [] for name in streams}
+        for row in rows:
+            fact = self.mapper.to_domain_event(row)
+            assert isinstance(fact, Fact)
+            if as_known_at is None or fact.recorded_at <= as_known_at:
+                found[fact.stream].append(fact)
+        return found
 
     def _refuse_unknown(self, case_number: str, as_known_at: datetime | None) -> None:
         """NotFound unless the agreement was concluded as known then; reads only its first fact."""
@@ -294,20 +321,19 @@ class LedgerReads(Application[str]):
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
         """Every fact about the agreement, its groups and follow-ups, in recorded order.
 
-        The agreement's streams are read one by one and merged by their place in
-        the store's chain, which is the order they were recorded in.
+        The index of members names the streams; they are read together and merged
+        by their place in the store's chain, which is the order they were recorded in.
         """
-        self.agreement(case_number, as_known_at)
+        members = list(self.stream(members_stream(case_number), as_known_at))
         streams = [
             agreement_stream(case_number),
-            *(group_stream(ref) for ref in self._members(case_number, "group", as_known_at)),
-            *(
-                follow_up_stream(ref)
-                for ref in self._members(case_number, "follow_up", as_known_at)
-            ),
+            *(group_stream(ref) for ref in member_days(members, "group")),
+            *(follow_up_stream(ref) for ref in member_days(members, "follow_up")),
         ]
-        facts = [fact for stream in streams for fact in self.stream(stream, as_known_at)]
-        return sorted(facts, key=lambda fact: fact.position)
+        found = self.streams(streams, as_known_at)
+        if not found[streams[0]]:
+            raise self._unknown_agreement(case_number, as_known_at)
+        return sorted((f for facts in found.values() for f in facts), key=lambda f: f.position)
 
     # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
 
@@ -317,7 +343,8 @@ class LedgerReads(Application[str]):
         """The agreement's report figures for a window, as known at `as_known_at`."""
         state = self.agreement(case_number, as_known_at)  # NotFound unless known then
         refs = self._members(case_number, "group", as_known_at, window)
-        return report(state, [self.group(ref, as_known_at) for ref in refs], window)
+        groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
+        return report(state, groups, window)
 
     def follow_up_report(
         self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
@@ -357,33 +384,6 @@ class LedgerReads(Application[str]):
     ) -> ReplayDiff:
         """What the facts recorded after `since` and by `until` changed, and which facts did it."""
         return diff(case_number, self.history(case_number, until), since, until, on)
-
-
-MemberDays = dict[str, tuple[date | None, date | None]]
-"""An agreement's members of one kind, in the order they joined: ref -> (first day, closing day)."""
-
-
-def member_days(facts: Iterable[Fact], kind: str, days: MemberDays | None = None) -> MemberDays:
-    """The index of members folded (on `days`, when given, which is left as it was)."""
-    days = dict(days or {})
-    for fact in facts:
-        event = fact.event
-        if isinstance(event, MemberJoined) and event.kind == kind:
-            days[event.ref] = (event.starts_on, None)
-        elif isinstance(event, MemberClosed) and event.kind == kind:
-            days[event.ref] = (days[event.ref][0], event.on)
-    return days
-
-
-def overlapping(days: MemberDays, period: Period | None) -> list[str]:
-    """The members whose days (first day to closing day) meet the period; all without one."""
-    if period is None:
-        return list(days)
-    return [
-        ref
-        for ref, (first, last) in days.items()
-        if (first is None or first <= period.end) and (last is None or last >= period.start)
-    ]
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
