@@ -8,7 +8,9 @@ orphans stored facts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from attrs import evolve, frozen
@@ -123,7 +125,7 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
             "upgrade biv-domain before reading this store",
         )
     try:
-        envelope = store_reader.structure(parse_json(stored.state), Envelope)
+        envelope = _hook(store_reader, Envelope)(parse_json(stored.state), Envelope)
         return _fact(stored, envelope, event_type, keys, store_reader)
     except (CipherKeyRefused, NewerFormat):
         raise
@@ -146,8 +148,8 @@ def _fact(
     return Fact(
         originator_id=name,
         originator_version=stored.originator_version,
-        recorded_at=reader.structure(envelope.recorded_at, datetime),
-        event=reader.structure(
+        recorded_at=_hook(reader, datetime)(envelope.recorded_at, datetime),
+        event=_hook(reader, event_type)(
             upcast(stored.topic, envelope.type_version, _opened(stored.topic, envelope, keys)),
             event_type,
         ),
@@ -156,6 +158,12 @@ def _fact(
         previous=envelope.chain.previous,
         hash=envelope.chain.hash,
     )
+
+
+@cache
+def _hook(reader: Converter, type_: Hashable) -> Callable[[Any, Any], Any]:
+    """The reader's structuring function for a type, found once (a store reads millions)."""
+    return reader.get_structure_hook(type_)
 
 
 def _payload(stored: StoredEvent, envelope: Envelope, keys: SubjectKeys | None) -> Any:
