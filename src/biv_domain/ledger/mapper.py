@@ -8,9 +8,8 @@ orphans stored facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from attrs import evolve, frozen
@@ -160,10 +159,15 @@ def _fact(
     )
 
 
-@cache
-def _hook(reader: Converter, type_: Hashable) -> Callable[[Any, Any], Any]:
+_HOOKS: dict[tuple[int, object], Callable[[Any, Any], Any]] = {}
+
+
+def _hook(reader: Converter, type_: object) -> Callable[[Any, Any], Any]:
     """The reader's structuring function for a type, found once (a store reads millions)."""
-    return reader.get_structure_hook(type_)
+    found = _HOOKS.get((id(reader), type_))
+    if found is None:
+        found = _HOOKS[(id(reader), type_)] = reader.get_structure_hook(type_)
+    return found
 
 
 def _payload(stored: StoredEvent, envelope: Envelope, keys: SubjectKeys | None) -> Any:
