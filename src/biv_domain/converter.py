@@ -183,7 +183,7 @@ converter.register_structure_hook(
 store_reader = Converter(detailed_validation=False)
 store_reader.register_structure_hook(date, lambda value, _type: date.fromisoformat(value))
 store_reader.register_structure_hook(datetime, lambda value, _type: datetime.fromisoformat(value))
-store_reader.register_structure_hook(Money, lambda value, _type: Money.parse(value))
+store_reader.register_structure_hook(Money, lambda value, _type: Money.read(value))
 store_reader.register_structure_hook_func(lambda t: t == tuple[str, ...], lambda v, _t: tuple(v))
 store_reader.register_structure_hook_func(lambda t: t == dict[str, Any], lambda v, _t: v)
 # As stored: no dispatch on the union, and a vocabulary's member by a dict's lookup.
