@@ -253,6 +253,9 @@ class Ledger(LedgerReads):
         seen_ids: dict[str, int] = {}
         # Which line ids were applied before: one question for the batch, not one a line.
         batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
+        # The keys of the children enrolled, for `_refuse_erased`: one query, not one a child.
+        enrolled = (line.command for line in lines if isinstance(line.command, EnrollParticipant))
+        self.keys.prefetch(self.keys.subject_of(command.participant_ref) for command in enrolled)
         for line in lines:
             if line.line_id is not None:
                 if line.line_id in seen_ids:

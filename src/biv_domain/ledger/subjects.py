@@ -192,6 +192,8 @@ class SubjectKeys(ABC):
         Those the store does not have are remembered as absent until the batch is stored.
         """
         wanted = [s for s in dict.fromkeys(subjects) if self._cache.get(s) is None]
+        if not wanted:
+            return  # every one known: no transaction opened
         found = self._read_many(wanted)
         for subject in wanted:
             self._remember(subject, found.get(subject))
