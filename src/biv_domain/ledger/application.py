@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import evolve, frozen
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from attrs import frozen
+from eventsourcing.persistence import IntegrityError
 
 from biv_domain.errors import Refused, RuleBroken
 from biv_domain.ledger import erasure
@@ -36,11 +36,9 @@ from biv_domain.ledger.bookkeeping import (
     line_stream,
     members_stream,
 )
-from biv_domain.ledger.chain import place
-from biv_domain.ledger.mapper import envelope_of, stored_bytes
-from biv_domain.ledger.personal import is_personal, references
 from biv_domain.ledger.reading import LedgerReads, MemberDays, member_days, overlapping
-from biv_domain.ledger.subjects import KeyChanges, stream_id
+from biv_domain.ledger.sealing import sealed_rows
+from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model import agreement, follow_up, group
@@ -310,25 +308,10 @@ class Ledger(LedgerReads):
         )
         if head.position == 0:
             self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
-        named = (r for f in facts if is_personal(f.type) for r in references(f.type, f.data()))
-        self.keys.prefetch(self.keys.subject_of(ref) for ref in named)
-        data_key = self.keys.data_key()
-        sealed = [
-            (
-                evolve(f, originator_id=stream_id(data_key, f.stream)),
-                envelope_of(f, self.keys, changes),
-            )
-            for f in [*facts, seal]
-        ]
-        placed = place(sealed, head.position, head.hash)
-        rows = [
-            StoredEvent(f.originator_id, f.originator_version, f.type, stored_bytes(envelope))
-            for f, envelope in placed
-        ]
+        rows, placed = sealed_rows([*facts, seal], self.keys, changes, head.position, head.hash)
         self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
         self.keys.committed(changes)
-        names = [f.stream for f in [*facts, seal]]
-        return tuple(evolve(f, originator_id=n) for (f, _), n in zip(placed, names, strict=True))
+        return placed
 
     def _with_format_mark(
         self, facts: list[Fact], recorded_at: datetime, actor: str | None

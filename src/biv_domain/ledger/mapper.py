@@ -60,10 +60,17 @@ class Envelope:
 
 
 def envelope_of(
-    fact: Fact, keys: SubjectKeys | None = None, changes: KeyChanges | None = None
+    fact: Fact,
+    keys: SubjectKeys | None = None,
+    changes: KeyChanges | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Envelope:
-    """The fact's stored form; with `keys`, a participant's fields sealed under their key."""
-    data, personal, actor, encrypted = fact.data(), None, fact.actor, None
+    """The fact's stored form; with `keys`, a participant's fields sealed under their key.
+
+    `data` is the event's fields (`fact.data()`) when the caller has them already.
+    """
+    data = fact.data() if data is None else data
+    personal, actor, encrypted = None, fact.actor, None
     if keys is not None and is_personal(fact.type):
         changes = changes if changes is not None else KeyChanges()
         data, personal = seal_fields(fact.type, data, keys, changes), 1
