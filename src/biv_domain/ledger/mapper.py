@@ -14,7 +14,7 @@ from typing import Any
 from attrs import evolve, frozen
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from biv_domain.converter import canonical_json, converter, parse_json
+from biv_domain.converter import canonical_json, converter, parse_json, register_stored_form
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.personal import is_personal, open_fields, seal_fields
@@ -96,13 +96,16 @@ def _bound(fact: Fact, stored_id: str) -> bytes:
     return f"{stored_id}:{fact.originator_version}:{fact.type}".encode()
 
 
+# The event's fields are JSON already (`Fact.data`, sealed fields, a sealed payload); the
+# keys that format-1 and format-2 facts lack stay absent.
+_unstructure_envelope = register_stored_form(
+    Envelope, as_is=("event",), absent_if_none=("personal", "encrypted")
+)
+
+
 def stored_bytes(envelope: Envelope) -> bytes:
     """The envelope's canonical JSON, without the keys a format-1 or format-2 fact lacks."""
-    body = converter.unstructure(envelope)
-    for newer in ("personal", "encrypted"):  # keys that older facts lack stay absent
-        if body[newer] is None:
-            del body[newer]
-    return canonical_json(body)
+    return canonical_json(_unstructure_envelope(envelope))
 
 
 def encode(fact: Fact) -> bytes:
