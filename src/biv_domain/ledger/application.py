@@ -19,8 +19,7 @@ from typing import Any
 from attrs import frozen
 from eventsourcing.persistence import IntegrityError
 
-from biv_domain.errors import Refused, RuleBroken
-from biv_domain.ledger import erasure
+from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
@@ -30,33 +29,21 @@ from biv_domain.ledger.bookkeeping import (
     LineApplied,
     ParticipantErased,
     SettingsChanged,
-    agreement_stream,
-    follow_up_stream,
-    group_stream,
     line_stream,
     members_stream,
 )
+from biv_domain.ledger.deciding import decide
 from biv_domain.ledger.reading import LedgerReads, MemberDays, member_days, overlapping
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
 from biv_domain.ledger.upcasting import FORMAT
-from biv_domain.model import agreement, follow_up, group
-from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import (
-    AgreementCommand,
     Command,
     EnrollParticipant,
-    FollowUpCommand,
-    GroupCommand,
-    PlanGroup,
-    ScheduleFollowUp,
-    SubmitReport,
 )
 from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
-from biv_domain.model.protection import ApplyRetention, EraseParticipant
-from biv_domain.projections.report import report
 
 LOG = logging.getLogger(__name__)
 
@@ -154,13 +141,13 @@ class Ledger(LedgerReads):
         """Sets whether every batch must name its actor; the setting is a fact like any other."""
         actor = self._checked_actor(actor)
 
-        def decide(batch: Batch) -> int:
+        def decide_setting(batch: Batch) -> int:
             batch.exists(SETTINGS_STREAM)
             setting = SettingsChanged(require_actor=require_actor)
             batch.record(SETTINGS_STREAM, [setting], lambda _state, event: event)
             return 0
 
-        return self._write(decide, actor, 1)
+        return self._write(decide_setting, actor, 1)
 
     def _write(self, decide: Callable[[Batch], int], actor: str | None, lines: int) -> Receipt:
         """Decides a batch and stores it; decides again when another writer stored first.
@@ -269,7 +256,7 @@ class Ledger(LedgerReads):
                     skipped += 1
                     continue
             try:
-                self._decide(batch, line.command)
+                decide(self, batch, line.command)
             except Refused as refusal:
                 raise LineRefused(line.number, refusal) from None
             if line.line_id is not None:
@@ -323,17 +310,6 @@ class Ledger(LedgerReads):
             return [*facts, mark]
         return facts
 
-    def _refuse_erased(self, command: GroupCommand) -> None:
-        """A reference whose data was erased is never recorded again: give a new one."""
-        if isinstance(command, EnrollParticipant):
-            record = self.keys.lookup(self.keys.subject_of(command.participant_ref))
-            if record is not None and record.erased:
-                raise RuleBroken(
-                    "participant_ref",
-                    f"the data of {command.participant_ref!r} was erased on {record.erased_on}; "
-                    "enrol the child under a new reference",
-                )
-
     def rekey(self, new_cipher_key: bytes) -> int:
         """Re-wraps every key of the store under a new store key; returns how many.
 
@@ -345,39 +321,3 @@ class Ledger(LedgerReads):
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Rebuilds every read model from every stored fact; returns how many facts it passed."""
         return self.funding_view.rebuild(progress)
-
-    def _decide(self, batch: Batch, command: Command) -> None:
-        if isinstance(command, AgreementCommand):
-            stream = agreement_stream(command.case_number)
-            events = agreement.decide(command, batch.state(stream, agreement.evolve))
-            batch.record(stream, events, agreement.evolve)
-        elif isinstance(command, GroupCommand):
-            self._refuse_erased(command)
-            stream = group_stream(command.group_ref)
-            state = batch.state(stream, group.evolve)
-            # A plan names its agreement; every later command finds it through the group.
-            case_number = command.case_number if isinstance(command, PlanGroup) else None
-            terms = _agreement_of(batch, case_number or (state.case_number if state else None))
-            batch.record(stream, group.decide(command, state, terms), group.evolve)
-        elif isinstance(command, FollowUpCommand):
-            stream = follow_up_stream(command.follow_up_ref)
-            state_f = batch.state(stream, follow_up.evolve)
-            case_number = command.case_number if isinstance(command, ScheduleFollowUp) else None
-            terms = _agreement_of(batch, case_number or (state_f.case_number if state_f else None))
-            figures = None
-            if isinstance(command, SubmitReport) and state_f is not None and terms is not None:
-                # The report keeps the window's figures as known at submission.
-                window = state_f.window
-                figures = report(terms, batch.groups_of(terms.case_number, window), window)
-            events_f = follow_up.decide(command, state_f, terms, figures)
-            batch.record(stream, events_f, follow_up.evolve)
-        elif isinstance(command, EraseParticipant):
-            erasure.erase(self, batch, command)
-        elif isinstance(command, ApplyRetention):
-            erasure.apply_retention(self, batch, command)
-        else:  # pragma: no cover
-            raise TypeError(f"not a command: {command!r}")
-
-
-def _agreement_of(batch: Batch, case_number: str | None) -> AgreementState | None:
-    return batch.state(agreement_stream(case_number), agreement.evolve) if case_number else None
