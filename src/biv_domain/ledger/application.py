@@ -103,6 +103,14 @@ class Ledger(LedgerReads):
         # import, a server): each folds only the facts stored since. Never read by queries.
         self._known_states = {}
         self._known_members: dict[str, tuple[MemberDays, int]] = {}
+        # The chain's position up to which what this process keeps is the store's truth:
+        # nobody else stored a fact since its last batch if the head is still there.
+        # Then the streams in `_exact` (states, member indexes) are read not at all, and
+        # neither are the store's settings and format. None: not known yet.
+        self._known_through: int | None = None
+        self._exact: set[str] = set()
+        self._actor_required: bool | None = None
+        self._format_marked = False
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -131,11 +139,18 @@ class Ledger(LedgerReads):
         actor = actor or self.actor
         if actor is not None and not actor.strip():
             raise Refused("actor", "must not be empty when given")
-        if actor is None and self.requires_actor():
+        return actor
+
+    def _refuse_without_actor(self, actor: str | None, exact: bool) -> None:
+        """A store that records who recorded each fact refuses a batch that names no one."""
+        if actor is not None:
+            return
+        if not exact or self._actor_required is None:
+            self._actor_required = self.requires_actor()
+        if self._actor_required:
             raise Refused(
                 "actor", "this store records who recorded each fact: give --actor NAME or BIV_ACTOR"
             )
-        return actor
 
     def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
         """Sets whether every batch must name its actor; the setting is a fact like any other."""
@@ -147,7 +162,10 @@ class Ledger(LedgerReads):
             batch.record(SETTINGS_STREAM, [setting], lambda _state, event: event)
             return 0
 
-        return self._write(decide_setting, actor, 1)
+        try:
+            return self._write(decide_setting, actor, 1)
+        finally:
+            self._actor_required = None  # read again from the store by the next batch
 
     def _write(self, decide: Callable[[Batch], int], actor: str | None, lines: int) -> Receipt:
         """Decides a batch and stores it; decides again when another writer stored first.
@@ -163,13 +181,24 @@ class Ledger(LedgerReads):
                 # Writers that collided wait a random while, so they do not collide again.
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
             head = self.chain_head()
+            exact = head.position == self._known_through
+            if not exact:
+                # Another writer stored since: what it changed is read again, and the keys
+                # too (it may have erased a child).
+                self._exact.clear()
+                self._format_marked = False
+                self.keys.forget()
+            self._refuse_without_actor(actor, exact)
             batch = self._batch()
             skipped = decide(batch)
             try:
                 facts = self._store(batch, head, actor)
             except IntegrityError:
                 continue
-            batch.stored()
+            batch.stored(self._exact)
+            # No other writer stored between the head read and this batch's seal (it would
+            # have taken the seal's place): the store is now as this process knows it.
+            self._known_through = facts[-1].position if facts else head.position
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
             self._catch_up_views()
@@ -210,17 +239,21 @@ class Ledger(LedgerReads):
             self.last_fact,
             self._known_states,
             lambda stream, version: self.events.get(self._sid(stream), gt=version),  # type: ignore[arg-type,return-value]
+            self._exact,
         )
 
-    def _groups_stored(self, case_number: str, window: Period) -> list[str]:
+    def _groups_stored(self, case_number: str, window: Period, exact: bool = False) -> list[str]:
         """The agreement's stored groups that can have met in the window (its index of members).
 
         The index as folded by this process's earlier batches is kept by version: only
         the index facts stored since are read (it was read whole for each report
-        submitted, ~110 facts at the end of an agreement's seven years).
+        submitted, ~110 facts at the end of an agreement's seven years), none when
+        `exact` (nothing was stored since).
         """
         stream = members_stream(case_number)
         days, version = self._known_members.get(stream, ({}, 0))
+        if exact and stream in self._known_members:
+            return overlapping(days, window)
         new = list(
             self.events.get(self._sid(stream), gt=version) if version else self.stream(stream)
         )
@@ -303,7 +336,10 @@ class Ledger(LedgerReads):
     def _with_format_mark(
         self, facts: list[Fact], recorded_at: datetime, actor: str | None
     ) -> list[Fact]:
+        if self._format_marked:
+            return facts  # marked when last read, and nobody else stored since (see `_write`)
         recorded, version = self.recorded_format()
+        self._format_marked = recorded >= FORMAT
         if recorded < FORMAT:
             # The first batch of a newer code marks the store, so older code refuses it.
             mark = Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
