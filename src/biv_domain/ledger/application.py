@@ -32,7 +32,7 @@ from biv_domain.ledger.bookkeeping import (
     line_stream,
     members_stream,
 )
-from biv_domain.ledger.deciding import decide
+from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.reading import LedgerReads, MemberDays, member_days, overlapping
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
@@ -271,6 +271,9 @@ class Ledger(LedgerReads):
         seen_ids: dict[str, int] = {}
         # Which line ids were applied before: one question for the batch, not one a line.
         batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
+        # Which of the streams the lines name are new (a group planned, an agreement
+        # concluded): one question, not one read of each empty stream.
+        batch.prefetch([stream for line in lines for stream in streams_of(line.command)])
         # The keys of the children enrolled, for `_refuse_erased`: one query, not one a child.
         enrolled = (line.command for line in lines if isinstance(line.command, EnrollParticipant))
         self.keys.prefetch(self.keys.subject_of(command.participant_ref) for command in enrolled)

@@ -62,6 +62,21 @@ def decide(ledger: LedgerReads, batch: Batch, command: Command) -> None:
         raise TypeError(f"not a command: {command!r}")
 
 
+def streams_of(command: Command) -> list[str]:
+    """The streams whose states `decide` reads first for the command (more may follow)."""
+    if isinstance(command, AgreementCommand):
+        return [agreement_stream(command.case_number)]
+    if isinstance(command, PlanGroup):
+        return [group_stream(command.group_ref), agreement_stream(command.case_number)]
+    if isinstance(command, GroupCommand):
+        return [group_stream(command.group_ref)]
+    if isinstance(command, ScheduleFollowUp):
+        return [follow_up_stream(command.follow_up_ref), agreement_stream(command.case_number)]
+    if isinstance(command, FollowUpCommand):
+        return [follow_up_stream(command.follow_up_ref)]
+    return []
+
+
 def _agreement_of(batch: Batch, case_number: str | None) -> AgreementState | None:
     return batch.state(agreement_stream(case_number), agreement.evolve) if case_number else None
 
