@@ -13,18 +13,21 @@ import random
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from biv_adapters.stores import open_ledger
+from biv_domain.errors import RuleBroken
 from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.bookkeeping import agreement_stream, members_stream
 from biv_domain.ledger.members import member_days
 from biv_domain.model import agreement
-from biv_domain.model.commands import ConcludeAgreement, PlanGroup, SetFunding
+from biv_domain.model.commands import ConcludeAgreement, EnrollParticipant, PlanGroup, SetFunding
 from biv_domain.model.dates import Period
 from biv_domain.model.money import Money
-from biv_domain.model.vocabulary import GroupKind, Party
+from biv_domain.model.protection import EraseParticipant
+from biv_domain.model.vocabulary import Gender, GroupKind, Party
 from tests.builders import Clock
 
 CASE = "Dnr 2016-292"
@@ -114,4 +117,26 @@ def test_existing_streams_answers_in_one_question(tmp_path: Path) -> None:
         assert found <= set(asked)
         assert ledger.last_fact(agreement_stream(CASE)) is not None
         assert ledger.last_fact(agreement_stream("nobody")) is None
+        ledger.close()
+
+
+def test_a_child_erased_by_another_writer_is_not_enrolled_again(tmp_path: Path) -> None:
+    """A writer keeps children's keys and pseudonyms between its batches; another writer's
+    batch (here an erasure) makes it read them again, so the erasure is honoured at once."""
+    url = f"sqlite://{tmp_path}/erased.sqlite3"
+    clock = Clock()
+    first, second = open_ledger(url, clock=clock), open_ledger(url, clock=clock)
+    first.execute_all(
+        [Line(1, conclude()), Line(2, plan("grupp-1", 2)), Line(3, plan("grupp-2", 3))]
+    )
+    first.execute(EnrollParticipant("grupp-1", "C-1", date(2022, 2, 1), Gender.GIRL, 9))
+    second.execute(EraseParticipant("C-1", "asked", date(2022, 2, 10)))
+    stored = first.chain_head().position
+    with pytest.raises(RuleBroken, match="new reference"):
+        first.execute(EnrollParticipant("grupp-2", "C-1", date(2022, 3, 1), Gender.GIRL, 9))
+    assert first.chain_head().position == stored
+    # With no other writer in between, what the first writer keeps is taken as it is.
+    first.execute(EnrollParticipant("grupp-2", "C-2", date(2022, 3, 1), Gender.BOY, 8))
+    assert first._known_through == first.chain_head().position
+    for ledger in (first, second):
         ledger.close()

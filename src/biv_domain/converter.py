@@ -203,6 +203,28 @@ store_reader.register_structure_hook(
 )
 
 
+def unstructured_as_is(value: Any) -> Any:
+    """A field's value that is JSON already (a stored fact's fields): written as it is."""
+    return value
+
+
+def register_stored_form(
+    cls: type[Any], *, as_is: tuple[str, ...] = (), absent_if_none: tuple[str, ...] = ()
+) -> Callable[[Any], dict[str, Any]]:
+    """Registers (and returns) the generated unstructure function of a stored form.
+
+    `as_is` names fields that hold JSON values already, which cattrs would otherwise
+    walk value by value (it knows no more than `Any` of them); `absent_if_none` names
+    fields left out when None (their default), as older stored forms lack them.
+    """
+    # Typed Any: cattrs takes the overrides as **kwargs beside its own keyword options.
+    overrides: dict[str, Any] = {name: override(unstruct_hook=unstructured_as_is) for name in as_is}
+    overrides.update({name: override(omit_if_default=True) for name in absent_if_none})
+    unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
+    converter.register_unstructure_hook(cls, unstructure)
+    return unstructure
+
+
 def structure_command(data: Mapping[str, Any]) -> Command:
     """Reads one exchange-format object into a command, or refuses naming the field.
 

@@ -2,7 +2,8 @@
 
 - `application`: the `Ledger`, which records commands and brings read models up to date
 - `reading`: every question, for any effective date and as known at any recorded time
-- `unit_of_work`: the states a batch needs, loaded once, and the events it decides
+- `unit_of_work`: the states a batch needs, loaded once, and the events it decides;
+  `deciding`: which pure decider a command goes to; `sealing`: a batch made into its rows
 - `mapper`: how a fact is stored; `chain`: the hash chain; `verification`: walking it
 - `bookkeeping`: the ledger's own records and stream names
 - `read_models`: the funding view's behaviour; `store`: what a store plugin supplies

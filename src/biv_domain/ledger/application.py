@@ -16,11 +16,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import evolve, frozen
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from attrs import frozen
+from eventsourcing.persistence import IntegrityError
 
-from biv_domain.errors import Refused, RuleBroken
-from biv_domain.ledger import erasure
+from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
@@ -30,36 +29,22 @@ from biv_domain.ledger.bookkeeping import (
     LineApplied,
     ParticipantErased,
     SettingsChanged,
-    agreement_stream,
-    follow_up_stream,
-    group_stream,
     line_stream,
     members_stream,
 )
-from biv_domain.ledger.chain import place
-from biv_domain.ledger.mapper import envelope_of, stored_bytes
+from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.members import MemberDays, member_days, overlapping
-from biv_domain.ledger.personal import is_personal, references
 from biv_domain.ledger.reading import LedgerReads
-from biv_domain.ledger.subjects import KeyChanges, stream_id
+from biv_domain.ledger.sealing import sealed_rows
+from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
 from biv_domain.ledger.upcasting import FORMAT
-from biv_domain.model import agreement, follow_up, group
-from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import (
-    AgreementCommand,
     Command,
     EnrollParticipant,
-    FollowUpCommand,
-    GroupCommand,
-    PlanGroup,
-    ScheduleFollowUp,
-    SubmitReport,
 )
 from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
-from biv_domain.model.protection import ApplyRetention, EraseParticipant
-from biv_domain.projections.report import report
 
 LOG = logging.getLogger(__name__)
 
@@ -119,6 +104,14 @@ class Ledger(LedgerReads):
         # import, a server): each folds only the facts stored since. Never read by queries.
         self._known_states = {}
         self._known_members: dict[str, tuple[MemberDays, int]] = {}
+        # The chain's position up to which what this process keeps is the store's truth:
+        # nobody else stored a fact since its last batch if the head is still there.
+        # Then the streams in `_exact` (states, member indexes) are read not at all, and
+        # neither are the store's settings and format. None: not known yet.
+        self._known_through: int | None = None
+        self._exact: set[str] = set()
+        self._actor_required: bool | None = None
+        self._format_marked = False
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -147,23 +140,33 @@ class Ledger(LedgerReads):
         actor = actor or self.actor
         if actor is not None and not actor.strip():
             raise Refused("actor", "must not be empty when given")
-        if actor is None and self.requires_actor():
+        return actor
+
+    def _refuse_without_actor(self, actor: str | None, exact: bool) -> None:
+        """A store that records who recorded each fact refuses a batch that names no one."""
+        if actor is not None:
+            return
+        if not exact or self._actor_required is None:
+            self._actor_required = self.requires_actor()
+        if self._actor_required:
             raise Refused(
                 "actor", "this store records who recorded each fact: give --actor NAME or BIV_ACTOR"
             )
-        return actor
 
     def configure(self, *, require_actor: bool, actor: str | None = None) -> Receipt:
         """Sets whether every batch must name its actor; the setting is a fact like any other."""
         actor = self._checked_actor(actor)
 
-        def decide(batch: Batch) -> int:
+        def decide_setting(batch: Batch) -> int:
             batch.exists(SETTINGS_STREAM)
             setting = SettingsChanged(require_actor=require_actor)
             batch.record(SETTINGS_STREAM, [setting], lambda _state, event: event)
             return 0
 
-        return self._write(decide, actor, 1)
+        try:
+            return self._write(decide_setting, actor, 1)
+        finally:
+            self._actor_required = None  # read again from the store by the next batch
 
     def _write(self, decide: Callable[[Batch], int], actor: str | None, lines: int) -> Receipt:
         """Decides a batch and stores it; decides again when another writer stored first.
@@ -179,13 +182,24 @@ class Ledger(LedgerReads):
                 # Writers that collided wait a random while, so they do not collide again.
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
             head = self.chain_head()
+            exact = head.position == self._known_through
+            if not exact:
+                # Another writer stored since: what it changed is read again, and the keys
+                # too (it may have erased a child).
+                self._exact.clear()
+                self._format_marked = False
+                self.keys.forget()
+            self._refuse_without_actor(actor, exact)
             batch = self._batch()
             skipped = decide(batch)
             try:
                 facts = self._store(batch, head, actor)
             except IntegrityError:
                 continue
-            batch.stored()
+            batch.stored(self._exact)
+            # No other writer stored between the head read and this batch's seal (it would
+            # have taken the seal's place): the store is now as this process knows it.
+            self._known_through = facts[-1].position if facts else head.position
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows).
             self._catch_up_views()
@@ -226,17 +240,21 @@ class Ledger(LedgerReads):
             self.last_fact,
             self._known_states,
             lambda stream, version: self.events.get(self._sid(stream), gt=version),  # type: ignore[arg-type,return-value]
+            self._exact,
         )
 
-    def _groups_stored(self, case_number: str, window: Period) -> list[str]:
+    def _groups_stored(self, case_number: str, window: Period, exact: bool = False) -> list[str]:
         """The agreement's stored groups that can have met in the window (its index of members).
 
         The index as folded by this process's earlier batches is kept by version: only
         the index facts stored since are read (it was read whole for each report
-        submitted, ~110 facts at the end of an agreement's seven years).
+        submitted, ~110 facts at the end of an agreement's seven years), none when
+        `exact` (nothing was stored since).
         """
         stream = members_stream(case_number)
         days, version = self._known_members.get(stream, ({}, 0))
+        if exact and stream in self._known_members:
+            return overlapping(days, window)
         new = list(
             self.events.get(self._sid(stream), gt=version) if version else self.stream(stream)
         )
@@ -254,6 +272,12 @@ class Ledger(LedgerReads):
         seen_ids: dict[str, int] = {}
         # Which line ids were applied before: one question for the batch, not one a line.
         batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
+        # Which of the streams the lines name are new (a group planned, an agreement
+        # concluded): one question, not one read of each empty stream.
+        batch.prefetch([stream for line in lines for stream in streams_of(line.command)])
+        # The keys of the children enrolled, for `_refuse_erased`: one query, not one a child.
+        enrolled = (line.command for line in lines if isinstance(line.command, EnrollParticipant))
+        self.keys.prefetch(self.keys.subject_of(command.participant_ref) for command in enrolled)
         for line in lines:
             if line.line_id is not None:
                 if line.line_id in seen_ids:
@@ -269,7 +293,7 @@ class Ledger(LedgerReads):
                     skipped += 1
                     continue
             try:
-                self._decide(batch, line.command)
+                decide(self, batch, line.command)
             except Refused as refusal:
                 raise LineRefused(line.number, refusal) from None
             if line.line_id is not None:
@@ -308,46 +332,23 @@ class Ledger(LedgerReads):
         )
         if head.position == 0:
             self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
-        named = (r for f in facts if is_personal(f.type) for r in references(f.type, f.data()))
-        self.keys.prefetch(self.keys.subject_of(ref) for ref in named)
-        data_key = self.keys.data_key()
-        sealed = [
-            (
-                evolve(f, originator_id=stream_id(data_key, f.stream)),
-                envelope_of(f, self.keys, changes),
-            )
-            for f in [*facts, seal]
-        ]
-        placed = place(sealed, head.position, head.hash)
-        rows = [
-            StoredEvent(f.originator_id, f.originator_version, f.type, stored_bytes(envelope))
-            for f, envelope in placed
-        ]
+        rows, placed = sealed_rows([*facts, seal], self.keys, changes, head.position, head.hash)
         self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
         self.keys.committed(changes)
-        names = [f.stream for f in [*facts, seal]]
-        return tuple(evolve(f, originator_id=n) for (f, _), n in zip(placed, names, strict=True))
+        return placed
 
     def _with_format_mark(
         self, facts: list[Fact], recorded_at: datetime, actor: str | None
     ) -> list[Fact]:
+        if self._format_marked:
+            return facts  # marked when last read, and nobody else stored since (see `_write`)
         recorded, version = self.recorded_format()
+        self._format_marked = recorded >= FORMAT
         if recorded < FORMAT:
             # The first batch of a newer code marks the store, so older code refuses it.
             mark = Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
             return [*facts, mark]
         return facts
-
-    def _refuse_erased(self, command: GroupCommand) -> None:
-        """A reference whose data was erased is never recorded again: give a new one."""
-        if isinstance(command, EnrollParticipant):
-            record = self.keys.lookup(self.keys.subject_of(command.participant_ref))
-            if record is not None and record.erased:
-                raise RuleBroken(
-                    "participant_ref",
-                    f"the data of {command.participant_ref!r} was erased on {record.erased_on}; "
-                    "enrol the child under a new reference",
-                )
 
     def rekey(self, new_cipher_key: bytes) -> int:
         """Re-wraps every key of the store under a new store key; returns how many.
@@ -360,39 +361,3 @@ class Ledger(LedgerReads):
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Rebuilds every read model from every stored fact; returns how many facts it passed."""
         return self.funding_view.rebuild(progress)
-
-    def _decide(self, batch: Batch, command: Command) -> None:
-        if isinstance(command, AgreementCommand):
-            stream = agreement_stream(command.case_number)
-            events = agreement.decide(command, batch.state(stream, agreement.evolve))
-            batch.record(stream, events, agreement.evolve)
-        elif isinstance(command, GroupCommand):
-            self._refuse_erased(command)
-            stream = group_stream(command.group_ref)
-            state = batch.state(stream, group.evolve)
-            # A plan names its agreement; every later command finds it through the group.
-            case_number = command.case_number if isinstance(command, PlanGroup) else None
-            terms = _agreement_of(batch, case_number or (state.case_number if state else None))
-            batch.record(stream, group.decide(command, state, terms), group.evolve)
-        elif isinstance(command, FollowUpCommand):
-            stream = follow_up_stream(command.follow_up_ref)
-            state_f = batch.state(stream, follow_up.evolve)
-            case_number = command.case_number if isinstance(command, ScheduleFollowUp) else None
-            terms = _agreement_of(batch, case_number or (state_f.case_number if state_f else None))
-            figures = None
-            if isinstance(command, SubmitReport) and state_f is not None and terms is not None:
-                # The report keeps the window's figures as known at submission.
-                window = state_f.window
-                figures = report(terms, batch.groups_of(terms.case_number, window), window)
-            events_f = follow_up.decide(command, state_f, terms, figures)
-            batch.record(stream, events_f, follow_up.evolve)
-        elif isinstance(command, EraseParticipant):
-            erasure.erase(self, batch, command)
-        elif isinstance(command, ApplyRetention):
-            erasure.apply_retention(self, batch, command)
-        else:  # pragma: no cover
-            raise TypeError(f"not a command: {command!r}")
-
-
-def _agreement_of(batch: Batch, case_number: str | None) -> AgreementState | None:
-    return batch.state(agreement_stream(case_number), agreement.evolve) if case_number else None

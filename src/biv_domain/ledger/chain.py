@@ -67,6 +67,12 @@ def sha256(data: bytes) -> str:
 
 def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str:
     """The hash of a fact's content exactly as stored: what is written and what verify checks."""
+    return _hash(stream, version, type, envelope, envelope.chain.position, envelope.chain.previous)
+
+
+def _hash(
+    stream: str, version: int, type: str, envelope: Envelope, position: int, previous: str
+) -> str:
     return sha256(
         content(
             stream=stream,
@@ -75,8 +81,8 @@ def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str
             recorded_at=envelope.recorded_at,
             actor=envelope.actor,
             event=envelope.event,
-            position=envelope.chain.position,
-            previous=envelope.chain.previous,
+            position=position,
+            previous=previous,
             schema=envelope.schema,
             personal=envelope.personal,
             encrypted=envelope.encrypted,
@@ -84,23 +90,46 @@ def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str
     )
 
 
+def link(
+    rows: Sequence[tuple[str, int, str, Envelope]], position: int, previous: str
+) -> list[Envelope]:
+    """Stored forms placed in the chain after `position` (hash `previous`), in order.
+
+    A row is (stream id as stored, version, type, envelope). Each envelope is
+    made once with its place: the ledger links every fact of every batch here.
+    """
+    result = []
+    for stream, version, type_, envelope in rows:
+        position += 1
+        digest = _hash(stream, version, type_, envelope, position, previous)
+        result.append(_placed(envelope, ChainPlace(position, previous, digest)))
+        previous = digest
+    return result
+
+
+def _placed(envelope: Envelope, chain: ChainPlace) -> Envelope:
+    # `attrs.evolve` would do, at a few microseconds a fact for looking up the fields.
+    return Envelope(
+        recorded_at=envelope.recorded_at,
+        actor=envelope.actor,
+        event=envelope.event,
+        chain=chain,
+        schema=envelope.schema,
+        personal=envelope.personal,
+        encrypted=envelope.encrypted,
+    )
+
+
 def place(
     facts: Sequence[tuple[Fact, Envelope]], position: int, previous: str
 ) -> list[tuple[Fact, Envelope]]:
     """Facts and their stored forms placed in the chain after `position` (hash `previous`)."""
-    result = []
-    for fact, envelope in facts:
-        position += 1
-        envelope = evolve(envelope, chain=ChainPlace(position, previous, ""))
-        previous = stored_hash(fact.originator_id, fact.originator_version, fact.type, envelope)
-        placed = ChainPlace(position, envelope.chain.previous, previous)
-        result.append(
-            (
-                evolve(fact, position=position, previous=placed.previous, hash=previous),
-                evolve(envelope, chain=placed),
-            )
-        )
-    return result
+    rows = [(f.originator_id, f.originator_version, f.type, e) for f, e in facts]
+    placed = link(rows, position, previous)
+    return [
+        (evolve(f, position=e.chain.position, previous=e.chain.previous, hash=e.chain.hash), e)
+        for (f, _), e in zip(facts, placed, strict=True)
+    ]
 
 
 def chained(facts: Sequence[Fact], position: int, previous: str) -> list[Fact]:

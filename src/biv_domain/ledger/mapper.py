@@ -16,7 +16,13 @@ from attrs import evolve, frozen
 from cattrs import Converter
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from biv_domain.converter import canonical_json, converter, parse_json, store_reader
+from biv_domain.converter import (
+    canonical_json,
+    converter,
+    parse_json,
+    register_stored_form,
+    store_reader,
+)
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.personal import is_personal, open_fields, seal_fields
@@ -62,10 +68,17 @@ class Envelope:
 
 
 def envelope_of(
-    fact: Fact, keys: SubjectKeys | None = None, changes: KeyChanges | None = None
+    fact: Fact,
+    keys: SubjectKeys | None = None,
+    changes: KeyChanges | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Envelope:
-    """The fact's stored form; with `keys`, a participant's fields sealed under their key."""
-    data, personal, actor, encrypted = fact.data(), None, fact.actor, None
+    """The fact's stored form; with `keys`, a participant's fields sealed under their key.
+
+    `data` is the event's fields (`fact.data()`) when the caller has them already.
+    """
+    data = fact.data() if data is None else data
+    personal, actor, encrypted = None, fact.actor, None
     if keys is not None and is_personal(fact.type):
         changes = changes if changes is not None else KeyChanges()
         data, personal = seal_fields(fact.type, data, keys, changes), 1
@@ -91,13 +104,16 @@ def _bound(fact: Fact, stored_id: str) -> bytes:
     return f"{stored_id}:{fact.originator_version}:{fact.type}".encode()
 
 
+# The event's fields are JSON already (`Fact.data`, sealed fields, a sealed payload); the
+# keys that format-1 and format-2 facts lack stay absent.
+_unstructure_envelope = register_stored_form(
+    Envelope, as_is=("event",), absent_if_none=("personal", "encrypted")
+)
+
+
 def stored_bytes(envelope: Envelope) -> bytes:
     """The envelope's canonical JSON, without the keys a format-1 or format-2 fact lacks."""
-    body = converter.unstructure(envelope)
-    for newer in ("personal", "encrypted"):  # keys that older facts lack stay absent
-        if body[newer] is None:
-            del body[newer]
-    return canonical_json(body)
+    return canonical_json(_unstructure_envelope(envelope))
 
 
 def encode(fact: Fact) -> bytes:

@@ -24,6 +24,7 @@ from biv_domain.ledger.crypto import Unsealable, new_key, pseudonym, seal, unsea
 PEPPER_SUBJECT = ""  # the row that holds the store's pepper (the HMAC key of pseudonyms)
 DATA_KEY_SUBJECT = "*"  # the row of an encrypted store's data key, wrapped by BIV_CIPHER_KEY
 ERASED_PREFIX = "erased-"
+PSEUDONYMS_KEPT = 100_000  # references whose pseudonym a process keeps (~25 MB at most)
 
 
 @frozen
@@ -66,6 +67,9 @@ class SubjectKeys(ABC):
     def __init__(self) -> None:
         self._cache: dict[str, SubjectKey] = {}
         self._references: dict[str, str] = {}
+        # Pseudonyms by reference: a batch names each child several times (the enrolment,
+        # every session's attendees), and an HMAC each time was most of a fact's cost.
+        self._subjects: dict[str, str] = {}
         self._absent: set[str] = set()  # found absent since the last batch was stored
         self._pepper: bytes | None = None
         self._kek: bytes | None = None
@@ -167,7 +171,13 @@ class SubjectKeys(ABC):
         return self._pepper
 
     def subject_of(self, reference: str) -> str:
-        return pseudonym(self.pepper(), reference)
+        subject = self._subjects.get(reference)
+        if subject is None:
+            subject = pseudonym(self.pepper(), reference)
+            if len(self._subjects) >= PSEUDONYMS_KEPT:
+                self._subjects.clear()  # a bound on memory; they are computed again when asked
+            self._subjects[reference] = subject
+        return subject
 
     def lookup(self, subject: str) -> SubjectKey | None:
         """The participant's key (unwrapped), a tombstone once erased, None if never seen."""
@@ -182,6 +192,8 @@ class SubjectKeys(ABC):
         Those the store does not have are remembered as absent until the batch is stored.
         """
         wanted = [s for s in dict.fromkeys(subjects) if self._cache.get(s) is None]
+        if not wanted:
+            return  # every one known: no transaction opened
         found = self._read_many(wanted)
         for subject in wanted:
             self._remember(subject, found.get(subject))
@@ -219,11 +231,19 @@ class SubjectKeys(ABC):
         for subject, on in changes.erased.items():
             self._cache[subject] = SubjectKey(None, None, on)
             self._references.pop(subject, None)
+        if changes.erased:
+            # An erased child's reference is not kept in memory beside their pseudonym.
+            self._subjects = {
+                ref: subject
+                for ref, subject in self._subjects.items()
+                if subject not in changes.erased
+            }
 
     def forget(self) -> None:
         """Drops the cache (after another process may have erased keys)."""
         self._cache.clear()
         self._references.clear()
+        self._subjects.clear()
         self._absent.clear()
 
     def reference(self, subject: str) -> str:

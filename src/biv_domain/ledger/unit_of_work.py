@@ -6,7 +6,7 @@ has changed them so far, then stores the pending events together, or none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
 from biv_domain.ledger.bookkeeping import MemberClosed, MemberJoined, group_stream, members_stream
@@ -33,12 +33,15 @@ class Batch:
     def __init__(
         self,
         read: Callable[[str], Iterable[Fact]],
-        groups_stored: Callable[[str, Period], list[str]],
+        groups_stored: Callable[[str, Period, bool], list[str]],
         existing: Callable[[Sequence[str]], set[str]] | None = None,
         last: Callable[[str], Fact | None] | None = None,
         known: StateCache | None = None,
         read_after: Callable[[str, int], Iterable[Fact]] | None = None,
+        exact: Collection[str] = frozenset(),
     ) -> None:
+        """`exact` names the streams whose kept state or index is as stored (nothing was
+        stored since it was kept): they are taken as they are, not read again."""
         self._read = read
         self._last = last
         self._known = known
@@ -46,6 +49,8 @@ class Batch:
         self._folds: dict[str, Callable[..., Any]] = {}
         self._groups_stored = groups_stored
         self._existing = existing
+        self._exact = exact
+        self._indexes: set[str] = set()  # the member indexes read (`groups_of`)
         self._states: dict[str, tuple[Any, int]] = {}
         self.pending: list[tuple[str, int, Any]] = []
         # The groups planned in this batch, by agreement, kept as they are recorded,
@@ -60,7 +65,9 @@ class Batch:
         """
         if self._existing is None:
             return
-        unknown = [s for s in dict.fromkeys(streams) if s not in self._states]
+        known = self._known if self._known is not None else {}
+        # A stream kept by an earlier batch exists, or is kept with its version: not asked.
+        unknown = [s for s in dict.fromkeys(streams) if s not in self._states and s not in known]
         if not unknown:
             return
         found = self._existing(unknown)
@@ -77,22 +84,34 @@ class Batch:
             if cached is not None and cached[0] is fold and self._read_after is not None:
                 # Folded by an earlier batch of this process: only the facts since.
                 _fold, state, version = cached
-                facts = self._read_after(stream, version)
+                facts = () if stream in self._exact else self._read_after(stream, version)
             for fact in facts if facts is not None else self._read(stream):
                 state, version = fold(state, fact.event), fact.originator_version
             self._states[stream] = (state, version)
             self._folds[stream] = fold
+        elif stream not in self._folds and self._states[stream][1] == 0:
+            self._folds[stream] = fold  # found empty by `prefetch`: kept once recorded
         return self._states[stream][0]  # type: ignore[no-any-return]
 
-    def stored(self) -> None:
-        """The batch is stored: the states it folded are known at their new versions."""
+    def stored(self, exact: set[str] | None = None) -> None:
+        """The batch is stored: the states it folded are known at their new versions.
+
+        `exact` gains the streams whose kept state or index is now as stored, and
+        loses those this batch wrote without keeping (a member index it added to).
+        """
         if self._known is None:
             return
         if len(self._known) > STATES_KEPT:
             self._known.clear()  # a bound on memory; they are folded again when asked
+            if exact is not None:
+                exact.clear()
         for stream, fold in self._folds.items():
             state, version = self._states[stream]
             self._known[stream] = (fold, state, version)
+        if exact is not None:
+            exact.update(self._folds)
+            exact.update(self._indexes)
+            exact.difference_update(s for s, _, _ in self.pending if s not in self._folds)
 
     def exists(self, stream: str) -> bool:
         if stream not in self._states:
@@ -111,7 +130,9 @@ class Batch:
         Groups planned in this batch are all included: a report ignores those
         that did not meet in the window.
         """
-        refs = dict.fromkeys(self._groups_stored(case_number, window))
+        index = members_stream(case_number)
+        self._indexes.add(index)
+        refs = dict.fromkeys(self._groups_stored(case_number, window, index in self._exact))
         refs.update(self._planned.get(case_number, {}))
         states = [self.state(group_stream(ref), group.evolve) for ref in refs]
         return [s for s in states if s is not None]
