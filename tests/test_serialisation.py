@@ -5,10 +5,13 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +22,7 @@ from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.mapper import FactMapper, decode, encode
 from biv_domain.model.commands import Command
-from biv_domain.model.events import EVENT_TYPES
+from biv_domain.model.events import EVENT_TYPES, SessionHeld
 from biv_domain.model.fact import Fact
 from tests.strategies import (
     BOOKKEEPING_TYPES,
@@ -92,6 +95,38 @@ def test_every_fact_round_trips_through_the_mapper(name: str, data: st.DataObjec
     assert stored.state == encode(fact)
     assert mapper().to_domain_event(stored) == fact
     assert decode(stored) == fact
+    # The fast reading of a store (`store_reader`) reads exactly what the strict one does.
+    assert decode(stored) == decode(stored, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("held_on", "2023-02-30", "held_on"),
+        ("attendees", "P-1", "attendees"),
+        ("group_ref", None, "group_ref"),
+    ],
+)
+def test_a_damaged_stored_fact_is_refused_naming_its_field(
+    field: str, value: object, reason: str
+) -> None:
+    """The fast reading trusts the shapes; a row that breaks them is read the strict way."""
+    fact = Fact(
+        "group:G-1",
+        2,
+        datetime(2023, 3, 1, tzinfo=UTC),
+        SessionHeld(group_ref="G-1", held_on=date(2023, 2, 1), attendees=("P-1",)),
+    )
+    body = orjson.loads(encode(fact))
+    body["event"][field] = value
+    stored = StoredEvent("group:G-1", 2, "SessionHeld", orjson.dumps(body))
+    with pytest.raises(Exception) as refused:  # noqa: PT011 (the strict reading's own errors)
+        decode(stored)
+    assert reason in repr(refused.value) + "".join(
+        str(n)
+        for e in getattr(refused.value, "exceptions", [refused.value])
+        for n in getattr(e, "__notes__", [])
+    )
 
 
 @EXAMPLES

@@ -181,13 +181,31 @@ converter.register_structure_hook(
 # is still refused naming its field (`biv_domain.ledger.mapper.decode`).
 
 store_reader = Converter(detailed_validation=False)
+
+
+def _stored_as(kind: type[Any], optional: bool = False) -> Callable[[object, object], Any]:
+    """A stored value taken as it is, if it is of its kind (no coercion: "5" is no int)."""
+
+    def read(value: object, _type: object) -> Any:
+        if type(value) is not kind and not (optional and value is None):
+            raise TypeError(f"a stored {kind.__name__} is {value!r}")
+        return value
+
+    return read
+
+
+for _kind in (str, int, bool):
+    store_reader.register_structure_hook(_kind, _stored_as(_kind))
 store_reader.register_structure_hook(date, lambda value, _type: date.fromisoformat(value))
 store_reader.register_structure_hook(datetime, lambda value, _type: datetime.fromisoformat(value))
 store_reader.register_structure_hook(Money, lambda value, _type: Money.read(value))
-store_reader.register_structure_hook_func(lambda t: t == tuple[str, ...], lambda v, _t: tuple(v))
-store_reader.register_structure_hook_func(lambda t: t == dict[str, Any], lambda v, _t: v)
+store_reader.register_structure_hook_func(
+    lambda t: t == tuple[str, ...], lambda v, _t: tuple(_stored_as(list)(v, list))
+)
+store_reader.register_structure_hook_func(lambda t: t == dict[str, Any], _stored_as(dict))
 # As stored: no dispatch on the union, and a vocabulary's member by a dict's lookup.
-store_reader.register_structure_hook_func(lambda t: t in (str | None, int | None), lambda v, _t: v)
+store_reader.register_structure_hook_func(lambda t: t == str | None, _stored_as(str, True))
+store_reader.register_structure_hook_func(lambda t: t == int | None, _stored_as(int, True))
 store_reader.register_structure_hook(
     StrEnum, lambda value, text_type: text_type._value2member_map_[value]
 )

@@ -126,11 +126,12 @@ def read_envelope(stored: StoredEvent) -> Envelope:
     return converter.structure(parse_json(stored.state), Envelope)
 
 
-def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
+def decode(stored: StoredEvent, keys: SubjectKeys | None = None, *, strict: bool = False) -> Fact:
     """The stored row as a fact: read back as written, or refused naming what does not fit.
 
     The fast reading (`store_reader`) trusts the shapes this ledger wrote; a row it
-    cannot read is read again the strict way, which raises the precise reason.
+    cannot read is read again the strict way (`strict=True` reads it so at once),
+    which raises the precise reason.
     """
     event_type = RECORDABLE_TYPES.get(stored.topic)
     if event_type is None:
@@ -139,13 +140,15 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None) -> Fact:
             f"the store holds facts of type {stored.topic!r}, unknown to this biv-domain: "
             "upgrade biv-domain before reading this store",
         )
-    try:
-        envelope = _hook(store_reader, Envelope)(parse_json(stored.state), Envelope)
-        return _fact(stored, envelope, event_type, keys, store_reader)
-    except (CipherKeyRefused, NewerFormat):
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return _fact(stored, read_envelope(stored), event_type, keys, converter)
+    if not strict:
+        try:
+            envelope = _hook(store_reader, Envelope)(parse_json(stored.state), Envelope)
+            return _fact(stored, envelope, event_type, keys, store_reader)
+        except (CipherKeyRefused, NewerFormat):
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # read again below, the strict way, to say what does not fit
+    return _fact(stored, read_envelope(stored), event_type, keys, converter)
 
 
 def _fact(
