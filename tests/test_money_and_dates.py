@@ -339,3 +339,23 @@ def test_a_budget_lists_the_last_decisions_and_its_fiscal_years_add_up_to_them(
             assert sums.total == sums.municipality + sums.partner
         paid = sum(d.amount.ore for d in state.disbursements if d.paid_on <= on)
         assert figures.disbursed == Money(paid)
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_a_stored_amount_reads_back_as_it_was_written(ore: int) -> None:
+    """`Money.read`, the store's fast reading, is the inverse of `str`, as `parse` is."""
+    amount = Money(ore)
+    assert Money.read(str(amount)) == amount == Money.parse(str(amount))
+
+
+@pytest.mark.parametrize("text", ["12", "1_000.00", " 12.00", "12.5", "-3.00", "١٢.٠٠"])
+def test_an_amount_not_in_the_stored_shape_is_read_as_parse_reads_it(text: str) -> None:
+    try:
+        expected: Money | str = Money.parse(text)
+    except InvalidValue as refusal:
+        expected = refusal.reason
+    try:
+        got: Money | str = Money.read(text)
+    except InvalidValue as refusal:
+        got = refusal.reason
+    assert got == expected

@@ -149,26 +149,17 @@ def _objects_only(cls: type[Any]) -> Callable[[object, object], Any]:
 
 
 converter.register_structure_hook_factory(attrs.has, _objects_only)
-converter.register_unstructure_hook(
-    ReportFigures,
-    make_dict_unstructure_fn(
-        ReportFigures, converter, start=override(rename="from"), end=override(rename="to")
-    ),
-)
-converter.register_unstructure_hook(
-    PublishedFigures,
-    make_dict_unstructure_fn(
-        PublishedFigures, converter, start=override(rename="from"), end=override(rename="to")
-    ),
-)
+# A report's window is "from" and "to" in JSON: Python keywords, so `start` and `end` in Python.
+# Typed Any: cattrs takes overrides as **kwargs beside its own keyword options.
+WINDOW_NAMES: dict[str, Any] = {"start": override(rename="from"), "end": override(rename="to")}
+for _figures in (ReportFigures, PublishedFigures):
+    converter.register_unstructure_hook(
+        _figures, make_dict_unstructure_fn(_figures, converter, **WINDOW_NAMES)
+    )
 converter.register_structure_hook(
     ReportFigures,
     make_dict_structure_fn(
-        ReportFigures,
-        converter,
-        _cattrs_forbid_extra_keys=True,
-        start=override(rename="from"),
-        end=override(rename="to"),
+        ReportFigures, converter, _cattrs_forbid_extra_keys=True, **WINDOW_NAMES
     ),
 )
 
@@ -212,11 +203,7 @@ store_reader.register_structure_hook(
 store_reader.register_structure_hook(
     ReportFigures,
     make_dict_structure_fn(
-        ReportFigures,
-        store_reader,
-        _cattrs_detailed_validation=False,
-        start=override(rename="from"),
-        end=override(rename="to"),
+        ReportFigures, store_reader, _cattrs_detailed_validation=False, **WINDOW_NAMES
     ),
 )
 

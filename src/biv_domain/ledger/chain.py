@@ -14,11 +14,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import evolve
-
 from biv_domain.converter import canonical_json
-from biv_domain.ledger.mapper import ChainPlace, Envelope, envelope_of
-from biv_domain.model.fact import Fact
+from biv_domain.ledger.mapper import ChainPlace, Envelope
 
 GENESIS = "0" * 64
 
@@ -118,20 +115,3 @@ def _placed(envelope: Envelope, chain: ChainPlace) -> Envelope:
         personal=envelope.personal,
         encrypted=envelope.encrypted,
     )
-
-
-def place(
-    facts: Sequence[tuple[Fact, Envelope]], position: int, previous: str
-) -> list[tuple[Fact, Envelope]]:
-    """Facts and their stored forms placed in the chain after `position` (hash `previous`)."""
-    rows = [(f.originator_id, f.originator_version, f.type, e) for f, e in facts]
-    placed = link(rows, position, previous)
-    return [
-        (evolve(f, position=e.chain.position, previous=e.chain.previous, hash=e.chain.hash), e)
-        for (f, _), e in zip(facts, placed, strict=True)
-    ]
-
-
-def chained(facts: Sequence[Fact], position: int, previous: str) -> list[Fact]:
-    """Facts without personal fields placed in the chain after the fact at `position`."""
-    return [fact for fact, _ in place([(f, envelope_of(f)) for f in facts], position, previous)]

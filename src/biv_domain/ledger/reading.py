@@ -247,19 +247,22 @@ class LedgerReads(Application[str]):
         evolve: Callable[[S | None, Any], S],
         as_known_at: datetime | None,
     ) -> list[S]:
-        """The states of members the index names, their streams read together."""
+        """The states of the members the index names, their streams read together.
+
+        A member is recorded with its index entry: an empty stream is a damaged store.
+        """
         found = self.streams(streams, as_known_at)
         states = [_fold(iter(found[name]), evolve) for name in streams]
+        for name, state in zip(streams, states, strict=True):
+            if state is None:
+                raise NotFound("stream", f"the index of members names {name!r}; it holds no facts")
         return [state for state in states if state is not None]
 
     def streams(
         self, streams: Sequence[str], as_known_at: datetime | None = None
     ) -> dict[str, list[Fact]]:
-        """The facts of several streams, each in order, as far as recorded by `as_known_at`.
-
-        A store's recorder may read them in one query (`select_streams`, as the
-        SQLite and PostgreSQL stores' do); any other is asked one stream at a time.
-        """
+        """The facts of several streams, each in order, as far as recorded by `as_known_at`:
+        in one query where the recorder can (`select_streams`), else one a stream."""
         ids = [self._sid(name) for name in streams]
         own = getattr(self.recorder, "select_streams", None)
         rows = own(ids) if own else [r for i in ids for r in self.recorder.select_events(i)]

@@ -68,8 +68,9 @@ class Money:
         The inverse of `__str__`, without `parse`'s checks of what people write:
         a rebuild reads two amounts a fact, hundreds of thousands of them.
         """
-        if len(text) > 3 and text[-3] == "." and text[-2:].isdigit():
-            return cls(int(text[:-3] + text[-2:]))
+        kronor, point, ore = text.partition(".")
+        if point and len(ore) == 2 and (kronor + ore).isascii() and (kronor + ore).isdigit():
+            return cls(int(kronor + ore))
         return cls.parse(text)
 
     @classmethod
