@@ -24,7 +24,15 @@ from eventsourcing.persistence import Notification
 from biv_domain.model.agreement import FundingKey, funding_key
 from biv_domain.model.events import AgreementConcluded, FundingChanged
 from biv_domain.model.fact import Fact
-from biv_domain.projections.fiscal_year import TOPICS, AgreementRow, FundingRows, LineRow
+from biv_domain.projections.fiscal_year import (
+    TOPICS,
+    AgreementRow,
+    FundingRows,
+    LineRow,
+    agreement_row,
+    line_row,
+    supersedes,
+)
 
 Progress = Callable[[int], object]
 # Facts a page: one query each (a round trip on PostgreSQL); 10,000 of the view's small rows
@@ -149,12 +157,12 @@ class FundingView(ABC):
 
 
 class _Fold:
-    """`FundingRows.apply`, one event at a time, on dicts updated in place.
+    """`FundingRows.apply`'s rules, one event at a time, on dicts updated in place.
 
     `FundingRows.apply` copies every row for each event it changes (it is immutable),
-    which made a rebuild quadratic in the number of funding lines. Here each event is
-    applied to a FundingRows holding only the row it can change, and the result is
-    written back: the rules stay `FundingRows.apply`'s, the cost is one row an event.
+    which made a rebuild quadratic in the number of funding lines. Here each event
+    changes the one row it can, by the same rules (`agreement_row`, `supersedes`,
+    `line_row`), at the cost of a dict lookup: a rebuild folds thousands a second.
     """
 
     def __init__(self, rows: FundingRows | None = None) -> None:
@@ -162,22 +170,16 @@ class _Fold:
         self.lines: dict[tuple[str, FundingKey], LineRow] = dict(rows.lines) if rows else {}
 
     def apply(self, event: object, changed: _Fold | None = None) -> None:
-        if isinstance(event, AgreementConcluded):
-            before = FundingRows()
-        elif isinstance(event, FundingChanged):
+        if isinstance(event, FundingChanged):
             key = (event.case_number, funding_key(event))
-            line = self.lines.get(key)
-            before = FundingRows(lines={key: line} if line is not None else {})
-        else:
-            return
-        after = before.apply(event)
-        if after is before:
-            return
-        self.agreements.update(after.agreements)
-        self.lines.update(after.lines)
-        if changed is not None:
-            changed.agreements.update(after.agreements)
-            changed.lines.update(after.lines)
+            if supersedes(event, self.lines.get(key)):
+                line = self.lines[key] = line_row(event)
+                if changed is not None:
+                    changed.lines[key] = line
+        elif isinstance(event, AgreementConcluded):
+            row = self.agreements[event.case_number] = agreement_row(event)
+            if changed is not None:
+                changed.agreements[event.case_number] = row
 
     def rows(self) -> FundingRows:
         return FundingRows(agreements=dict(self.agreements), lines=dict(self.lines))

@@ -49,6 +49,12 @@ def line_row(change: FundingChanged) -> LineRow:
     return LineRow(change.case_number, FundingLine.set_by(change))
 
 
+def agreement_row(concluded: AgreementConcluded) -> AgreementRow:
+    return AgreementRow(
+        concluded.case_number, concluded.title, concluded.municipality, concluded.partner
+    )
+
+
 @frozen
 class FundingRows:
     """The view's contents: agreements and their current funding lines."""
@@ -59,7 +65,7 @@ class FundingRows:
     def apply(self, event: object) -> FundingRows:
         """The rows after one more fact's event; events the view does not read pass it by."""
         if isinstance(event, AgreementConcluded):
-            row = AgreementRow(event.case_number, event.title, event.municipality, event.partner)
+            row = agreement_row(event)
             return evolve(self, agreements={**self.agreements, event.case_number: row})
         if isinstance(event, FundingChanged):
             key = (event.case_number, funding_key(event))
