@@ -58,11 +58,12 @@ from benchmarks.measures import (
     run_budget,
     run_follow_ups,
     run_history,
+    run_history_raw,
     run_report,
     time_series,
 )
 from benchmarks.scale import Generated, all_batches
-from benchmarks.table import TARGET_QUERY_P50_MS, aims, print_table
+from benchmarks.table import HISTORY_FLOOR, TARGET_QUERY_P50_MS, aims, print_table
 from biv_adapters.stores import open_ledger, sqlite_path
 from biv_domain.ledger import Ledger, Line
 from biv_domain.projections.fiscal_year import TOPICS
@@ -249,6 +250,7 @@ def run(args: argparse.Namespace, url: str) -> int:
         time_series("follow-ups as_known_at past", ledger, run_follow_ups, queries, "past"),
         time_series("history", ledger, run_history, queries, "plain"),
         time_series("history as_known_at past", ledger, run_history, queries, "past"),
+        time_series(HISTORY_FLOOR, ledger, run_history_raw, queries, "plain"),
     ]
     figures["queries_ms"] = {
         s.name: {

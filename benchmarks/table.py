@@ -16,6 +16,9 @@ TARGET_REBUILD_RATIO = 0.5
 TARGET_QUERY_P50_MS = 5.0
 TARGET_QUERY_P99_MS = 20.0
 TARGET_RSS_MB = 500.0
+# The series that measures the floor under a history (`measures.run_history_raw`): a
+# baseline shown beside the history, not a query with an aim of its own.
+HISTORY_FLOOR = "history, raw read + orjson of its rows"
 
 
 def aims(f: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,12 +94,17 @@ def aims(f: dict[str, Any]) -> list[dict[str, Any]]:
             "(for comparison)",
             True,
         )
-    for name, q in f["queries_ms"].items():
+    queries = dict(f["queries_ms"])
+    floor = queries.pop(HISTORY_FLOOR, None)
+    for name, q in queries.items():
         ok = q["p50"] <= TARGET_QUERY_P50_MS and q["p99"] <= TARGET_QUERY_P99_MS
+        baseline = f"aim {TARGET_QUERY_P50_MS:g} / {TARGET_QUERY_P99_MS:g}"
+        if floor is not None and name == "history":
+            baseline += f"; its rows read + orjson'd, no fact made: p50 {floor['p50']:.2f}"
         add(
             f"{name}, p50 / p99 ms",
             f"{q['p50']:.2f} / {q['p99']:.2f}",
-            f"aim {TARGET_QUERY_P50_MS:g} / {TARGET_QUERY_P99_MS:g}",
+            baseline,
             q["p50"] / TARGET_QUERY_P50_MS,
             f"p50 <= {TARGET_QUERY_P50_MS:g}, p99 <= {TARGET_QUERY_P99_MS:g}",
             ok,
