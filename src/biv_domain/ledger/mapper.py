@@ -8,7 +8,7 @@ orphans stored facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from biv_domain.converter import (
 )
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
-from biv_domain.ledger.personal import is_personal, open_fields, seal_fields
+from biv_domain.ledger.personal import is_personal, open_fields, seal_fields, subjects
 from biv_domain.ledger.subjects import CipherKeyRefused, KeyChanges, SubjectKeys, stream_id
 from biv_domain.ledger.upcasting import NewerFormat, upcast, version_of
 from biv_domain.model.fact import Fact
@@ -148,6 +148,32 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None, *, strict: bool
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # read again below, the strict way, to say what does not fit
     return _fact(stored, read_envelope(stored), event_type, keys, converter)
+
+
+def decode_all(rows: Sequence[StoredEvent], keys: SubjectKeys | None) -> list[Fact]:
+    """Many rows as facts, the keys of every participant they name read in one query first.
+
+    A history names hundreds of children: asked for one at a time, their keys cost a
+    query each (80 ms of a history on PostgreSQL, 5 on SQLite). The rows that name
+    participants are read twice for it, which costs a microsecond each.
+    """
+    if keys is not None:
+        keys.prefetch(name for row in rows for name in _subjects_named(row, keys))
+    return [decode(row, keys) for row in rows]
+
+
+def _subjects_named(stored: StoredEvent, keys: SubjectKeys) -> list[str]:
+    """The pseudonyms a row names; none where it cannot be read (`decode` will say why)."""
+    if not is_personal(stored.topic):
+        return []
+    try:
+        body = parse_json(stored.state)
+        event = body["event"]
+        if body.get("encrypted"):
+            event = _payload(stored, event, keys)["event"]
+        return subjects(stored.topic, event) if body.get("personal") else []
+    except (KeyError, TypeError, ValueError, CipherKeyRefused):
+        return []
 
 
 def _read_trusted(stored: StoredEvent, event_type: type[Any], keys: SubjectKeys | None) -> Fact:

@@ -43,6 +43,14 @@ def references(type_name: str, data: Data) -> list[str]:
     return found
 
 
+def subjects(type_name: str, stored: Data) -> list[str]:
+    """The pseudonyms a stored fact of this type names (its fields as sealed)."""
+    found = [stored["participant"]] if type_name in SEALED else []
+    for name in LISTS.get(type_name, ()):
+        found += stored[name]
+    return found
+
+
 def seal_fields(type_name: str, data: Data, keys: SubjectKeys, changes: KeyChanges) -> Data:
     """The fact's fields as stored: pseudonyms for references, personal fields sealed.
 

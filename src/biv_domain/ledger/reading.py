@@ -28,7 +28,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
-from biv_domain.ledger.mapper import FactMapper, read_envelope
+from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
@@ -176,20 +176,23 @@ class LedgerReads(Application[str]):
 
     def rows(self, page: int = 1000) -> Iterator[Notification]:
         """Every stored row in recorded order, as the store holds it (for audits)."""
+        for rows in self._pages(page):
+            yield from rows
+
+    def _pages(self, page: int = 1000) -> Iterator[Sequence[Notification]]:
         after = 0
         while rows := self.recorder.select_notifications(
             start=after, limit=page, inclusive_of_start=False
         ):
-            yield from rows
+            yield rows
             after = rows[-1].id
 
     def facts(self, as_known_at: datetime | None = None) -> Iterator[Fact]:
         """Every fact in the store in recorded order, as far as recorded by `as_known_at`."""
-        for row in self.rows():
-            fact = self.mapper.to_domain_event(row)
-            assert isinstance(fact, Fact)
-            if as_known_at is None or fact.recorded_at <= as_known_at:
-                yield fact
+        for page in self._pages():
+            for fact in decode_all(page, self.keys):
+                if as_known_at is None or fact.recorded_at <= as_known_at:
+                    yield fact
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
         """Walks the store's chain of facts; names the first row that does not fit."""
@@ -267,9 +270,7 @@ class LedgerReads(Application[str]):
         own = getattr(self.recorder, "select_streams", None)
         rows = own(ids) if own else [r for i in ids for r in self.recorder.select_events(i)]
         found: dict[str, list[Fact]] = {name: [] for name in streams}
-        for row in rows:
-            fact = self.mapper.to_domain_event(row)
-            assert isinstance(fact, Fact)
+        for fact in decode_all(rows, self.keys):
             if as_known_at is None or fact.recorded_at <= as_known_at:
                 found[fact.stream].append(fact)
         return found
