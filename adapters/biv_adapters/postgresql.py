@@ -131,9 +131,18 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         with self.datastore.transaction(commit=False) as curs:
-            curs.row_factory = tuple_row  # a history's thousand rows: no dict made for each
-            curs.execute(statement, (list(streams),))
-            return [StoredEvent(*row[:3], bytes(row[3])) for row in curs.fetchall()]
+            # A history's thousand rows as tuples: the store's own cursors make a dict of each.
+            with curs.connection.cursor(row_factory=tuple_row) as rows:
+                rows.execute(statement, (list(streams),))
+                return [
+                    StoredEvent(
+                        originator_id=row[0],
+                        originator_version=row[1],
+                        topic=row[2],
+                        state=bytes(row[3]),
+                    )
+                    for row in rows.fetchall()
+                ]
 
     def _create_table(self, curs: Any) -> None:
         # Opening the store runs CREATE INDEX IF NOT EXISTS, which waits for the
