@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from attrs import frozen
@@ -313,14 +313,8 @@ class Ledger(LedgerReads):
         if now.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
         recorded_at = now.astimezone(UTC)
-        facts = [
-            Fact(stream, version, recorded_at, event, actor)
-            for stream, version, event in batch.pending
-        ]
-        facts = self._with_format_mark(facts, recorded_at, actor)
-        seal = Fact(
-            CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
-        )
+        pending = [*batch.pending, *self._format_mark()]
+        seal = (CHAIN_STREAM, head.originator_version + 1, BatchSealed(len(pending)))
         # Participants' fields are sealed under their keys, new keys made and erased ones
         # destroyed in the same transaction as the facts; the chain is over what is stored.
         changes = KeyChanges(
@@ -332,23 +326,23 @@ class Ledger(LedgerReads):
         )
         if head.position == 0:
             self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
-        rows, placed = sealed_rows([*facts, seal], self.keys, changes, head.position, head.hash)
+        rows, placed = sealed_rows(
+            [*pending, seal], recorded_at, actor, self.keys, changes, head.position, head.hash
+        )
         self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
         self.keys.committed(changes)
         return placed
 
-    def _with_format_mark(
-        self, facts: list[Fact], recorded_at: datetime, actor: str | None
-    ) -> list[Fact]:
+    def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:
+        """The fact that marks the store as of this code's format, if it is not marked yet."""
         if self._format_marked:
-            return facts  # marked when last read, and nobody else stored since (see `_write`)
+            return []  # marked when last read, and nobody else stored since (see `_write`)
         recorded, version = self.recorded_format()
         self._format_marked = recorded >= FORMAT
         if recorded < FORMAT:
             # The first batch of a newer code marks the store, so older code refuses it.
-            mark = Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
-            return [*facts, mark]
-        return facts
+            return [(FORMAT_STREAM, version + 1, FormatRecorded(FORMAT))]
+        return []
 
     def rekey(self, new_cipher_key: bytes) -> int:
         """Re-wraps every key of the store under a new store key; returns how many.
