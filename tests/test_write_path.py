@@ -73,3 +73,28 @@ def test_every_row_of_a_batch_reads_back_as_written_and_hashed(
         assert ledger.verify_chain().intact
     finally:
         ledger.close()
+
+
+def test_the_funding_view_follows_batches_of_two_writers_and_a_rebuild(tmp_path: Path) -> None:
+    """A batch follows into the view from its own facts only while nobody else wrote;
+    whatever the interleaving, the view ends as a rebuild from every fact makes it."""
+    url = f"sqlite://{tmp_path}/biv.sqlite3"
+    lines = [json.dumps(line) for line in exchange_lines(1200)]
+    chunks = [lines[start : start + 60] for start in range(0, len(lines), 60)]
+    one, other = open_ledger(url, actor="Eva"), open_ledger(url, actor="Per")
+    try:
+        for n, chunk in enumerate(chunks):
+            # Runs of batches by one writer (followed), then switches (caught up).
+            writer = one if (n // 3) % 2 == 0 else other
+            writer.execute_all(read_lines(chunk))
+            if n == 10:
+                other.rebuild()
+            view = writer.funding_view
+            assert view.position() == writer.recorder.max_notification_id()
+        stored = one.funding_view.rows()
+        assert len(stored.agreements) == sum('"conclude_agreement"' in line for line in lines)
+        one.rebuild()
+        assert one.funding_view.rows() == stored
+    finally:
+        one.close()
+        other.close()

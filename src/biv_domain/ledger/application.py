@@ -193,7 +193,7 @@ class Ledger(LedgerReads):
             batch = self._batch()
             skipped = decide(batch)
             try:
-                facts = self._store(batch, head, actor)
+                facts, last_id = self._store(batch, head, actor)
             except IntegrityError:
                 continue
             batch.stored(self._exact)
@@ -201,23 +201,31 @@ class Ledger(LedgerReads):
             # have taken the seal's place): the store is now as this process knows it.
             self._known_through = facts[-1].position if facts else head.position
             # The facts are stored; the read models follow them (and a lagging view
-            # still answers right: see FundingView.current_rows).
-            self._catch_up_views()
+            # still answers right: see FundingView.current_rows). When nobody else stored
+            # since this process's previous batch, they follow this batch's own facts.
+            self._catch_up_views(facts if exact else None, last_id)
             return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"
         )
 
-    def _catch_up_views(self) -> None:
+    def _catch_up_views(self, stored: Sequence[Fact] | None, last_id: int | None) -> None:
         """Brings the read models along; a failure leaves them behind, never the write undone.
+
+        `stored` is the batch's facts when nobody else stored since this process's
+        previous batch (None otherwise), `last_id` the notification id of its last.
 
         The facts are stored by now. A view that cannot follow (a store that went
         away, a row it cannot hold) lags: reads fold the facts since its position
         (FundingView.current_rows), and the next write or `biv rebuild` catches up.
         """
         try:
-            self.funding_view.catch_up()
+            known = stored is not None and (last_id is not None or not stored)
+            if not known or not self.funding_view.follow(
+                [fact.event for fact in stored or ()], last_id
+            ):
+                self.funding_view.catch_up()
         except Exception as error:
             LOG.warning(
                 "the funding view lags behind the stored facts (%s: %s); "
@@ -301,14 +309,18 @@ class Ledger(LedgerReads):
                 batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
         return skipped
 
-    def _store(self, batch: Batch, head: Fact, actor: str | None) -> tuple[Fact, ...]:
-        """Stores the batch's facts in one transaction, sealed into the chain after `head`.
+    def _store(
+        self, batch: Batch, head: Fact, actor: str | None
+    ) -> tuple[tuple[Fact, ...], int | None]:
+        """Stores the batch's facts in one transaction, sealed into the chain after `head`;
+        returns them as placed, and the notification id of the last (None if unknown or
+        nothing was stored).
 
         Raises IntegrityError when another writer stored first (a stream's
         version, or the chain's, is taken): the caller decides again.
         """
         if not batch.pending:
-            return ()
+            return (), None
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
@@ -329,9 +341,9 @@ class Ledger(LedgerReads):
         rows, placed = sealed_rows(
             [*pending, seal], recorded_at, actor, self.keys, changes, head.position, head.hash
         )
-        self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
+        ids = self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
         self.keys.committed(changes)
-        return placed
+        return placed, ids[-1] if ids else None
 
     def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:
         """The fact that marks the store as of this code's format, if it is not marked yet."""

@@ -16,7 +16,7 @@ in-memory storage; a store plugin supplies its own (`biv_adapters.sql_views`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
@@ -39,6 +39,10 @@ class FundingView(ABC):
 
     def __init__(self, ledger: Application[str]) -> None:
         self.ledger = ledger
+        # Where this process last left the view (a position its own transaction moved it
+        # to, or found it at), so that `follow` can apply a batch without reading it back.
+        # None: not known, or a catch-up failed on the way.
+        self._left_at: int | None = None
 
     # --- What each store provides -------------------------------------------------------------
 
@@ -80,10 +84,12 @@ class FundingView(ABC):
         so that a write's catch-up costs what the write changed, not the whole view.
         """
         passed = 0
+        self._left_at = None
         while True:
             start = self.position()
             head = self._head()
             if start >= head:
+                self._left_at = start
                 return passed
             page, position = self._page(start, head)
             events = list(_events(self.ledger, page))
@@ -99,7 +105,34 @@ class FundingView(ABC):
                 if progress:
                     progress(position - start)
                 if position >= head:
+                    self._left_at = position
                     return passed  # caught up to the head read above; a later write catches up
+
+    def follow(self, events: Sequence[object], position: int | None) -> bool:
+        """Applies a batch this process just stored, whose last notification is `position`
+        (None: it stored nothing), from the batch's own events: nothing is read back.
+
+        The ledger calls it only when nobody else stored between this process's
+        previous batch and this one (the chain's head said so), so every fact after
+        where this process left the view is this batch's. False, with nothing done,
+        when that place is not known or the view is no longer there (another process
+        caught it up or rebuilt it): then `catch_up` reads the facts as usual.
+        """
+        expected, self._left_at = self._left_at, None
+        if expected is None:
+            return False
+        if position is None:
+            self._left_at = expected  # nothing stored since: the view is where it was left
+            return True
+        read = [event for event in events if type(event).__name__ in TOPICS]
+        touched = {str(getattr(event, "case_number", "")) for event in read}
+        changed, base = _Fold(), _Fold(self.rows_of(touched) if touched else None)
+        for event in read:
+            base.apply(event, changed)
+        if not self._advance(expected, position, base.rows(), changed.rows()):
+            return False
+        self._left_at = position
+        return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Folds every fact from scratch and swaps the result in; returns how many it passed."""
