@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from biv_domain.ledger.chain import stored_hash
 from biv_domain.ledger.mapper import ChainPlace, Envelope, envelope_bytes, read_envelope
 from biv_domain.ledger.mapper import stored_bytes as envelope_stored_bytes
 from tests.builders import exchange_lines
+from tests.conftest import drop_schema, postgres_url
 
 
 @pytest.mark.parametrize(
@@ -46,12 +49,22 @@ def test_envelope_bytes_are_the_envelopes_stored_bytes(
     assert written == envelope_stored_bytes(envelope)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path}/biv.sqlite3"
+        return
+    schema = f"write_path_{uuid.uuid4().hex[:12]}"
+    yield postgres_url(schema)
+    drop_schema(schema)
+
+
 @pytest.mark.parametrize("encrypted", [False, True])
 def test_every_row_of_a_batch_reads_back_as_written_and_hashed(
-    tmp_path: Path, encrypted: bool
+    empty_url: str, encrypted: bool
 ) -> None:
     cipher_key = new_cipher_key() if encrypted else None
-    ledger = open_ledger(f"sqlite://{tmp_path}/biv.sqlite3", cipher_key=cipher_key, actor="Eva")
+    ledger = open_ledger(empty_url, cipher_key=cipher_key, actor="Eva")
     try:
         ledger.execute_all(read_lines(linkoping_lines()))
         big = [json.dumps(line) for line in exchange_lines(300)]

@@ -108,20 +108,34 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             write_changes(self.datastore, curs, kwargs.get("key_changes"))
             # The library's lock timeout, table lock and NOTIFY (`_insert_stored_events`) in
             # one round trip, not three: statements without parameters go as one message.
-            curs.execute(SQL("; ").join([*self.lock_table_statements, self._notify]))
+            notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+            curs.execute(SQL("; ").join([*self.lock_table_statements, notify]))
+            # The rows as four arrays sent in binary, not the library's array of composites:
+            # psycopg writes those as text, escaping every byte of every state with a regex
+            # (~2 ms of a 90-fact batch). Rows are inserted, and numbered, in array order.
             curs.execute(
-                self.insert_events_statement,
-                ([self.construct_pg_stored_event(*self._fields(s)) for s in stored_events],),
+                self._insert_arrays,
+                (
+                    [s.originator_id for s in stored_events],
+                    [s.originator_version for s in stored_events],
+                    [s.topic for s in stored_events],
+                    [s.state for s in stored_events],
+                ),
+                binary=True,
             )
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     @property
-    def _notify(self) -> Any:
-        return SQL("NOTIFY {0}").format(Identifier(self.channel_name))
-
-    @staticmethod
-    def _fields(stored: StoredEvent) -> tuple[Any, int, str, bytes]:
-        return stored.originator_id, stored.originator_version, stored.topic, stored.state
+    def _insert_arrays(self) -> Any:
+        return SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
 
     def existing_streams(self, streams: Sequence[str]) -> set[str]:
         """Which of these streams hold a fact, in one query (the ledger's line ids, a batch's)."""
