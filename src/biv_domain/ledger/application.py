@@ -33,7 +33,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.deciding import decide, streams_of
-from biv_domain.ledger.members import MemberDays, member_days, overlapping
+from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
@@ -197,6 +197,7 @@ class Ledger(LedgerReads):
             except IntegrityError:
                 continue
             batch.stored(self._exact)
+            self._keep_members(facts)
             # No other writer stored between the head read and this batch's seal (it would
             # have taken the seal's place): the store is now as this process knows it.
             self._known_through = facts[-1].position if facts else head.position
@@ -249,7 +250,20 @@ class Ledger(LedgerReads):
             self._known_states,
             lambda stream, version: self.events.get(self._sid(stream), gt=version),  # type: ignore[arg-type,return-value]
             self._exact,
+            self._kept_members_version,
         )
+
+    def _kept_members_version(self, stream: str) -> int | None:
+        """An index of members' version as kept, when it is as stored (None: read it)."""
+        kept = self._known_members.get(stream)
+        return kept[1] if kept is not None and stream in self._exact else None
+
+    def _keep_members(self, facts: Sequence[Fact]) -> None:
+        """The indexes of members this batch added to, kept with its facts folded in, so that
+        the next batch reads none of them again (a report's groups, a new group's place)."""
+        if len(self._known_members) > STATES_KEPT:
+            self._known_members.clear()
+        self._exact.update(keep_added(self._known_members, facts))
 
     def _groups_stored(self, case_number: str, window: Period, exact: bool = False) -> list[str]:
         """The agreement's stored groups that can have met in the window (its index of members).

@@ -39,9 +39,13 @@ class Batch:
         known: StateCache | None = None,
         read_after: Callable[[str, int], Iterable[Fact]] | None = None,
         exact: Collection[str] = frozenset(),
+        kept_version: Callable[[str], int | None] | None = None,
     ) -> None:
         """`exact` names the streams whose kept state or index is as stored (nothing was
-        stored since it was kept): they are taken as they are, not read again."""
+        stored since it was kept): they are taken as they are, not read again.
+        `kept_version` gives such a stream's version where the caller keeps it (an
+        agreement's index of members), so that `exists` need not read its last fact."""
+        self._kept_version = kept_version
         self._read = read
         self._last = last
         self._known = known
@@ -115,6 +119,10 @@ class Batch:
 
     def exists(self, stream: str) -> bool:
         if stream not in self._states:
+            kept = self._kept_version(stream) if self._kept_version is not None else None
+            if kept is not None:
+                self._states[stream] = (None, kept)  # its version is all `record` needs
+                return kept > 0
             last = None
             if self._last is not None:
                 last = self._last(stream)  # the stream's last fact only, not all of it
