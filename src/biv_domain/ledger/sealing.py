@@ -45,7 +45,9 @@ def sealed_rows(
     unstructure = converter.unstructure
     types = [type(event).__name__ for _stream, _version, event in pending]
     fields: list[dict[str, Any]] = [unstructure(event) for _stream, _version, event in pending]
-    named = (
+    # Each participant once (a child is named by every session it attends), then their keys
+    # in one question.
+    named = dict.fromkeys(
         ref
         for type_name, data in zip(types, fields, strict=True)
         if is_personal(type_name)

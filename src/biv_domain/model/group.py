@@ -324,8 +324,13 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
     if state is None:
         raise ValueError(f"{type(event).__name__} before the group was planned")
     match event:
+        # The two events an import holds most of are folded by making the state directly:
+        # `attrs.evolve` looks every field up by name, once for each of them.
         case ParticipantEnrolled():
-            return _replace(state, participants=(*state.participants, Participant(event)))
+            participants = (*state.participants, Participant(event))
+            return GroupState(
+                state.plan, participants, state.sessions, state.completed, state.cancelled
+            )
         case ParticipantWithdrew():
             return _replace(
                 state,
@@ -335,7 +340,10 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
                 ),
             )
         case SessionHeld():
-            return _replace(state, sessions=(*state.sessions, event))
+            sessions = (*state.sessions, event)
+            return GroupState(
+                state.plan, state.participants, sessions, state.completed, state.cancelled
+            )
         case GroupCompleted():
             return _replace(state, completed=event)
         case GroupCancelled():
