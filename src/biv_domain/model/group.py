@@ -211,8 +211,11 @@ def _correct(
 
 
 def _refuse_unless_enrolled(state: GroupState, attendees: tuple[str, ...], day: date) -> None:
+    # The participants by reference, the first of each as `participant` finds it: one pass
+    # over them for the session, not one for each attendee.
+    by_ref = {p.ref: p for p in reversed(state.participants)}
     for ref in attendees:
-        participant = state.participant(ref)
+        participant = by_ref.get(ref)
         if participant is None or not participant.enrolled_on_day(day):
             raise RuleBroken(
                 "attendees", f"{ref!r} is not enrolled in group {state.group_ref!r} on {day}"
