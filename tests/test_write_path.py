@@ -9,20 +9,24 @@ very same bytes and whose hash is the one verification computes.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from biv_adapters.demo import linkoping_lines
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores import new_cipher_key, open_ledger
+from biv_domain.ledger import LineRefused
 from biv_domain.ledger.chain import stored_hash
 from biv_domain.ledger.mapper import ChainPlace, Envelope, envelope_bytes, read_envelope
 from biv_domain.ledger.mapper import stored_bytes as envelope_stored_bytes
+from biv_domain.ledger.unit_of_work import LARGE_BATCH
 from tests.builders import exchange_lines
 from tests.conftest import drop_schema, postgres_url
 
@@ -111,3 +115,27 @@ def test_the_funding_view_follows_batches_of_two_writers_and_a_rebuild(tmp_path:
     finally:
         one.close()
         other.close()
+
+
+def test_a_large_batch_pauses_the_cycle_collector_only_while_it_runs(tmp_path: Path) -> None:
+    ledger = open_ledger(f"sqlite://{tmp_path}/biv.sqlite3")
+    seen: list[bool] = []
+    decide = ledger._decide_lines
+
+    def watched(batch: Any, lines: Any) -> int:
+        seen.append(gc.isenabled())
+        return decide(batch, lines)
+
+    ledger._decide_lines = watched  # type: ignore[method-assign]
+    try:
+        lines = [json.dumps(line) for line in exchange_lines(LARGE_BATCH)]
+        refused = json.dumps({"command": "hold_session", "group_ref": "nowhere",
+                              "held_on": "2023-03-01", "attendees": ["x"]})  # fmt: skip
+        with pytest.raises(LineRefused):
+            ledger.execute_all(read_lines([*lines, refused]))
+        assert gc.isenabled()
+        ledger.execute_all(read_lines(lines[:10]))
+        assert gc.isenabled()
+        assert seen == [False, True]  # paused for the large batch only
+    finally:
+        ledger.close()

@@ -37,7 +37,13 @@ from biv_domain.ledger.members import MemberDays, keep_added, member_days, overl
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
-from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
+from biv_domain.ledger.unit_of_work import (
+    LARGE_BATCH,
+    STATES_KEPT,
+    Batch,
+    StateCache,
+    collector_paused,
+)
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model.commands import (
     Command,
@@ -134,7 +140,8 @@ class Ledger(LedgerReads):
         times, before giving up with WriteConflict.
         """
         actor = self._checked_actor(actor)
-        return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
+        with collector_paused(len(lines) >= LARGE_BATCH):
+            return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
 
     def _checked_actor(self, actor: str | None) -> str | None:
         actor = actor or self.actor

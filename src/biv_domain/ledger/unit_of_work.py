@@ -6,7 +6,9 @@ has changed them so far, then stores the pending events together, or none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+import gc
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from biv_domain.ledger.bookkeeping import MemberClosed, MemberJoined, group_stream, members_stream
@@ -25,6 +27,26 @@ StateCache = dict[str, tuple[Callable[..., Any], Any, int]]
 Facts are never changed once stored, so a state at version v stays right; a batch
 folds on it only the facts stored after v, whoever stored them."""
 STATES_KEPT = 50_000
+LARGE_BATCH = 1_000  # lines: a batch of this many keeps the cycle collector paused
+
+
+@contextmanager
+def collector_paused(pause: bool) -> Iterator[None]:
+    """Pauses Python's cycle collector while a large batch is decided and stored.
+
+    Every object a batch makes (states, events, rows, placed facts) lives until it
+    is stored, so the collector, run every few hundred allocations, scanned them
+    again and again to find no garbage: 15 % of a 20,000-line import. Reference
+    counting still frees what dies; the cycle collector runs again afterwards.
+    """
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Batch:
