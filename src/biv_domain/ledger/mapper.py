@@ -265,8 +265,8 @@ def _opened(type_name: str, envelope: Envelope, keys: SubjectKeys | None) -> dic
 class FactMapper(Mapper[str]):
     """Stores facts as JSON written by the project's one converter.
 
-    The ledger writes through `envelope_of` and `stored_bytes` itself (it seals
-    and chains a batch in one pass); the library reads through this mapper,
+    The ledger writes through `stored_event` and `envelope_bytes` itself (it seals
+    and chains a batch in one pass, `ledger.sealing`); the library reads through this mapper,
     which opens a participant's fields with the store's `keys`.
     """
 
