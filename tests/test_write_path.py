@@ -21,6 +21,7 @@ import pytest
 
 from biv_adapters.demo import linkoping_lines
 from biv_adapters.exchange import read_lines
+from biv_adapters.sql_views import SqlFundingView
 from biv_adapters.stores import new_cipher_key, open_ledger
 from biv_domain.ledger import LineRefused
 from biv_domain.ledger.chain import stored_hash
@@ -137,5 +138,37 @@ def test_a_large_batch_pauses_the_cycle_collector_only_while_it_runs(tmp_path: P
         ledger.execute_all(read_lines(lines[:10]))
         assert gc.isenabled()
         assert seen == [False, True]  # paused for the large batch only
+    finally:
+        ledger.close()
+
+
+def test_a_view_that_fails_within_the_batch_never_undoes_the_batch(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view follows a batch in the batch's own transaction, under a savepoint: when
+    its write fails, the facts are stored all the same and the view catches up after."""
+    lines = [json.dumps(line) for line in exchange_lines(400)]
+    ledger = open_ledger(empty_url)
+    try:
+        ledger.execute_all(read_lines(lines[:100]))
+        failures: list[object] = []
+        write = SqlFundingView._write
+
+        def fail_once(self: SqlFundingView, c: Any, rows: Any) -> None:
+            if not failures:
+                failures.append(rows)
+                raise RuntimeError("the view's table is gone")
+            write(self, c, rows)
+
+        monkeypatch.setattr(SqlFundingView, "_write", fail_once)
+        receipt = ledger.execute_all(read_lines(lines[100:300]))  # concludes agreement 2
+        assert failures  # the view's write in the batch's transaction failed
+        assert [f.hash for f in ledger.facts()][-len(receipt.facts) :] == [
+            f.hash for f in receipt.facts
+        ]
+        assert ledger.verify_chain().intact
+        view = ledger.funding_view
+        assert view.position() == ledger.recorder.max_notification_id()
+        assert len(view.rows().agreements) == 2
     finally:
         ledger.close()

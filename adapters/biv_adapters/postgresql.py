@@ -123,7 +123,11 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
                 ),
                 binary=True,
             )
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            follow = kwargs.get("view")
+            if follow is not None and ids:
+                follow(curs, ids[-1])  # the funding view follows in the same transaction
+            return ids
 
     @property
     def _insert_arrays(self) -> Any:

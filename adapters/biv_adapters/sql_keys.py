@@ -133,6 +133,9 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
         write_changes(self.datastore, c, kwargs.get("key_changes"))
+        follow = kwargs.get("view")
+        if follow is not None:
+            follow(c, last)  # the funding view follows in the same transaction
         return list(range(last - len(stored_events) + 1, last + 1))
 
 

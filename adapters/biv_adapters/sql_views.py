@@ -6,7 +6,8 @@ The behaviour (catching up by tracked position, rebuilding) is the ledger's
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import logging
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
-from biv_domain.ledger.read_models import FundingView
+from biv_domain.ledger.read_models import BatchFollow, FundingView
 
 if TYPE_CHECKING:  # the PostgreSQL extra may not be installed: import it only where it is used
     from eventsourcing.postgres import PostgresDatastore
@@ -24,6 +25,7 @@ from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import FundingLine
 from biv_domain.projections.fiscal_year import AgreementRow, FundingRows, LineRow
 
+LOG = logging.getLogger(__name__)
 TABLES = {
     "agreements": "biv_view_agreements",
     "lines": "biv_view_funding_lines",
@@ -165,6 +167,34 @@ class SqlFundingView(FundingView):
                 return False
             self._write(c, changed)
         return True
+
+    def in_batch(self, events: Sequence[object]) -> BatchFollow | None:
+        if self._left_at is None:
+            return None
+        _rows, changed = self._changes(events)  # read before the batch's transaction
+        return BatchFollow(self._advance_within, self._left_at, changed)
+
+    def _advance_within(self, c: Any, expected: int, position: int, changed: FundingRows) -> bool:
+        """`_advance` in the caller's transaction (a batch's), under a savepoint: whatever
+        happens to the view, the batch's facts are stored."""
+        c.execute("SAVEPOINT biv_view")
+        try:
+            c.execute(
+                self._sql(
+                    "UPDATE {tracking} SET position = ? WHERE view = ? AND position = ? "
+                    "RETURNING position"
+                ),
+                (position, self.name, expected),
+            )
+            moved = c.fetchone() is not None
+            if moved:
+                self._write(c, changed)
+        except Exception as error:  # the view lags, and is caught up after the batch
+            LOG.warning("the funding view did not follow the batch (%s)", type(error).__name__)
+            c.execute("ROLLBACK TO SAVEPOINT biv_view")
+            moved = False
+        c.execute("RELEASE SAVEPOINT biv_view")
+        return moved
 
     def _replace(self, position: int, rows: FundingRows) -> None:
         with self._transaction(commit=True) as c:

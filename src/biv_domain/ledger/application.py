@@ -200,7 +200,7 @@ class Ledger(LedgerReads):
             batch = self._batch()
             skipped = decide(batch)
             try:
-                facts, last_id = self._store(batch, head, actor)
+                facts, last_id, followed = self._store(batch, head, actor)
             except IntegrityError:
                 continue
             batch.stored(self._exact)
@@ -211,7 +211,10 @@ class Ledger(LedgerReads):
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows). When nobody else stored
             # since this process's previous batch, they follow this batch's own facts.
-            self._catch_up_views(facts if exact else None, last_id)
+            if followed and last_id is not None:
+                self.funding_view.moved_to(last_id)  # it followed in the batch's transaction
+            else:
+                self._catch_up_views(facts if exact else None, last_id)
             return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
@@ -332,16 +335,17 @@ class Ledger(LedgerReads):
 
     def _store(
         self, batch: Batch, head: Fact, actor: str | None
-    ) -> tuple[tuple[Fact, ...], int | None]:
+    ) -> tuple[tuple[Fact, ...], int | None, bool]:
         """Stores the batch's facts in one transaction, sealed into the chain after `head`;
-        returns them as placed, and the notification id of the last (None if unknown or
-        nothing was stored).
+        returns them as placed, the notification id of the last (None if unknown or
+        nothing was stored), and whether the funding view followed in that transaction
+        (it does when it is where this process left it and nobody else stored since).
 
         Raises IntegrityError when another writer stored first (a stream's
         version, or the chain's, is taken): the caller decides again.
         """
         if not batch.pending:
-            return (), None
+            return (), None, False
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
@@ -362,9 +366,12 @@ class Ledger(LedgerReads):
         rows, placed = sealed_rows(
             [*pending, seal], recorded_at, actor, self.keys, changes, head.position, head.hash
         )
-        ids = self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
+        exact = head.position == self._known_through
+        follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
+        key_changes = self.keys.stored_form(changes)
+        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow)
         self.keys.committed(changes)
-        return placed, ids[-1] if ids else None
+        return placed, ids[-1] if ids else None, follow is not None and follow.moved
 
     def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:
         """The fact that marks the store as of this code's format, if it is not marked yet."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
@@ -124,15 +125,30 @@ class FundingView(ABC):
         if position is None:
             self._left_at = expected  # nothing stored since: the view is where it was left
             return True
+        rows, changed = self._changes(events)
+        if not self._advance(expected, position, rows, changed):
+            return False
+        self._left_at = position
+        return True
+
+    def in_batch(self, events: Sequence[object]) -> BatchFollow | None:
+        """The view's part of a batch about to be stored, for the store's recorder to write
+        in the batch's own transaction (see `BatchFollow`); None where this view cannot,
+        or does not know where it was left (then `follow` or `catch_up`, after)."""
+        return None
+
+    def moved_to(self, position: int) -> None:
+        """A batch's transaction moved the view to `position` (its `BatchFollow` did)."""
+        self._left_at = position
+
+    def _changes(self, events: Sequence[object]) -> tuple[FundingRows, FundingRows]:
+        """The rows these events touch, after them, and the rows they change."""
         read = [event for event in events if type(event).__name__ in TOPICS]
         touched = {str(getattr(event, "case_number", "")) for event in read}
         changed, base = _Fold(), _Fold(self.rows_of(touched) if touched else None)
         for event in read:
             base.apply(event, changed)
-        if not self._advance(expected, position, base.rows(), changed.rows()):
-            return False
-        self._left_at = position
-        return True
+        return base.rows(), changed.rows()
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Folds every fact from scratch and swaps the result in; returns how many it passed."""
@@ -179,6 +195,28 @@ class FundingView(ABC):
         fold = _Fold(self.rows())
         self._fold_pages(fold, position, head)
         return fold.rows()
+
+
+class BatchFollow:
+    """A view's changes for a batch, written by the store's recorder in the batch's own
+    transaction, after its facts, so that following a batch costs no commit of its own.
+
+    The recorder calls it with its cursor and the batch's last notification id; it
+    sets `moved` when the view was where this process left it and now stands there.
+    It must never undo the batch: a store's view writes it under a savepoint.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Any, int, int, FundingRows], bool],
+        expected: int,
+        changed: FundingRows,
+    ) -> None:
+        self._write, self._expected, self._changed = write, expected, changed
+        self.moved = False
+
+    def __call__(self, cursor: Any, position: int) -> None:
+        self.moved = self._write(cursor, self._expected, position, self._changed)
 
 
 class _Fold:
