@@ -141,11 +141,17 @@ class FundingView(ABC):
         """A batch's transaction moved the view to `position` (its `BatchFollow` did)."""
         self._left_at = position
 
-    def _changes(self, events: Sequence[object]) -> tuple[FundingRows, FundingRows]:
-        """The rows these events touch, after them, and the rows they change."""
+    def _changes(
+        self,
+        events: Sequence[object],
+        rows_of: Callable[[Collection[str]], FundingRows] | None = None,
+    ) -> tuple[FundingRows, FundingRows]:
+        """The rows these events touch, after them, and the rows they change (the stored
+        rows read by `rows_of`, by default the view's own)."""
         read = [event for event in events if type(event).__name__ in TOPICS]
         touched = {str(getattr(event, "case_number", "")) for event in read}
-        changed, base = _Fold(), _Fold(self.rows_of(touched) if touched else None)
+        stored = (rows_of or self.rows_of)(touched) if touched else None
+        changed, base = _Fold(), _Fold(stored)
         for event in read:
             base.apply(event, changed)
         return base.rows(), changed.rows()
@@ -208,15 +214,15 @@ class BatchFollow:
 
     def __init__(
         self,
-        write: Callable[[Any, int, int, FundingRows], bool],
+        write: Callable[[Any, int, int, Sequence[object]], bool],
         expected: int,
-        changed: FundingRows,
+        events: Sequence[object],
     ) -> None:
-        self._write, self._expected, self._changed = write, expected, changed
+        self._write, self._expected, self._events = write, expected, events
         self.moved = False
 
     def __call__(self, cursor: Any, position: int) -> None:
-        self.moved = self._write(cursor, self._expected, position, self._changed)
+        self.moved = self._write(cursor, self._expected, position, self._events)
 
 
 class _Fold:
