@@ -149,7 +149,9 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         with reading(self.datastore) as curs:
-            curs.execute(statement, (list(streams),))
+            # Never prepared: a generic plan of `= ANY($1)`, made after five runs, may scan
+            # the whole table for any array.
+            curs.execute(statement, (list(streams),), prepare=False)
             return {str(row["originator_id"]) for row in curs.fetchall()}
 
     def select_streams(self, streams: Sequence[str]) -> list[StoredEvent]:
