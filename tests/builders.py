@@ -1,5 +1,5 @@
-"""Setup shared by the tests and the benchmarks: the ledger's clock, set by hand, and
-`biv serve` started on a free loopback port.
+"""Setup shared by the tests and the benchmarks: the ledger's clock, set by hand,
+`biv serve` started on a free loopback port, and a large exchange file's lines.
 
 Plain Python, no pytest or hypothesis, so that `benchmarks/` imports it as the
 tests do (`from tests.builders import Clock`) instead of keeping a copy.
@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 MILLISECOND = timedelta(milliseconds=1)
@@ -93,3 +93,82 @@ def biv_serve(
         except subprocess.TimeoutExpired:  # pragma: no cover
             process.kill()
             process.wait()
+
+
+EXCHANGE_GROUPS_PER_AGREEMENT = 4
+EXCHANGE_CHILDREN_PER_GROUP = 6
+EXCHANGE_SESSIONS_PER_GROUP = 40
+
+
+def exchange_lines(total: int) -> list[dict[str, Any]]:
+    """`total` lines of agreements, each with funding and groups, their children and sessions."""
+    lines: list[dict[str, Any]] = []
+    number = 0
+    while len(lines) < total:
+        number += 1
+        case = f"Dnr 2090-{number}"
+        lines.append(
+            {
+                "id": f"big/{case}/conclude",
+                "command": "conclude_agreement",
+                "case_number": case,
+                "title": f"Barngrupper {number}",
+                "municipality": "Kommunen",
+                "partner": "Föreningen",
+                "start": "2023-01-01",
+                "end": "2024-12-31",
+                "notice_months": 6,
+                "decided_on": "2023-01-01",
+            }
+        )
+        lines.append(
+            {
+                "id": f"big/{case}/funding",
+                "command": "set_funding",
+                "case_number": case,
+                "party": "municipality",
+                "source": "committee_budget",
+                "start": "2023-01-01",
+                "end": "2023-12-31",
+                "amount": "100000",
+                "decided_on": "2023-01-01",
+            }
+        )
+        for g in range(EXCHANGE_GROUPS_PER_AGREEMENT):
+            ref = f"G{number}-{g}"
+            starts_on = date(2023, 2, 1) + timedelta(days=7 * g)
+            lines.append(
+                {
+                    "id": f"big/{ref}/plan",
+                    "command": "plan_group",
+                    "group_ref": ref,
+                    "case_number": case,
+                    "kind": "children",
+                    "area": "Ryd",
+                    "starts_on": starts_on.isoformat(),
+                }
+            )
+            children = [f"{ref}-C{c}" for c in range(EXCHANGE_CHILDREN_PER_GROUP)]
+            for child in children:
+                lines.append(
+                    {
+                        "id": f"big/{child}",
+                        "command": "enroll_participant",
+                        "group_ref": ref,
+                        "participant_ref": child,
+                        "enrolled_on": "2023-01-25",
+                        "gender": "girl",
+                        "age": 9,
+                    }
+                )
+            for s in range(EXCHANGE_SESSIONS_PER_GROUP):
+                lines.append(
+                    {
+                        "id": f"big/{ref}/session-{s}",
+                        "command": "hold_session",
+                        "group_ref": ref,
+                        "held_on": (starts_on + timedelta(days=7 * s)).isoformat(),
+                        "attendees": children[: 3 + s % 4],
+                    }
+                )
+    return lines[:total]

@@ -24,7 +24,6 @@ import traceback
 import uuid
 from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout, suppress
-from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,89 +32,13 @@ from urllib.parse import urlsplit
 from biv_adapters.cli import main
 from biv_adapters.stores import open_ledger
 
+from .builders import exchange_lines
 from .conftest import drop_schema, postgres_url
 
 LINES = 20_000
-GROUPS_PER_AGREEMENT = 4
-CHILDREN_PER_GROUP = 6
-SESSIONS_PER_GROUP = 40
 # The import takes some 10 s through the relay: the deadline tells a hang from a slow machine.
 DEADLINE_SECONDS = 120
 RELAY_BUFFER = 64 * 1024
-
-
-def exchange_lines(total: int) -> list[dict[str, Any]]:
-    """`total` lines of agreements, each with funding and groups, their children and sessions."""
-    lines: list[dict[str, Any]] = []
-    number = 0
-    while len(lines) < total:
-        number += 1
-        case = f"Dnr 2090-{number}"
-        lines.append(
-            {
-                "id": f"big/{case}/conclude",
-                "command": "conclude_agreement",
-                "case_number": case,
-                "title": f"Barngrupper {number}",
-                "municipality": "Kommunen",
-                "partner": "Föreningen",
-                "start": "2023-01-01",
-                "end": "2024-12-31",
-                "notice_months": 6,
-                "decided_on": "2023-01-01",
-            }
-        )
-        lines.append(
-            {
-                "id": f"big/{case}/funding",
-                "command": "set_funding",
-                "case_number": case,
-                "party": "municipality",
-                "source": "committee_budget",
-                "start": "2023-01-01",
-                "end": "2023-12-31",
-                "amount": "100000",
-                "decided_on": "2023-01-01",
-            }
-        )
-        for g in range(GROUPS_PER_AGREEMENT):
-            ref = f"G{number}-{g}"
-            starts_on = date(2023, 2, 1) + timedelta(days=7 * g)
-            lines.append(
-                {
-                    "id": f"big/{ref}/plan",
-                    "command": "plan_group",
-                    "group_ref": ref,
-                    "case_number": case,
-                    "kind": "children",
-                    "area": "Ryd",
-                    "starts_on": starts_on.isoformat(),
-                }
-            )
-            children = [f"{ref}-C{c}" for c in range(CHILDREN_PER_GROUP)]
-            for child in children:
-                lines.append(
-                    {
-                        "id": f"big/{child}",
-                        "command": "enroll_participant",
-                        "group_ref": ref,
-                        "participant_ref": child,
-                        "enrolled_on": "2023-01-25",
-                        "gender": "girl",
-                        "age": 9,
-                    }
-                )
-            for s in range(SESSIONS_PER_GROUP):
-                lines.append(
-                    {
-                        "id": f"big/{ref}/session-{s}",
-                        "command": "hold_session",
-                        "group_ref": ref,
-                        "held_on": (starts_on + timedelta(days=7 * s)).isoformat(),
-                        "attendees": children[: 3 + s % 4],
-                    }
-                )
-    return lines[:total]
 
 
 class Relay:

@@ -20,7 +20,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from biv_adapters.sql_keys import SqlSubjectKeys, write_changes
+from biv_adapters.sql_keys import SqlSubjectKeys, reading, write_changes
 from biv_adapters.sql_views import SqlFundingView
 from biv_adapters.stores import StoreError, redact
 from biv_domain.ledger import Store
@@ -105,11 +105,42 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return None
         with self.datastore.transaction(commit=True) as curs:
-            self._insert_events(curs, stored_events, **kwargs)
             # Participants' new keys and destroyed ones, in the same transaction as the facts.
             write_changes(self.datastore, curs, kwargs.get("key_changes"))
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            # The library's lock timeout, table lock and NOTIFY (`_insert_stored_events`) in
+            # one round trip, not three: statements without parameters go as one message.
+            notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+            curs.execute(SQL("; ").join([*self.lock_table_statements, notify]))
+            # The rows as four arrays sent in binary, not the library's array of composites:
+            # psycopg writes those as text, escaping every byte of every state with a regex
+            # (~2 ms of a 90-fact batch). Rows are inserted, and numbered, in array order.
+            curs.execute(
+                self._insert_arrays,
+                (
+                    [s.originator_id for s in stored_events],
+                    [s.originator_version for s in stored_events],
+                    [s.topic for s in stored_events],
+                    [s.state for s in stored_events],
+                ),
+                binary=True,
+            )
+            ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            follow = kwargs.get("view")
+            if follow is not None and ids:
+                follow(curs, ids[-1])  # the funding view follows in the same transaction
+            return ids
+
+    @property
+    def _insert_arrays(self) -> Any:
+        return SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
 
     def existing_streams(self, streams: Sequence[str]) -> set[str]:
         """Which of these streams hold a fact, in one query (the ledger's line ids, a batch's)."""
@@ -118,8 +149,10 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
         statement = SQL(
             "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, (list(streams),))
+        with reading(self.datastore) as curs:
+            # Never prepared: a generic plan of `= ANY($1)`, made after five runs, may scan
+            # the whole table for any array.
+            curs.execute(statement, (list(streams),), prepare=False)
             return {str(row["originator_id"]) for row in curs.fetchall()}
 
     def select_streams(self, streams: Sequence[str]) -> list[StoredEvent]:

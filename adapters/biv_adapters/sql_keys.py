@@ -13,7 +13,8 @@ purge (see the README).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import Application
@@ -47,6 +48,18 @@ def _statement(datastore: Any, text: str) -> Any:
         )
         return sql.SQL(text.replace("?", "%s")).format(keys=keys, blob=sql.SQL("BYTEA"))
     return text.format(keys=TABLE, blob="BLOB")
+
+
+@contextmanager
+def reading(datastore: Any) -> Iterator[Any]:
+    """A cursor for one read: on PostgreSQL the pool's autocommit connection, so a read is
+    one round trip (a read-only transaction adds its BEGIN and its ROLLBACK: three)."""
+    if _postgres(datastore):
+        with datastore.get_connection() as connection, connection.cursor() as cursor:
+            yield cursor
+    else:
+        with datastore.transaction(commit=False) as cursor:
+            yield cursor
 
 
 def write_changes(datastore: Any, cursor: Any, changes: KeyChanges | None) -> None:
@@ -153,6 +166,9 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
         write_changes(self.datastore, c, kwargs.get("key_changes"))
+        follow = kwargs.get("view")
+        if follow is not None:
+            follow(c, last)  # the funding view follows in the same transaction
         return list(range(last - len(stored_events) + 1, last + 1))
 
 
@@ -200,7 +216,7 @@ class SqlSubjectKeys(SubjectKeys):
         self._purge()
 
     def _read(self, subject: str) -> SubjectKey | None:
-        with self._datastore.transaction(commit=False) as c:
+        with reading(self._datastore) as c:
             c.execute(
                 _statement(
                     self._datastore,
@@ -218,7 +234,7 @@ class SqlSubjectKeys(SubjectKeys):
 
     def _read_many(self, subjects: list[str]) -> dict[str, SubjectKey]:
         found: dict[str, SubjectKey] = {}
-        with self._datastore.transaction(commit=False) as c:
+        with reading(self._datastore) as c:
             for start in range(0, len(subjects), 500):
                 chunk = subjects[start : start + 500]
                 marks = ",".join("?" * len(chunk))

@@ -6,7 +6,8 @@ The behaviour (catching up by tracked position, rebuilding) is the ledger's
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import logging
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
-from biv_domain.ledger.read_models import FundingView
+from biv_domain.ledger.read_models import BatchFollow, FundingView
 
 if TYPE_CHECKING:  # the PostgreSQL extra may not be installed: import it only where it is used
     from eventsourcing.postgres import PostgresDatastore
@@ -24,6 +25,7 @@ from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import FundingLine
 from biv_domain.projections.fiscal_year import AgreementRow, FundingRows, LineRow
 
+LOG = logging.getLogger(__name__)
 TABLES = {
     "agreements": "biv_view_agreements",
     "lines": "biv_view_funding_lines",
@@ -110,42 +112,48 @@ class SqlFundingView(FundingView):
     def rows(self) -> FundingRows:
         return self._select("", ())
 
-    def rows_of(self, case_numbers: Collection[str]) -> FundingRows:
-        """Only these agreements' rows: a write's catch-up reads what it may change."""
+    def rows_of(self, case_numbers: Collection[str], c: Any = None) -> FundingRows:
+        """Only these agreements' rows: a write's catch-up reads what it may change.
+
+        With a cursor `c`, read in the caller's transaction (a batch's, see `in_batch`)."""
         found = FundingRows()
         names = sorted(case_numbers)
         for start in range(0, len(names), 500):
             chunk = tuple(names[start : start + 500])
-            part = self._select(f" WHERE case_number IN ({', '.join('?' * len(chunk))})", chunk)
+            where = f" WHERE case_number IN ({', '.join('?' * len(chunk))})"
+            part = self._select(where, chunk) if c is None else self._select_with(c, where, chunk)
             found.agreements.update(part.agreements)
             found.lines.update(part.lines)
         return found
 
     def _select(self, where: str, params: tuple[str, ...]) -> FundingRows:
         with self._transaction(commit=False) as c:
-            c.execute(self._sql("SELECT * FROM {agreements}" + where), params)
-            agreements = {
-                r["case_number"]: AgreementRow(
-                    r["case_number"], r["title"], r["municipality"], r["partner"]
-                )
-                for r in c.fetchall()
-            }
-            c.execute(self._sql("SELECT * FROM {lines}" + where), params)
-            lines = {}
-            for r in c.fetchall():
-                line = FundingLine(
-                    Party(r["party"]),
-                    r["source"],
-                    date.fromisoformat(r["start_on"]),
-                    date.fromisoformat(r["end_on"]),
-                    Money(int(r["amount_ore"])),
-                    date.fromisoformat(r["decided_on"]),
-                    r["note"],
-                    r["decided_by"],
-                    r["decision_ref"],
-                )
-                key = FundingKey(line.party, line.source, line.start, line.end)
-                lines[(r["case_number"], key)] = LineRow(r["case_number"], line)
+            return self._select_with(c, where, params)
+
+    def _select_with(self, c: Any, where: str, params: tuple[str, ...]) -> FundingRows:
+        c.execute(self._sql("SELECT * FROM {agreements}" + where), params)
+        agreements = {
+            r["case_number"]: AgreementRow(
+                r["case_number"], r["title"], r["municipality"], r["partner"]
+            )
+            for r in c.fetchall()
+        }
+        c.execute(self._sql("SELECT * FROM {lines}" + where), params)
+        lines = {}
+        for r in c.fetchall():
+            line = FundingLine(
+                Party(r["party"]),
+                r["source"],
+                date.fromisoformat(r["start_on"]),
+                date.fromisoformat(r["end_on"]),
+                Money(int(r["amount_ore"])),
+                date.fromisoformat(r["decided_on"]),
+                r["note"],
+                r["decided_by"],
+                r["decision_ref"],
+            )
+            key = FundingKey(line.party, line.source, line.start, line.end)
+            lines[(r["case_number"], key)] = LineRow(r["case_number"], line)
         return FundingRows(agreements=agreements, lines=lines)
 
     def _advance(
@@ -165,6 +173,40 @@ class SqlFundingView(FundingView):
                 return False
             self._write(c, changed)
         return True
+
+    def in_batch(self, events: Sequence[object]) -> BatchFollow | None:
+        if self._left_at is None:
+            return None
+        return BatchFollow(self._advance_within, self._left_at, events)
+
+    def _advance_within(
+        self, c: Any, expected: int, position: int, events: Sequence[object]
+    ) -> bool:
+        """`_advance` of a batch's events in the batch's transaction, under a savepoint:
+        whatever happens to the view, the batch's facts are stored.
+
+        The rows the events change are read there too, once the position is taken (no
+        transaction of their own). The savepoint is not released: the batch's COMMIT
+        ends it, one round trip fewer on PostgreSQL.
+        """
+        c.execute("SAVEPOINT biv_view")
+        try:
+            c.execute(
+                self._sql(
+                    "UPDATE {tracking} SET position = ? WHERE view = ? AND position = ? "
+                    "RETURNING position"
+                ),
+                (position, self.name, expected),
+            )
+            if c.fetchone() is None:
+                return False
+            _rows, changed = self._changes(events, lambda names: self.rows_of(names, c))
+            self._write(c, changed)
+            return True
+        except Exception as error:  # the view lags, and is caught up after the batch
+            LOG.warning("the funding view did not follow the batch (%s)", type(error).__name__)
+            c.execute("ROLLBACK TO SAVEPOINT biv_view")
+            return False
 
     def _replace(self, position: int, rows: FundingRows) -> None:
         with self._transaction(commit=True) as c:

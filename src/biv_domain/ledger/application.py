@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from attrs import frozen
@@ -33,11 +33,17 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.deciding import decide, streams_of
-from biv_domain.ledger.members import MemberDays, member_days, overlapping
+from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
-from biv_domain.ledger.unit_of_work import STATES_KEPT, Batch, StateCache
+from biv_domain.ledger.unit_of_work import (
+    LARGE_BATCH,
+    STATES_KEPT,
+    Batch,
+    StateCache,
+    collector_paused,
+)
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model.commands import (
     Command,
@@ -134,7 +140,8 @@ class Ledger(LedgerReads):
         times, before giving up with WriteConflict.
         """
         actor = self._checked_actor(actor)
-        return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
+        with collector_paused(len(lines) >= LARGE_BATCH):
+            return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
 
     def _checked_actor(self, actor: str | None) -> str | None:
         actor = actor or self.actor
@@ -193,31 +200,43 @@ class Ledger(LedgerReads):
             batch = self._batch()
             skipped = decide(batch)
             try:
-                facts = self._store(batch, head, actor)
+                facts, last_id, followed = self._store(batch, head, actor)
             except IntegrityError:
                 continue
             batch.stored(self._exact)
+            self._keep_members(facts)
             # No other writer stored between the head read and this batch's seal (it would
             # have taken the seal's place): the store is now as this process knows it.
             self._known_through = facts[-1].position if facts else head.position
             # The facts are stored; the read models follow them (and a lagging view
-            # still answers right: see FundingView.current_rows).
-            self._catch_up_views()
+            # still answers right: see FundingView.current_rows). When nobody else stored
+            # since this process's previous batch, they follow this batch's own facts.
+            if followed and last_id is not None:
+                self.funding_view.moved_to(last_id)  # it followed in the batch's transaction
+            else:
+                self._catch_up_views(facts if exact else None, last_id)
             return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "other writers kept changing the same agreement, groups or follow-ups; "
             f"tried {self.retries_on_conflict} times and stored nothing"
         )
 
-    def _catch_up_views(self) -> None:
+    def _catch_up_views(self, stored: Sequence[Fact] | None, last_id: int | None) -> None:
         """Brings the read models along; a failure leaves them behind, never the write undone.
+
+        `stored` is the batch's facts when nobody else stored since this process's
+        previous batch (None otherwise), `last_id` the notification id of its last.
 
         The facts are stored by now. A view that cannot follow (a store that went
         away, a row it cannot hold) lags: reads fold the facts since its position
         (FundingView.current_rows), and the next write or `biv rebuild` catches up.
         """
         try:
-            self.funding_view.catch_up()
+            known = stored is not None and (last_id is not None or not stored)
+            if not known or not self.funding_view.follow(
+                [fact.event for fact in stored or ()], last_id
+            ):
+                self.funding_view.catch_up()
         except Exception as error:
             LOG.warning(
                 "the funding view lags behind the stored facts (%s: %s); "
@@ -241,7 +260,20 @@ class Ledger(LedgerReads):
             self._known_states,
             lambda stream, version: self.events.get(self._sid(stream), gt=version),  # type: ignore[arg-type,return-value]
             self._exact,
+            self._kept_members_version,
         )
+
+    def _kept_members_version(self, stream: str) -> int | None:
+        """An index of members' version as kept, when it is as stored (None: read it)."""
+        kept = self._known_members.get(stream)
+        return kept[1] if kept is not None and stream in self._exact else None
+
+    def _keep_members(self, facts: Sequence[Fact]) -> None:
+        """The indexes of members this batch added to, kept with its facts folded in, so that
+        the next batch reads none of them again (a report's groups, a new group's place)."""
+        if len(self._known_members) > STATES_KEPT:
+            self._known_members.clear()
+        self._exact.update(keep_added(self._known_members, facts))
 
     def _groups_stored(self, case_number: str, window: Period, exact: bool = False) -> list[str]:
         """The agreement's stored groups that can have met in the window (its index of members).
@@ -301,26 +333,25 @@ class Ledger(LedgerReads):
                 batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
         return skipped
 
-    def _store(self, batch: Batch, head: Fact, actor: str | None) -> tuple[Fact, ...]:
-        """Stores the batch's facts in one transaction, sealed into the chain after `head`.
+    def _store(
+        self, batch: Batch, head: Fact, actor: str | None
+    ) -> tuple[tuple[Fact, ...], int | None, bool]:
+        """Stores the batch's facts in one transaction, sealed into the chain after `head`;
+        returns them as placed, the notification id of the last (None if unknown or
+        nothing was stored), and whether the funding view followed in that transaction
+        (it does when it is where this process left it and nobody else stored since).
 
         Raises IntegrityError when another writer stored first (a stream's
         version, or the chain's, is taken): the caller decides again.
         """
         if not batch.pending:
-            return ()
+            return (), None, False
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
         recorded_at = now.astimezone(UTC)
-        facts = [
-            Fact(stream, version, recorded_at, event, actor)
-            for stream, version, event in batch.pending
-        ]
-        facts = self._with_format_mark(facts, recorded_at, actor)
-        seal = Fact(
-            CHAIN_STREAM, head.originator_version + 1, recorded_at, BatchSealed(len(facts)), actor
-        )
+        pending = [*batch.pending, *self._format_mark()]
+        seal = (CHAIN_STREAM, head.originator_version + 1, BatchSealed(len(pending)))
         # Participants' fields are sealed under their keys, new keys made and erased ones
         # destroyed in the same transaction as the facts; the chain is over what is stored.
         changes = KeyChanges(
@@ -332,23 +363,26 @@ class Ledger(LedgerReads):
         )
         if head.position == 0:
             self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
-        rows, placed = sealed_rows([*facts, seal], self.keys, changes, head.position, head.hash)
-        self.recorder.insert_events(rows, key_changes=self.keys.stored_form(changes))
+        rows, placed = sealed_rows(
+            [*pending, seal], recorded_at, actor, self.keys, changes, head.position, head.hash
+        )
+        exact = head.position == self._known_through
+        follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
+        key_changes = self.keys.stored_form(changes)
+        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow)
         self.keys.committed(changes)
-        return placed
+        return placed, ids[-1] if ids else None, follow is not None and follow.moved
 
-    def _with_format_mark(
-        self, facts: list[Fact], recorded_at: datetime, actor: str | None
-    ) -> list[Fact]:
+    def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:
+        """The fact that marks the store as of this code's format, if it is not marked yet."""
         if self._format_marked:
-            return facts  # marked when last read, and nobody else stored since (see `_write`)
+            return []  # marked when last read, and nobody else stored since (see `_write`)
         recorded, version = self.recorded_format()
         self._format_marked = recorded >= FORMAT
         if recorded < FORMAT:
             # The first batch of a newer code marks the store, so older code refuses it.
-            mark = Fact(FORMAT_STREAM, version + 1, recorded_at, FormatRecorded(FORMAT), actor)
-            return [*facts, mark]
-        return facts
+            return [(FORMAT_STREAM, version + 1, FormatRecorded(FORMAT))]
+        return []
 
     def rekey(self, new_cipher_key: bytes) -> int:
         """Re-wraps every key of the store under a new store key; returns how many.

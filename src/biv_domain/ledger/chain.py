@@ -1,4 +1,4 @@
-"""The hash chain over every stored fact: what is hashed, and how facts are placed in it.
+"""The hash chain over every stored fact: what is hashed, and how a stored fact's hash is taken.
 
 Every fact stores its place in the store's chain (`position`), the hash of the
 fact before it (`previous`) and its own hash: a SHA-256 over its content and
@@ -11,11 +11,11 @@ the chain checks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from biv_domain.converter import canonical_json
-from biv_domain.ledger.mapper import ChainPlace, Envelope
+from biv_domain.ledger.mapper import Envelope
 
 GENESIS = "0" * 64
 
@@ -84,34 +84,4 @@ def _hash(
             personal=envelope.personal,
             encrypted=envelope.encrypted,
         )
-    )
-
-
-def link(
-    rows: Sequence[tuple[str, int, str, Envelope]], position: int, previous: str
-) -> list[Envelope]:
-    """Stored forms placed in the chain after `position` (hash `previous`), in order.
-
-    A row is (stream id as stored, version, type, envelope). Each envelope is
-    made once with its place: the ledger links every fact of every batch here.
-    """
-    result = []
-    for stream, version, type_, envelope in rows:
-        position += 1
-        digest = _hash(stream, version, type_, envelope, position, previous)
-        result.append(_placed(envelope, ChainPlace(position, previous, digest)))
-        previous = digest
-    return result
-
-
-def _placed(envelope: Envelope, chain: ChainPlace) -> Envelope:
-    # `attrs.evolve` would do, at a few microseconds a fact for looking up the fields.
-    return Envelope(
-        recorded_at=envelope.recorded_at,
-        actor=envelope.actor,
-        event=envelope.event,
-        chain=chain,
-        schema=envelope.schema,
-        personal=envelope.personal,
-        encrypted=envelope.encrypted,
     )

@@ -78,20 +78,23 @@ def envelope_of(
     `data` is the event's fields (`fact.data()`) when the caller has them already.
     """
     data = fact.data() if data is None else data
-    personal, actor, encrypted = None, fact.actor, None
-    if keys is not None and is_personal(fact.type):
-        changes = changes if changes is not None else KeyChanges()
-        data, personal = seal_fields(fact.type, data, keys, changes), 1
     data_key = keys.data_key() if keys is not None else None
     stored_id = stream_id(data_key, fact.originator_id)
-    if data_key is not None and stored_id != fact.originator_id:
-        payload = {"stream": fact.originator_id, "actor": actor, "event": data}
-        data = {"sealed": seal(data_key, canonical_json(payload), _bound(fact, stored_id))}
-        actor, encrypted = None, 1
+    event, actor, personal, encrypted = stored_event(
+        fact.originator_id,
+        stored_id,
+        fact.originator_version,
+        fact.type,
+        data,
+        fact.actor,
+        keys,
+        changes if changes is not None else KeyChanges(),
+        data_key,
+    )
     return Envelope(
         recorded_at=converter.unstructure(fact.recorded_at),
         actor=actor,
-        event=data,
+        event=event,
         chain=ChainPlace(fact.position, fact.previous, fact.hash),
         schema=version_of(fact.type),
         personal=personal,
@@ -99,9 +102,31 @@ def envelope_of(
     )
 
 
-def _bound(fact: Fact, stored_id: str) -> bytes:
-    """A sealed payload opens only in its own row: its stream, version and type."""
-    return f"{stored_id}:{fact.originator_version}:{fact.type}".encode()
+def stored_event(
+    stream: str,
+    stored_id: str,
+    version: int,
+    type_name: str,
+    data: dict[str, Any],
+    actor: str | None,
+    keys: SubjectKeys | None,
+    changes: KeyChanges,
+    data_key: bytes | None,
+) -> tuple[dict[str, Any], str | None, int | None, int | None]:
+    """A fact's event fields and actor as stored, and its envelope's `personal` and `encrypted`.
+
+    A participant's fields are sealed under their key (with `keys`); in an encrypted
+    store (`data_key`) the stream's name, the actor and the fields are sealed together.
+    """
+    personal, encrypted = None, None
+    if keys is not None and is_personal(type_name):
+        data, personal = seal_fields(type_name, data, keys, changes), 1
+    if data_key is not None and stored_id != stream:
+        payload = {"stream": stream, "actor": actor, "event": data}
+        bound = f"{stored_id}:{version}:{type_name}".encode()  # opens only in its own row
+        data = {"sealed": seal(data_key, canonical_json(payload), bound)}
+        actor, encrypted = None, 1
+    return data, actor, personal, encrypted
 
 
 # The event's fields are JSON already (`Fact.data`, sealed fields, a sealed payload); the
@@ -114,6 +139,35 @@ _unstructure_envelope = register_stored_form(
 def stored_bytes(envelope: Envelope) -> bytes:
     """The envelope's canonical JSON, without the keys a format-1 or format-2 fact lacks."""
     return canonical_json(_unstructure_envelope(envelope))
+
+
+def envelope_bytes(
+    recorded_at: str,
+    actor: str | None,
+    event: dict[str, Any],
+    chain: tuple[int, str, str],
+    schema: int,
+    personal: int | None,
+    encrypted: int | None,
+) -> bytes:
+    """`stored_bytes` of the Envelope of these fields, without making the Envelope.
+
+    The ledger writes every fact of a batch through here; the dict is the one cattrs
+    makes of an Envelope (`tests/test_write_path.py` checks they stay the same bytes).
+    """
+    position, previous, digest = chain
+    stored: dict[str, Any] = {
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "event": event,
+        "chain": {"position": position, "previous": previous, "hash": digest},
+        "schema": schema,
+    }
+    if personal is not None:
+        stored["personal"] = personal
+    if encrypted is not None:
+        stored["encrypted"] = encrypted
+    return canonical_json(stored)
 
 
 def encode(fact: Fact) -> bytes:
@@ -282,8 +336,8 @@ def _open_personal(type_name: str, event: dict[str, Any], keys: SubjectKeys | No
 class FactMapper(Mapper[str]):
     """Stores facts as JSON written by the project's one converter.
 
-    The ledger writes through `envelope_of` and `stored_bytes` itself (it seals
-    and chains a batch in one pass); the library reads through this mapper,
+    The ledger writes through `stored_event` and `envelope_bytes` itself (it seals
+    and chains a batch in one pass, `ledger.sealing`); the library reads through this mapper,
     which opens a participant's fields with the store's `keys`.
     """
 

@@ -39,3 +39,25 @@ def overlapping(days: MemberDays, period: Period | None) -> list[str]:
         for ref, (first, last) in days.items()
         if (first is None or first <= period.end) and (last is None or last >= period.start)
     ]
+
+
+def keep_added(kept: dict[str, tuple[MemberDays, int]], facts: Iterable[Fact]) -> list[str]:
+    """Folds a stored batch's index facts into the indexes `kept` (by stream: the groups'
+    days and the version folded); returns the streams now kept as stored.
+
+    Only an index kept right up to the batch's first fact on it (or a new one) is kept;
+    one that others added to meanwhile is dropped, to be read again when asked for.
+    """
+    added: dict[str, list[Fact]] = {}
+    for fact in facts:
+        if isinstance(fact.event, MemberJoined | MemberClosed):
+            added.setdefault(fact.originator_id, []).append(fact)
+    now_kept = []
+    for stream, new in added.items():
+        days, version = kept.get(stream, ({}, 0))
+        if new[0].originator_version != version + 1:
+            kept.pop(stream, None)
+            continue
+        kept[stream] = (member_days(new, "group", days), new[-1].originator_version)
+        now_kept.append(stream)
+    return now_kept

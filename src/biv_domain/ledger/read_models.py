@@ -16,7 +16,8 @@ in-memory storage; a store plugin supplies its own (`biv_adapters.sql_views`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
@@ -47,6 +48,10 @@ class FundingView(ABC):
 
     def __init__(self, ledger: Application[str]) -> None:
         self.ledger = ledger
+        # Where this process last left the view (a position its own transaction moved it
+        # to, or found it at), so that `follow` can apply a batch without reading it back.
+        # None: not known, or a catch-up failed on the way.
+        self._left_at: int | None = None
 
     # --- What each store provides -------------------------------------------------------------
 
@@ -88,10 +93,12 @@ class FundingView(ABC):
         so that a write's catch-up costs what the write changed, not the whole view.
         """
         passed = 0
+        self._left_at = None
         while True:
             start = self.position()
             head = self._head()
             if start >= head:
+                self._left_at = start
                 return passed
             page, position = self._page(start, head)
             events = list(_events(self.ledger, page))
@@ -107,7 +114,55 @@ class FundingView(ABC):
                 if progress:
                     progress(position - start)
                 if position >= head:
+                    self._left_at = position
                     return passed  # caught up to the head read above; a later write catches up
+
+    def follow(self, events: Sequence[object], position: int | None) -> bool:
+        """Applies a batch this process just stored, whose last notification is `position`
+        (None: it stored nothing), from the batch's own events: nothing is read back.
+
+        The ledger calls it only when nobody else stored between this process's
+        previous batch and this one (the chain's head said so), so every fact after
+        where this process left the view is this batch's. False, with nothing done,
+        when that place is not known or the view is no longer there (another process
+        caught it up or rebuilt it): then `catch_up` reads the facts as usual.
+        """
+        expected, self._left_at = self._left_at, None
+        if expected is None:
+            return False
+        if position is None:
+            self._left_at = expected  # nothing stored since: the view is where it was left
+            return True
+        rows, changed = self._changes(events)
+        if not self._advance(expected, position, rows, changed):
+            return False
+        self._left_at = position
+        return True
+
+    def in_batch(self, events: Sequence[object]) -> BatchFollow | None:
+        """The view's part of a batch about to be stored, for the store's recorder to write
+        in the batch's own transaction (see `BatchFollow`); None where this view cannot,
+        or does not know where it was left (then `follow` or `catch_up`, after)."""
+        return None
+
+    def moved_to(self, position: int) -> None:
+        """A batch's transaction moved the view to `position` (its `BatchFollow` did)."""
+        self._left_at = position
+
+    def _changes(
+        self,
+        events: Sequence[object],
+        rows_of: Callable[[Collection[str]], FundingRows] | None = None,
+    ) -> tuple[FundingRows, FundingRows]:
+        """The rows these events touch, after them, and the rows they change (the stored
+        rows read by `rows_of`, by default the view's own)."""
+        read = [event for event in events if type(event).__name__ in TOPICS]
+        touched = {str(getattr(event, "case_number", "")) for event in read}
+        stored = (rows_of or self.rows_of)(touched) if touched else None
+        changed, base = _Fold(), _Fold(stored)
+        for event in read:
+            base.apply(event, changed)
+        return base.rows(), changed.rows()
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Folds every fact from scratch and swaps the result in; returns how many it passed."""
@@ -154,6 +209,28 @@ class FundingView(ABC):
         fold = _Fold(self.rows())
         self._fold_pages(fold, position, head)
         return fold.rows()
+
+
+class BatchFollow:
+    """A view's changes for a batch, written by the store's recorder in the batch's own
+    transaction, after its facts, so that following a batch costs no commit of its own.
+
+    The recorder calls it with its cursor and the batch's last notification id; it
+    sets `moved` when the view was where this process left it and now stands there.
+    It must never undo the batch: a store's view writes it under a savepoint.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Any, int, int, Sequence[object]], bool],
+        expected: int,
+        events: Sequence[object],
+    ) -> None:
+        self._write, self._expected, self._events = write, expected, events
+        self.moved = False
+
+    def __call__(self, cursor: Any, position: int) -> None:
+        self.moved = self._write(cursor, self._expected, position, self._events)
 
 
 class _Fold:

@@ -191,7 +191,14 @@ class SubjectKeys(ABC):
 
         Those the store does not have are remembered as absent until the batch is stored.
         """
-        wanted = [s for s in dict.fromkeys(subjects) if self._cache.get(s) is None]
+        # Those found absent earlier in this batch are not asked again (as in `lookup`): the
+        # batch asks for its enrolled children while deciding, and for everyone it names
+        # when it seals.
+        wanted = [
+            s
+            for s in dict.fromkeys(subjects)
+            if self._cache.get(s) is None and s not in self._absent
+        ]
         if not wanted:
             return  # every one known: no transaction opened
         found = self._read_many(wanted)

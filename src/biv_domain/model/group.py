@@ -211,8 +211,11 @@ def _correct(
 
 
 def _refuse_unless_enrolled(state: GroupState, attendees: tuple[str, ...], day: date) -> None:
+    # The participants by reference, the first of each as `participant` finds it: one pass
+    # over them for the session, not one for each attendee.
+    by_ref = {p.ref: p for p in reversed(state.participants)}
     for ref in attendees:
-        participant = state.participant(ref)
+        participant = by_ref.get(ref)
         if participant is None or not participant.enrolled_on_day(day):
             raise RuleBroken(
                 "attendees", f"{ref!r} is not enrolled in group {state.group_ref!r} on {day}"
@@ -324,8 +327,13 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
     if state is None:
         raise ValueError(f"{type(event).__name__} before the group was planned")
     match event:
+        # The two events an import holds most of are folded by making the state directly:
+        # `attrs.evolve` looks every field up by name, once for each of them.
         case ParticipantEnrolled():
-            return _replace(state, participants=(*state.participants, Participant(event)))
+            participants = (*state.participants, Participant(event))
+            return GroupState(
+                state.plan, participants, state.sessions, state.completed, state.cancelled
+            )
         case ParticipantWithdrew():
             return _replace(
                 state,
@@ -335,7 +343,10 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
                 ),
             )
         case SessionHeld():
-            return _replace(state, sessions=(*state.sessions, event))
+            sessions = (*state.sessions, event)
+            return GroupState(
+                state.plan, state.participants, sessions, state.completed, state.cancelled
+            )
         case GroupCompleted():
             return _replace(state, completed=event)
         case GroupCancelled():

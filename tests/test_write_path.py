@@ -1,0 +1,174 @@
+"""The write path's shortcuts store exactly what the general forms describe.
+
+The ledger seals, hashes and encodes a batch in one pass (`ledger.sealing`),
+writing an envelope's bytes without making the Envelope (`mapper.envelope_bytes`).
+These tests hold that to the Envelope's own form (what verification and every
+reader go by): every row written reads back as an envelope that encodes to the
+very same bytes and whose hash is the one verification computes.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from biv_adapters.demo import linkoping_lines
+from biv_adapters.exchange import read_lines
+from biv_adapters.sql_views import SqlFundingView
+from biv_adapters.stores import new_cipher_key, open_ledger
+from biv_domain.ledger import LineRefused
+from biv_domain.ledger.chain import stored_hash
+from biv_domain.ledger.mapper import ChainPlace, Envelope, envelope_bytes, read_envelope
+from biv_domain.ledger.mapper import stored_bytes as envelope_stored_bytes
+from biv_domain.ledger.unit_of_work import LARGE_BATCH
+from tests.builders import exchange_lines
+from tests.conftest import drop_schema, postgres_url
+
+
+@pytest.mark.parametrize(
+    ("personal", "encrypted", "actor"),
+    list(itertools.product([None, 1], [None, 1], [None, "Eva"])),
+)
+def test_envelope_bytes_are_the_envelopes_stored_bytes(
+    personal: int | None, encrypted: int | None, actor: str | None
+) -> None:
+    event = {"group_ref": "G1", "attendees": ["a", "b"], "held_on": "2024-01-02", "å": "ö"}
+    chain = (7, "ab" * 32, "cd" * 32)
+    envelope = Envelope(
+        recorded_at="2024-01-01T12:00:00+00:00",
+        actor=actor,
+        event=event,
+        chain=ChainPlace(*chain),
+        schema=2,
+        personal=personal,
+        encrypted=encrypted,
+    )
+    written = envelope_bytes(envelope.recorded_at, actor, event, chain, 2, personal, encrypted)
+    assert written == envelope_stored_bytes(envelope)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path}/biv.sqlite3"
+        return
+    schema = f"write_path_{uuid.uuid4().hex[:12]}"
+    yield postgres_url(schema)
+    drop_schema(schema)
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_every_row_of_a_batch_reads_back_as_written_and_hashed(
+    empty_url: str, encrypted: bool
+) -> None:
+    cipher_key = new_cipher_key() if encrypted else None
+    ledger = open_ledger(empty_url, cipher_key=cipher_key, actor="Eva")
+    try:
+        ledger.execute_all(read_lines(linkoping_lines()))
+        big = [json.dumps(line) for line in exchange_lines(300)]
+        receipt = ledger.execute_all(read_lines(big))
+        rows = list(ledger.rows())
+        assert len(rows) == receipt.facts[-1].position
+        for row in rows:
+            envelope = read_envelope(row)
+            assert envelope_stored_bytes(envelope) == row.state
+            assert envelope.chain.hash == stored_hash(
+                str(row.originator_id), row.originator_version, row.topic, envelope
+            )
+        # The store's own streams (the chain's seals) stay readable without the key.
+        assert any(read_envelope(row).encrypted for row in rows) == encrypted
+        # The facts the receipt gives are the facts as stored and read back.
+        assert [f.hash for f in receipt.facts] == [f.hash for f in ledger.facts()][
+            -len(receipt.facts) :
+        ]
+        assert ledger.verify_chain().intact
+    finally:
+        ledger.close()
+
+
+def test_the_funding_view_follows_batches_of_two_writers_and_a_rebuild(tmp_path: Path) -> None:
+    """A batch follows into the view from its own facts only while nobody else wrote;
+    whatever the interleaving, the view ends as a rebuild from every fact makes it."""
+    url = f"sqlite://{tmp_path}/biv.sqlite3"
+    lines = [json.dumps(line) for line in exchange_lines(1200)]
+    chunks = [lines[start : start + 60] for start in range(0, len(lines), 60)]
+    one, other = open_ledger(url, actor="Eva"), open_ledger(url, actor="Per")
+    try:
+        for n, chunk in enumerate(chunks):
+            # Runs of batches by one writer (followed), then switches (caught up).
+            writer = one if (n // 3) % 2 == 0 else other
+            writer.execute_all(read_lines(chunk))
+            if n == 10:
+                other.rebuild()
+            view = writer.funding_view
+            assert view.position() == writer.recorder.max_notification_id()
+        stored = one.funding_view.rows()
+        assert len(stored.agreements) == sum('"conclude_agreement"' in line for line in lines)
+        one.rebuild()
+        assert one.funding_view.rows() == stored
+    finally:
+        one.close()
+        other.close()
+
+
+def test_a_large_batch_pauses_the_cycle_collector_only_while_it_runs(tmp_path: Path) -> None:
+    ledger = open_ledger(f"sqlite://{tmp_path}/biv.sqlite3")
+    seen: list[bool] = []
+    decide = ledger._decide_lines
+
+    def watched(batch: Any, lines: Any) -> int:
+        seen.append(gc.isenabled())
+        return decide(batch, lines)
+
+    ledger._decide_lines = watched  # type: ignore[method-assign]
+    try:
+        lines = [json.dumps(line) for line in exchange_lines(LARGE_BATCH)]
+        refused = json.dumps({"command": "hold_session", "group_ref": "nowhere",
+                              "held_on": "2023-03-01", "attendees": ["x"]})  # fmt: skip
+        with pytest.raises(LineRefused):
+            ledger.execute_all(read_lines([*lines, refused]))
+        assert gc.isenabled()
+        ledger.execute_all(read_lines(lines[:10]))
+        assert gc.isenabled()
+        assert seen == [False, True]  # paused for the large batch only
+    finally:
+        ledger.close()
+
+
+def test_a_view_that_fails_within_the_batch_never_undoes_the_batch(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view follows a batch in the batch's own transaction, under a savepoint: when
+    its write fails, the facts are stored all the same and the view catches up after."""
+    lines = [json.dumps(line) for line in exchange_lines(400)]
+    ledger = open_ledger(empty_url)
+    try:
+        ledger.execute_all(read_lines(lines[:100]))
+        failures: list[object] = []
+        write = SqlFundingView._write
+
+        def fail_once(self: SqlFundingView, c: Any, rows: Any) -> None:
+            if not failures:
+                failures.append(rows)
+                raise RuntimeError("the view's table is gone")
+            write(self, c, rows)
+
+        monkeypatch.setattr(SqlFundingView, "_write", fail_once)
+        receipt = ledger.execute_all(read_lines(lines[100:300]))  # concludes agreement 2
+        assert failures  # the view's write in the batch's transaction failed
+        assert [f.hash for f in ledger.facts()][-len(receipt.facts) :] == [
+            f.hash for f in receipt.facts
+        ]
+        assert ledger.verify_chain().intact
+        view = ledger.funding_view
+        assert view.position() == ledger.recorder.max_notification_id()
+        assert len(view.rows().agreements) == 2
+    finally:
+        ledger.close()
