@@ -163,19 +163,22 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-        with self.datastore.transaction(commit=False) as curs:
-            # A history's thousand rows as tuples: the store's own cursors make a dict of each.
-            with curs.connection.cursor(row_factory=tuple_row) as rows:
-                rows.execute(statement, (list(streams),))
-                return [
-                    StoredEvent(
-                        originator_id=row[0],
-                        originator_version=row[1],
-                        topic=row[2],
-                        state=bytes(row[3]),
-                    )
-                    for row in rows.fetchall()
-                ]
+        # One statement on the pool's autocommit connection (one round trip, no BEGIN and
+        # ROLLBACK), a history's thousand rows as tuples (the store's cursors make dicts).
+        with (
+            self.datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as rows,
+        ):
+            rows.execute(statement, (list(streams),))
+            return [
+                StoredEvent(
+                    originator_id=row[0],
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=bytes(row[3]),
+                )
+                for row in rows.fetchall()
+            ]
 
     def _create_table(self, curs: Any) -> None:
         # Opening the store runs CREATE INDEX IF NOT EXISTS, which waits for the

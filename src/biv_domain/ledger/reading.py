@@ -181,9 +181,7 @@ class LedgerReads(Application[str]):
 
     def _pages(self, page: int = 1000) -> Iterator[Sequence[Notification]]:
         after = 0
-        while rows := self.recorder.select_notifications(
-            start=after, limit=page, inclusive_of_start=False
-        ):
+        while rows := self.recorder.select_notifications(after, page, inclusive_of_start=False):
             yield rows
             after = rows[-1].id
 
