@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -24,6 +25,7 @@ from benchmarks.scale import Generated
 from biv_adapters.postgresql import postgres_connection
 from biv_adapters.stores import sqlite_path, store_settings
 from biv_domain.ledger import Ledger
+from biv_domain.ledger.bookkeeping import CHAIN_STREAM
 from biv_domain.model.dates import Period, add_months
 from biv_domain.projections.budget import budget
 
@@ -79,12 +81,16 @@ def raw_read_rate(ledger: Ledger, url: str, topics: Sequence[str] = ()) -> tuple
     return None
 
 
-def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
-    """Seconds to insert every stored row again, with executemany in one transaction.
+def raw_insert_rate(
+    ledger: Ledger, url: str, *, per_batch: bool = False
+) -> tuple[int, float] | None:
+    """Seconds to insert every stored row again with executemany: in one transaction, or
+    (`per_batch`) in the import's own transactions, each batch's rows and its COMMIT.
 
     The rows are read first (not timed) and inserted into a fresh table of the
     library's shape (SQLite: a new file beside the store; PostgreSQL: a temporary
     table), so it is the store's raw write speed for exactly the rows the import wrote.
+    A batch ends at its seal, the one row of the `chain` stream each batch writes last.
     """
     table = str(getattr(ledger.recorder, "events_table_name", ""))
     if url.startswith("sqlite:"):
@@ -99,19 +105,18 @@ def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
                 "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
             )
             cursor = source.execute(
-                f"SELECT originator_id, originator_version, topic, state FROM {table}"
+                f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                "ORDER BY rowid"
             )
-            # Read in pages (not timed), inserted in one transaction (timed): memory stays flat.
-            seconds, count = 0.0, 0
-            target.execute("BEGIN")
-            while chunk := cursor.fetchmany(20_000):
-                started = time.perf_counter()
-                target.executemany("INSERT INTO stored_events VALUES (?, ?, ?, ?)", chunk)
-                seconds += time.perf_counter() - started
-                count += len(chunk)
-            started = time.perf_counter()
-            target.execute("COMMIT")
-            return count, seconds + time.perf_counter() - started
+            return _timed_inserts(
+                cursor,
+                lambda rows: target.executemany(
+                    "INSERT INTO stored_events VALUES (?, ?, ?, ?)", rows
+                ),
+                lambda: target.execute("BEGIN"),
+                lambda: target.execute("COMMIT"),
+                per_batch,
+            )
         finally:
             source.close()
             target.close()
@@ -130,8 +135,10 @@ def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
                 "notification_id BIGSERIAL, PRIMARY KEY (originator_id, originator_version))"
             )
             pg.commit()
-            query = sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}")
-            seconds, count = 0.0, 0
+            query = sql.SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {} "
+                "ORDER BY notification_id"
+            )
             with (
                 postgres_connection(settings, autocommit=False) as reader,
                 reader.cursor(name="raw_insert_source") as source_cursor,
@@ -139,19 +146,55 @@ def raw_insert_rate(ledger: Ledger, url: str) -> tuple[int, float] | None:
             ):
                 source_cursor.itersize = 20_000
                 source_cursor.execute(query.format(sql.Identifier(schema, name)))
-                while chunk := source_cursor.fetchmany(20_000):
-                    started = time.perf_counter()
-                    cursor.executemany(
+                return _timed_inserts(
+                    source_cursor,
+                    lambda rows: cursor.executemany(
                         "INSERT INTO raw_insert (originator_id, originator_version, topic, state) "
                         "VALUES (%s, %s, %s, %s)",
-                        chunk,
-                    )
-                    seconds += time.perf_counter() - started
-                    count += len(chunk)
-            started = time.perf_counter()
-            pg.commit()
-            return count, seconds + time.perf_counter() - started
+                        rows,
+                    ),
+                    lambda: None,  # psycopg begins a transaction itself
+                    pg.commit,
+                    per_batch,
+                )
     return None
+
+
+def _timed_inserts(
+    source: Any,
+    insert: Callable[[list[Any]], object],
+    begin: Callable[[], object],
+    commit: Callable[[], object],
+    per_batch: bool,
+) -> tuple[int, float]:
+    """Reads the rows in pages (not timed) and inserts them (timed): memory stays flat."""
+    seconds, count, pending = 0.0, 0, []
+    started = time.perf_counter()
+    begin()
+    seconds += time.perf_counter() - started
+    while chunk := source.fetchmany(20_000):
+        pending += chunk
+        batches = [pending]
+        if per_batch:
+            ends = [i + 1 for i, row in enumerate(pending) if row[0] == CHAIN_STREAM]
+            batches = [pending[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+            pending = pending[ends[-1] :] if ends else pending
+        else:
+            pending = []
+        started = time.perf_counter()
+        for batch in batches:
+            insert(batch)
+            count += len(batch)
+            if per_batch:
+                commit()
+                begin()
+        seconds += time.perf_counter() - started
+    started = time.perf_counter()
+    if pending:
+        insert(pending)
+        count += len(pending)
+    commit()
+    return count, seconds + time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -200,18 +243,22 @@ def run_history(ledger: Ledger, q: Query, mode: str) -> int:
 _HISTORY_STREAMS: dict[str, list[str]] = {}
 
 
+def find_history_streams(ledger: Ledger, queries: Sequence[Query]) -> None:
+    """The stored stream ids of each query's history, found before `run_history_raw` is timed."""
+    for q in queries:
+        if q.case_number not in _HISTORY_STREAMS:
+            facts = ledger.history(q.case_number)
+            _HISTORY_STREAMS[q.case_number] = sorted({ledger._sid(f.stream) for f in facts})
+
+
 def run_history_raw(ledger: Ledger, q: Query, mode: str) -> int:
     """The floor under a history: its rows read in the same one query, and orjson'd.
 
-    The stream ids (from the agreement's index of members) are found once, untimed
-    on later calls; what is timed is what no code of ours can avoid: the store's rows
-    of those streams and parsing their JSON, without structuring them into facts.
+    What is timed is what no code of ours can avoid: the store's rows of the history's
+    streams (found untimed by `find_history_streams`) and parsing their JSON, without
+    structuring them into facts or opening a child's fields.
     """
-    ids = _HISTORY_STREAMS.get(q.case_number)
-    if ids is None:
-        facts = ledger.history(q.case_number)
-        ids = _HISTORY_STREAMS[q.case_number] = sorted({ledger._sid(f.stream) for f in facts})
-    rows = ledger.recorder.select_streams(ids)  # type: ignore[attr-defined]
+    rows = ledger.recorder.select_streams(_HISTORY_STREAMS[q.case_number])  # type: ignore[attr-defined]
     moment = q.moment(mode)
     known = 0
     for row in rows:

@@ -50,6 +50,7 @@ from benchmarks.measures import (
     cold_cli,
     cold_python,
     cold_rebuild,
+    find_history_streams,
     make_queries,
     maxrss_mb,
     profile,
@@ -239,6 +240,7 @@ def run(args: argparse.Namespace, url: str) -> int:
 
     # Queries: the same random agreements, dates and windows, plain and as known at.
     queries = make_queries(generated, args.queries, random.Random(f"{args.seed}/queries"))
+    find_history_streams(ledger, queries)  # untimed: the floor times only rows and JSON
     series = [
         time_series("budget", ledger, run_budget, queries, "plain"),
         time_series("budget as_known_at past", ledger, run_budget, queries, "past"),
@@ -297,6 +299,14 @@ def run(args: argparse.Namespace, url: str) -> int:
     if raw_insert is not None:
         rows, insert_s = raw_insert
         figures["raw_insert"] = {"rows": rows, "seconds": insert_s, "rows_per_s": rows / insert_s}
+    raw_batches = raw_insert_rate(ledger, url, per_batch=True)
+    if raw_batches is not None:
+        rows, insert_s = raw_batches
+        figures["raw_insert_batches"] = {
+            "rows": rows,
+            "seconds": insert_s,
+            "rows_per_s": rows / insert_s,
+        }
     figures["aims"] = aims(figures)
     print_table(figures)
 

@@ -49,6 +49,16 @@ def aims(f: dict[str, Any]) -> list[dict[str, Any]]:
             f">= {TARGET_IMPORT_RATIO} x raw",
             ratio >= TARGET_IMPORT_RATIO,
         )
+    if "raw_insert_batches" in f:
+        raw = f["raw_insert_batches"]["rows_per_s"]
+        add(
+            "import, facts/s, against the same rows in the import's own transactions",
+            f"{imp['facts_per_s']:,.0f}",
+            f"raw executemany + COMMIT a batch {raw:,.0f} rows/s",
+            imp["facts_per_s"] / raw,
+            "(the store's floor for these batches; no aim)",
+            True,
+        )
     tenths = imp["facts_per_s_by_tenth"]
     if len(tenths) >= 2:
         flat = tenths[0] / tenths[-1]

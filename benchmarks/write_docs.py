@@ -118,6 +118,40 @@ hold the GIL.
 """
 
 
+WRITE_PATH = """## The write path: `biv import` against plain `eventsourcing`
+
+`benchmarks/write_path.py` generates N exchange lines (agreements, funding, groups, children, sessions)
+and imports them as `biv import` does, every line in one batch, into a fresh store; in the same run,
+plain `eventsourcing` stores as many events of small aggregates with one `app.save` (one transaction)
+on the same kind of store. Each figure is the median of its runs, each run on fresh stores.
+
+```sh
+.venv/bin/python benchmarks/write_path.py --json-out write-sqlite.json
+.venv/bin/python benchmarks/write_path.py --store 'postgresql://postgres@127.0.0.1:PORT/postgres' --json-out write-pg.json
+```
+
+| store | lines | facts | `biv import`, facts/s | plain `eventsourcing`, events/s | ratio | aim | |
+|---|---|---|---|---|---|---|---|
+"""
+
+
+def _is_write_path(f: dict[str, Any]) -> bool:
+    return f.get("benchmark") == "write_path"
+
+
+def _write_path(runs: list[dict[str, Any]]) -> list[str]:
+    lines = [WRITE_PATH.rstrip("\n")]
+    for f in runs:
+        ok = "met" if f["ratio"] >= 1 else "**not met**"
+        lines.append(
+            f"| {f['store']} | {f['lines']:,.0f} | {f['facts']:,.0f} | "
+            f"{f['biv_import_facts_per_s']:,.0f} | {f['plain_eventsourcing_events_per_s']:,.0f} | "
+            f"{f['ratio']:.2f} | >= 1 | {ok} |"
+        )
+    stamps = ", ".join(f"{f['store']} {f['started_at']}" for f in runs)
+    return [*lines, "", f"Runs: {stamps}; median of {runs[0]['runs']} each.", ""]
+
+
 def _is_http(f: dict[str, Any]) -> bool:
     return f.get("benchmark") == "http" or "threads" in f
 
@@ -130,7 +164,7 @@ def _http(f: dict[str, Any]) -> list[str]:
 
 
 def render(all_runs: list[dict[str, Any]]) -> str:
-    runs = [f for f in all_runs if not _is_http(f)]
+    runs = [f for f in all_runs if not _is_http(f) and not _is_write_path(f)]
     lines = [HEAD, READING]
     for f in runs:
         lines += [f"## {_label(f)}", ""]
@@ -188,6 +222,9 @@ def render(all_runs: list[dict[str, Any]]) -> str:
                 f"| {name} p50 ms | {q['p50']:.2f} | {p['p50']:.2f} | {p['p50'] / q['p50']:.2f} | <= 2 |"
             )
         lines.append("")
+    writes = [f for f in all_runs if _is_write_path(f)]
+    if writes:
+        lines += _write_path(writes)
     for f in all_runs:
         if _is_http(f):
             lines += _http(f)

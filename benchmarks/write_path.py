@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -30,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -169,12 +171,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=20_000, metavar="N")
     parser.add_argument("--runs", type=int, default=3, metavar="R")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--json-out", metavar="FILE", help="save the run as JSON (write_docs.py)")
     args = parser.parse_args(argv)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     figures = measure(args.store, args.lines, args.runs)
+    kind = "PostgreSQL" if _postgres(args.store) else "SQLite"
+    if args.json_out:
+        run = {
+            "benchmark": "write_path",
+            "store": kind,
+            "runs": args.runs,
+            "started_at": started,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            **figures,
+        }
+        Path(args.json_out).write_text(json.dumps(run, indent=2) + "\n")
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
-    kind = "PostgreSQL" if _postgres(args.store) else "SQLite"
     print(f"{kind}, {args.lines:,} lines ({figures['facts']:,.0f} facts), median of {args.runs}")
     print(
         f"  biv import:          {figures['biv_import_facts_per_s']:>10,.0f} facts/s "
