@@ -68,7 +68,23 @@ def write_changes(datastore: Any, cursor: Any, changes: KeyChanges | None) -> No
         return
     if not _postgres(datastore):
         cursor.execute("PRAGMA secure_delete = ON")  # freed bytes are overwritten with zeros
-    if changes.added:
+    if changes.added and _postgres(datastore):
+        # One statement of three arrays: psycopg's executemany runs in pipeline mode, whose
+        # sending loop can stop before a large message is sent whole (the import's hang).
+        added = changes.added.items()
+        cursor.execute(
+            _statement(
+                datastore,
+                "INSERT INTO {keys} (subject, key, sealed_ref) "
+                "SELECT * FROM unnest(?::text[], ?::bytea[], ?::text[])",
+            ),
+            (
+                [subject for subject, _ in added],
+                [r.key for _, r in added],
+                [r.sealed_ref for _, r in added],
+            ),
+        )
+    elif changes.added:
         cursor.executemany(
             _statement(datastore, "INSERT INTO {keys} VALUES (?, ?, ?, NULL)"),
             [(subject, r.key, r.sealed_ref) for subject, r in changes.added.items()],

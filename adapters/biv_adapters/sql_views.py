@@ -219,28 +219,24 @@ class SqlFundingView(FundingView):
             self._write(c, rows)
 
     def _write(self, c: Any, rows: FundingRows) -> None:
-        # One statement for each table, with every row (executemany), not a statement a row.
+        # One statement for each table, with every row, not a statement a row.
         if rows.agreements:
-            c.executemany(
-                self._sql(
-                    "INSERT INTO {agreements} VALUES (?, ?, ?, ?) ON CONFLICT (case_number) "
-                    "DO UPDATE SET title = excluded.title, municipality = excluded.municipality, "
-                    "partner = excluded.partner"
-                ),
+            self._insert(
+                c,
+                "agreements",
+                ("text",) * 4,
                 [
                     (a.case_number, a.title, a.municipality, a.partner)
                     for a in rows.agreements.values()
                 ],
+                "ON CONFLICT (case_number) DO UPDATE SET title = excluded.title, "
+                "municipality = excluded.municipality, partner = excluded.partner",
             )
         if rows.lines:
-            c.executemany(
-                self._sql(
-                    "INSERT INTO {lines} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (case_number, party, source, start_on, end_on) DO UPDATE SET "
-                    "amount_ore = excluded.amount_ore, decided_on = excluded.decided_on, "
-                    "note = excluded.note, decided_by = excluded.decided_by, "
-                    "decision_ref = excluded.decision_ref"
-                ),
+            self._insert(
+                c,
+                "lines",
+                ("text",) * 5 + ("bigint",) + ("text",) * 4,
                 [
                     (
                         row.case_number,
@@ -256,4 +252,25 @@ class SqlFundingView(FundingView):
                     )
                     for row in rows.lines.values()
                 ],
+                "ON CONFLICT (case_number, party, source, start_on, end_on) DO UPDATE SET "
+                "amount_ore = excluded.amount_ore, decided_on = excluded.decided_on, "
+                "note = excluded.note, decided_by = excluded.decided_by, "
+                "decision_ref = excluded.decision_ref",
             )
+
+    def _insert(
+        self, c: Any, table: str, types: tuple[str, ...], rows: list[tuple[Any, ...]], conflict: str
+    ) -> None:
+        """The rows in one statement: executemany on SQLite, one INSERT of arrays on PostgreSQL.
+
+        psycopg's executemany runs in pipeline mode, whose sending loop can stop before
+        a large message is sent whole (the import's hang; see `postgresql.py`), and a
+        rebuild at national scale writes tens of thousands of rows.
+        """
+        if self._schema is None:
+            marks = ", ".join("?" * len(types))
+            c.executemany(self._sql(f"INSERT INTO {{{table}}} VALUES ({marks}) {conflict}"), rows)
+            return
+        arrays = ", ".join(f"?::{kind}[]" for kind in types)
+        statement = f"INSERT INTO {{{table}}} SELECT * FROM unnest({arrays}) {conflict}"
+        c.execute(self._sql(statement), [list(column) for column in zip(*rows, strict=True)])
