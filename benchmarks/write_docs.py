@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (the page's text and its table rows read better unbroken)
 """Writes docs/benchmarks.md from the JSON of benchmark runs (`projections.py --json-out`).
 
-    python benchmarks/write_docs.py sqlite-200.json sqlite-800.json postgres-200.json http-800.json
+    python benchmarks/write_docs.py sqlite-200.json sqlite-800.json postgres-200.json \\
+        write-sqlite.json write-postgresql.json http-800.json
 
 A run of `http.py --json-out` is its own section, "HTTP", at the end.
 
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.table import aims
 
 HEAD = """# Benchmarks
 
@@ -36,8 +39,11 @@ noisy, so it reports medians and ratios. This page is written from its JSON by
 The JSON of the runs below is kept in `benchmarks/results/`.
 
 ```sh
-.venv/bin/python benchmarks/write_docs.py benchmarks/results/sqlite-200.json benchmarks/results/sqlite-800.json benchmarks/results/postgresql-200.json > docs/benchmarks.md
+cd benchmarks/results && ../../.venv/bin/python ../write_docs.py sqlite-200.json sqlite-800.json \\
+    postgresql-200.json write-sqlite.json write-postgresql.json http-sqlite-800.json > ../../docs/benchmarks.md
 ```
+
+Each run's figures are judged by the aims in `benchmarks/table.py` when this page is written.
 
 Options: `--agreements` (200: 250k facts; 800: 1M), `--years` (7), `--queries` (200 random agreements,
 dates and times a series), `--seed`, `--profile`, `--no-tracemalloc`, `--json-out FILE`.
@@ -75,9 +81,11 @@ READING = """## How to read it
   (~110) and the 4 or so groups in its window. A history reads every fact of the agreement, its groups and
   follow-ups (~1 100 over seven years): the history's floor, its rows read in the same one query and
   orjson'd without making a fact, is shown beside it, and the history costs about 2.5 x that floor.
-  Making 1 100 facts (two objects each, a child's pseudonyms turned into references) costs more than 5 ms
-  in Python, so the 5 ms aim is not met for a seven-year history; a year's history is under it. Latency
-  follows facts per agreement, not facts per store (see Growth).
+  The floor alone is 3.6-3.8 ms for 1 100 rows on SQLite, which leaves about 1 us a fact for making it
+  (two objects, a child's pseudonyms turned into references): the 5 ms aim is not met for a seven-year
+  history. By the same arithmetic a year's history (~160 facts) takes about 2 ms. Latency follows facts
+  per agreement, not facts per store (see Growth). On PostgreSQL each query's aims are twice SQLite's
+  (p50 <= 10 ms, p99 <= 40 ms), as the issue sets them.
 - **A fresh process** (`biv budget`, `biv report`) is mostly Python start-up and imports; the query is the
   same few ms. No in-process cache helps it, and none is used for queries.
 """
@@ -93,7 +101,7 @@ def _table(f: dict[str, Any]) -> list[str]:
         "| figure | measured | raw baseline (same run) | ratio | aim | |",
         "|---|---|---|---|---|---|",
     ]
-    for a in f["aims"]:
+    for a in aims(f):  # judged by today's aims, from the run's figures
         ratio = "" if a["ratio"] is None else f"{a['ratio']:.2f}"
         ok = "met" if a["ok"] else "**not met**"
         out.append(
