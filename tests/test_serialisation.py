@@ -129,6 +129,30 @@ def test_a_damaged_stored_fact_is_refused_naming_its_field(
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("schema", "2"), ("personal", "yes"), ("actor", 5), ("recorded_at", None)],
+)
+def test_a_damaged_envelope_is_refused_not_read_as_it_is(field: str, value: object) -> None:
+    """The fast reading checks each envelope field's kind; one of another kind is refused."""
+    fact = Fact(
+        "group:G-1",
+        2,
+        datetime(2023, 3, 1, tzinfo=UTC),
+        SessionHeld(group_ref="G-1", held_on=date(2023, 2, 1), attendees=("P-1",)),
+    )
+    body = orjson.loads(encode(fact))
+    body[field] = value
+    stored = StoredEvent("group:G-1", 2, "SessionHeld", orjson.dumps(body))
+    with pytest.raises(Exception) as refused:  # noqa: PT011 (the strict reading's own errors)
+        decode(stored)
+    assert field in repr(refused.value) + "".join(
+        str(n)
+        for e in getattr(refused.value, "exceptions", [refused.value])
+        for n in getattr(e, "__notes__", [])
+    )
+
+
 @EXAMPLES
 @given(facts())
 def test_a_fact_is_encoded_the_same_way_every_time(fact: Fact) -> None:

@@ -242,8 +242,12 @@ def _read_trusted(stored: StoredEvent, event_type: type[Any], keys: SubjectKeys 
     chain = body["chain"]
     position, previous, hash_ = chain["position"], chain["previous"], chain["hash"]
     recorded_at, actor, event = body["recorded_at"], body["actor"], body["event"]
+    schema, personal, encrypted = body.get("schema"), body.get("personal"), body.get("encrypted")
     if (
-        type(position) is not int
+        (schema is not None and type(schema) is not int)
+        or (personal is not None and type(personal) is not int)
+        or (encrypted is not None and type(encrypted) is not int)
+        or type(position) is not int
         or type(previous) is not str
         or type(hash_) is not str
         or type(recorded_at) is not str
@@ -252,16 +256,16 @@ def _read_trusted(stored: StoredEvent, event_type: type[Any], keys: SubjectKeys 
     ):
         raise TypeError("an envelope field of another kind than written")
     topic, name = stored.topic, str(stored.originator_id)
-    if body.get("encrypted"):
+    if encrypted:
         payload = _payload(stored, event, keys)
         name, actor, event = payload["stream"], payload["actor"], payload["event"]
-    if body.get("personal"):
+    if personal:
         event = _open_personal(topic, event, keys)
     return Fact(
         name,
         stored.originator_version,
         datetime.fromisoformat(recorded_at),
-        _trusted_hook(event_type)(upcast(topic, body.get("schema") or 1, event), event_type),
+        _trusted_hook(event_type)(upcast(topic, schema or 1, event), event_type),
         actor,
         position,
         previous,
