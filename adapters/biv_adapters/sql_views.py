@@ -160,19 +160,25 @@ class SqlFundingView(FundingView):
         self, expected: int, position: int, rows: FundingRows, changed: FundingRows
     ) -> bool:
         with self._transaction(commit=True) as c:
-            # The position moves first: the write lock is taken at once, and a
-            # second process that read the same position finds it moved.
-            c.execute(
-                self._sql(
-                    "UPDATE {tracking} SET position = ? WHERE view = ? AND position = ? "
-                    "RETURNING position"
-                ),
-                (position, self.name, expected),
-            )
-            if c.fetchone() is None:
+            if not self._take_position(c, expected, position):
                 return False
             self._write(c, changed)
         return True
+
+    def _take_position(self, c: Any, expected: int, position: int) -> bool:
+        """Moves the position from `expected`; False when another process moved it first.
+
+        The position moves before the rows are written: the write lock is taken at
+        once, and a second process that read the same position finds it moved.
+        """
+        c.execute(
+            self._sql(
+                "UPDATE {tracking} SET position = ? WHERE view = ? AND position = ? "
+                "RETURNING position"
+            ),
+            (position, self.name, expected),
+        )
+        return c.fetchone() is not None
 
     def in_batch(self, events: Sequence[object]) -> BatchFollow | None:
         if self._left_at is None:
@@ -191,14 +197,7 @@ class SqlFundingView(FundingView):
         """
         c.execute("SAVEPOINT biv_view")
         try:
-            c.execute(
-                self._sql(
-                    "UPDATE {tracking} SET position = ? WHERE view = ? AND position = ? "
-                    "RETURNING position"
-                ),
-                (position, self.name, expected),
-            )
-            if c.fetchone() is None:
+            if not self._take_position(c, expected, position):
                 return False
             _rows, changed = self._changes(events, lambda names: self.rows_of(names, c))
             self._write(c, changed)
