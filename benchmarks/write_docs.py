@@ -163,7 +163,7 @@ def _write_path(runs: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {f['store']} | {f['lines']:,.0f} | {f['facts']:,.0f} | "
             f"{f['biv_import_facts_per_s']:,.0f} | {f['plain_eventsourcing_events_per_s']:,.0f} | "
-            f"{f['ratio']:.2f} | >= 1 | {ok} |"
+            f"{f['ratio']:.3f} | >= 1 | {ok} |"
         )
     stamps = ", ".join(f"{f['store']} {f['started_at']}" for f in runs)
     return [*lines, "", f"Runs: {stamps}; median of {runs[0]['runs']} each.", ""]
