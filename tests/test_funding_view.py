@@ -22,6 +22,7 @@ from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import Split, funding_lines
 from biv_domain.projections.fiscal_year import fiscal_year, fold
+from tests.builders import Clock
 
 CASES = ("Dnr 2016-292", "KS 2021-77", "SON 2022-5")
 PERIODS = (
@@ -123,3 +124,36 @@ def test_on_sqlite_kept_rebuilt_and_folded_agree(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         check(f"sqlite://{folder}/biv.sqlite3", recorded)
+
+
+def test_the_funding_as_known_at_a_moment_is_the_view_as_it_stood_then(
+    ledger: Ledger, clock: Clock
+) -> None:
+    # Given an agreement with a funding line, and the view as it stood then
+    case = CASES[0]
+    conclude = ConcludeAgreement(
+        case, "Barn i väntan", "Linköpings kommun", "Partner",
+        date(2021, 1, 1), date(2024, 12, 31), 6, date(2020, 6, 1),
+    )  # fmt: skip
+    first = SetFunding(
+        case, Party.MUNICIPALITY, "committee_budget", *PERIODS[0], Money(10_000_000),
+        date(2020, 6, 1),
+    )  # fmt: skip
+    ledger.execute_all([Line(1, conclude), Line(2, first)])
+    then = clock.advance(days=1)
+    view_then = ledger.funding_rows()
+    # When the line is changed later, and another agreement is concluded
+    clock.advance(days=30)
+    changed = SetFunding(
+        case, Party.MUNICIPALITY, "committee_budget", *PERIODS[0], Money(5_000_000),
+        date(2020, 7, 1),
+    )  # fmt: skip
+    other = ConcludeAgreement(
+        CASES[1], "Annan", "Linköpings kommun", "Partner",
+        date(2021, 1, 1), date(2022, 12, 31), 6, date(2020, 6, 1),
+    )  # fmt: skip
+    ledger.execute_all([Line(1, changed), Line(2, other)])
+    # Then the rows as known then are the view as it stood then, and now the view as it is
+    assert ledger.funding_rows(then) == view_then
+    assert ledger.funding_rows(then) != ledger.funding_rows()
+    assert ledger.funding_rows(clock.advance(days=1)) == ledger.funding_rows()

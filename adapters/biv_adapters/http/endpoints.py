@@ -21,7 +21,6 @@ from biv_adapters.http.params import READERS, BadParameter, Param
 from biv_adapters.http.tokens import Role
 from biv_domain.ledger import Ledger
 from biv_domain.projections.budget import Split
-from biv_domain.projections.fiscal_year import fold as fold_funding
 
 PUBLIC_THRESHOLD = 5
 AUDITOR = frozenset({Role.AUDITOR})
@@ -85,12 +84,7 @@ def _case(example: str = "Dnr 2016-292") -> Param:
 
 def _agreements(call: Call) -> Document:
     known = call.args["as_known_at"]
-    if known is None:
-        rows = call.ledger.funding_view.current_rows()
-    else:
-        rows = fold_funding(
-            f.event for f in call.ledger.facts(known) if f.type == "AgreementConcluded"
-        )
+    rows = call.ledger.funding_rows(known)
     agreements = [
         {
             "case_number": r.case_number,

@@ -43,7 +43,7 @@ from biv_domain.model.figures import ReportFigures
 from biv_domain.model.follow_up import FollowUpState
 from biv_domain.model.group import GroupState
 from biv_domain.projections.budget import Split
-from biv_domain.projections.fiscal_year import TOPICS, FiscalYear, fiscal_year
+from biv_domain.projections.fiscal_year import TOPICS, FiscalYear, FundingRows, fiscal_year
 from biv_domain.projections.fiscal_year import fold as fold_funding
 from biv_domain.projections.replay import Replay, ReplayDiff, diff, replay
 from biv_domain.projections.report import SubmittedComparison, compare_with_submitted, report
@@ -159,35 +159,34 @@ class LedgerReads(Application[str]):
         return None
 
     def existing_streams(self, streams: Sequence[str]) -> set[str]:
-        """Which of these streams hold at least one fact: one query a few hundred streams.
-
-        A store's recorder may answer it itself (`existing_streams`, as the
-        SQLite and PostgreSQL stores' do, in one query); any other recorder is
-        asked one stream at a time.
-        """
+        """Which of these streams hold at least one fact: in one query where the store's
+        recorder can (`existing_streams`, as SQLite's and PostgreSQL's do), else one a stream."""
         ids = {self._sid(name): name for name in streams}  # hashed names in an encrypted store
-        return {ids[found] for found in self._existing_ids(list(ids))}
-
-    def _existing_ids(self, streams: Sequence[str]) -> set[str]:
         own = getattr(self.recorder, "existing_streams", None)
-        if own is not None:
-            return set(own(streams))
-        return {s for s in streams if self.recorder.select_events(s, limit=1)}
+        if own is None:  # another store: one stream at a time
+            return {name for i, name in ids.items() if self.recorder.select_events(i, limit=1)}
+        return {ids[i] for i in own(list(ids))}
 
     def rows(self, page: int = 1000) -> Iterator[Notification]:
         """Every stored row in recorded order, as the store holds it (for audits)."""
-        for rows in self._pages(page):
-            yield from rows
+        return (row for rows in self._pages(page) for row in rows)
 
-    def _pages(self, page: int = 1000) -> Iterator[Sequence[Notification]]:
+    def _pages(
+        self, page: int = 1000, topics: Sequence[str] = ()
+    ) -> Iterator[Sequence[Notification]]:
         after = 0
-        while rows := self.recorder.select_notifications(after, page, inclusive_of_start=False):
+        while rows := self.recorder.select_notifications(
+            after, page, topics=topics, inclusive_of_start=False
+        ):
             yield rows
             after = rows[-1].id
 
-    def facts(self, as_known_at: datetime | None = None) -> Iterator[Fact]:
-        """Every fact in the store in recorded order, as far as recorded by `as_known_at`."""
-        for page in self._pages():
+    def facts(
+        self, as_known_at: datetime | None = None, topics: Sequence[str] = ()
+    ) -> Iterator[Fact]:
+        """Every fact in the store (or of these types) in recorded order, as far as recorded
+        by `as_known_at`; the store picks out the types, so no other row is read."""
+        for page in self._pages(topics=topics):
             for fact in decode_all(page, self.keys):
                 if as_known_at is None or fact.recorded_at <= as_known_at:
                     yield fact
@@ -370,12 +369,14 @@ class LedgerReads(Application[str]):
         as_known_at: datetime | None = None,
     ) -> FiscalYear:
         """Every agreement's funding in a fiscal year: from the funding view, or folded as known."""
+        return fiscal_year(self.funding_rows(as_known_at), year, split, municipality)
+
+    def funding_rows(self, as_known_at: datetime | None = None) -> FundingRows:
+        """Every agreement and its funding lines: from the funding view (which knows only the
+        present), or folded from the view's two topics as recorded by `as_known_at`."""
         if as_known_at is None:
-            rows = self.funding_view.current_rows()
-        else:
-            # The view knows only the present; the past is folded from the facts known then.
-            rows = fold_funding(f.event for f in self.facts(as_known_at) if f.type in TOPICS)
-        return fiscal_year(rows, year, split, municipality)
+            return self.funding_view.current_rows()
+        return fold_funding(f.event for f in self.facts(as_known_at, TOPICS))
 
     def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
         """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`."""
