@@ -211,7 +211,7 @@ class Ledger(LedgerReads):
             # The facts are stored; the read models follow them (and a lagging view
             # still answers right: see FundingView.current_rows). When nobody else stored
             # since this process's previous batch, they follow this batch's own facts.
-            if followed and last_id is not None:
+            if followed and last_id is not None:  # (followed: the store gave the batch's ids)
                 self.funding_view.moved_to(last_id)  # it followed in the batch's transaction
             else:
                 self._catch_up_views(facts if exact else None, last_id)
@@ -232,11 +232,10 @@ class Ledger(LedgerReads):
         (FundingView.current_rows), and the next write or `biv rebuild` catches up.
         """
         try:
-            known = stored is not None and (last_id is not None or not stored)
-            if not known or not self.funding_view.follow(
-                [fact.event for fact in stored or ()], last_id
-            ):
-                self.funding_view.catch_up()
+            if stored is None or (stored and last_id is None):
+                self.funding_view.catch_up()  # others stored too, or the store named no ids
+            elif not self.funding_view.follow([fact.event for fact in stored], last_id):
+                self.funding_view.catch_up()  # the view is not where this process left it
         except Exception as error:
             LOG.warning(
                 "the funding view lags behind the stored facts (%s: %s); "

@@ -330,9 +330,12 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
         # The two events an import holds most of are folded by making the state directly:
         # `attrs.evolve` looks every field up by name, once for each of them.
         case ParticipantEnrolled():
-            participants = (*state.participants, Participant(event))
             return GroupState(
-                state.plan, participants, state.sessions, state.completed, state.cancelled
+                plan=state.plan,
+                participants=(*state.participants, Participant(event)),
+                sessions=state.sessions,
+                completed=state.completed,
+                cancelled=state.cancelled,
             )
         case ParticipantWithdrew():
             return _replace(
@@ -343,9 +346,12 @@ def evolve(state: GroupState | None, event: GroupEvent) -> GroupState:
                 ),
             )
         case SessionHeld():
-            sessions = (*state.sessions, event)
             return GroupState(
-                state.plan, state.participants, sessions, state.completed, state.cancelled
+                plan=state.plan,
+                participants=state.participants,
+                sessions=(*state.sessions, event),
+                completed=state.completed,
+                cancelled=state.cancelled,
             )
         case GroupCompleted():
             return _replace(state, completed=event)
