@@ -21,6 +21,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from biv_adapters.sql_keys import SqlSubjectKeys, reading, write_changes
+from biv_adapters.sql_log import SqlLog
 from biv_adapters.sql_views import SqlFundingView
 from biv_adapters.stores import StoreError, redact
 from biv_domain.ledger import Store
@@ -80,6 +81,7 @@ def postgresql_store(url: str) -> Store:
         funding_view=SqlFundingView,
         subject_keys=SqlSubjectKeys,
         schema_lock=lambda: _ddl_lock(settings),
+        log=SqlLog,
     )
 
 
@@ -125,6 +127,9 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
                 binary=True,
             )
             ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            log = kwargs.get("log")
+            if log is not None:
+                log(curs)  # the log's tree grows in the same transaction (issue 21)
             follow = kwargs.get("view")
             if follow is not None and ids:
                 follow(curs, ids[-1])  # the funding view follows in the same transaction

@@ -182,6 +182,9 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
         write_changes(self.datastore, c, kwargs.get("key_changes"))
+        log = kwargs.get("log")
+        if log is not None:
+            log(c)  # the log's tree grows in the same transaction (issue 21)
         follow = kwargs.get("view")
         if follow is not None:
             follow(c, last)  # the funding view follows in the same transaction

@@ -28,9 +28,11 @@ from urllib.parse import unquote
 from eventsourcing.persistence import PersistenceError
 
 from biv_adapters.sql_keys import SqlSubjectKeys
+from biv_adapters.sql_log import SqlLog
 from biv_adapters.sql_views import SqlFundingView
 from biv_domain.ledger import MEMORY, Ledger, Store, utc_now
 from biv_domain.ledger.crypto import KEY_BYTES, new_key
+from biv_domain.ledger.log import log_key
 from biv_domain.ledger.subjects import CipherKeyRefused
 
 DEFAULT_STORE = "sqlite:biv.sqlite3"
@@ -111,7 +113,9 @@ def sqlite_store(url: str) -> Store:
         # Writes each batch's key changes in the batch's transaction (children's data).
         "APPLICATION_RECORDER_TOPIC": "biv_adapters.sql_keys:KeyedSQLiteRecorder",
     }
-    return Store(settings=settings, funding_view=SqlFundingView, subject_keys=SqlSubjectKeys)
+    return Store(
+        settings=settings, funding_view=SqlFundingView, subject_keys=SqlSubjectKeys, log=SqlLog
+    )
 
 
 def require_existing(url: str | None) -> None:
@@ -194,8 +198,11 @@ def open_ledger(
     encrypted store, or makes a new store encrypted.
     """
     key = cipher_key if cipher_key is not None else os.environ.get("BIV_CIPHER_KEY")
+    signer = log_key(os.environ.get("BIV_LOG_KEY"))  # the log's signer key (issue 21)
     store = open_store(store_url(url))
-    return Ledger(store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key))
+    return Ledger(
+        store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key), log_key=signer
+    )
 
 
 def parse_cipher_key(text: str | None) -> bytes | None:

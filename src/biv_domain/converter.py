@@ -25,6 +25,7 @@ from biv_domain.errors import InvalidValue, Refused
 from biv_domain.model.commands import COMMANDS, Command
 from biv_domain.model.dates import parse_iso_date
 from biv_domain.model.figures import PublishedFigures, ReportFigures
+from biv_domain.model.log_proofs import ConsistencyProof
 from biv_domain.model.money import Money
 
 converter = Converter(forbid_extra_keys=True)
@@ -160,6 +161,16 @@ converter.register_structure_hook(
     ReportFigures,
     make_dict_structure_fn(
         ReportFigures, converter, _cattrs_forbid_extra_keys=True, **WINDOW_NAMES
+    ),
+)
+# A consistency proof is {"from", "to", "hashes"} (issue 21), named as a window is.
+converter.register_unstructure_hook(
+    ConsistencyProof, make_dict_unstructure_fn(ConsistencyProof, converter, **WINDOW_NAMES)
+)
+converter.register_structure_hook(
+    ConsistencyProof,
+    make_dict_structure_fn(
+        ConsistencyProof, converter, _cattrs_forbid_extra_keys=True, **WINDOW_NAMES
     ),
 )
 

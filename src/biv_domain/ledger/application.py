@@ -33,8 +33,8 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.deciding import decide, streams_of
+from biv_domain.ledger.log import LogReads
 from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
-from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import (
@@ -93,7 +93,7 @@ class Receipt:
         return sum(isinstance(fact.event, ParticipantErased) for fact in self.facts)
 
 
-class Ledger(LedgerReads):
+class Ledger(LogReads):
     """The ledger of idea-based public partnerships (IOP), their groups and follow-ups.
 
     It loads the states a command needs, asks the pure deciders for the
@@ -368,8 +368,10 @@ class Ledger(LedgerReads):
         exact = head.position == self._known_through
         follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
         key_changes = self.keys.stored_form(changes)
-        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow)
+        log = self._log_part(placed, head.position)  # the tree's nodes, in the same transaction
+        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow, log=log)
         self.keys.committed(changes)
+        self._logged(log)
         return placed, ids[-1] if ids else None, follow is not None and follow.moved
 
     def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:

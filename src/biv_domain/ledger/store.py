@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from attrs import frozen
 
+from biv_domain.ledger.log_storage import LogFactory
 from biv_domain.ledger.read_models import FundingViewFactory, MemoryFundingView
 from biv_domain.ledger.subjects import MemorySubjectKeys, SubjectKeysFactory
 
@@ -33,6 +34,7 @@ class Store:
     funding_view: FundingViewFactory
     subject_keys: SubjectKeysFactory
     schema_lock: Callable[[], AbstractContextManager[None]] = _no_lock
+    log: LogFactory | None = None  # where the log is kept (None: in memory, as `memory:`)
 
 
 # Nothing persists: for tests, trials and a dry run of an import.

@@ -1,0 +1,188 @@
+"""The log (issue 21) in SQLite or PostgreSQL tables beside the facts.
+
+- `biv_log_nodes (level, idx, hash)`: the tree's perfect nodes, never changed once
+  written; level 0 holds the leaf's data (the fact's chain hash).
+- `biv_log_checkpoints (size, note)`: the checkpoints the log signed, one a size.
+- `biv_log_cosignatures (size, witness, line)`: the witnesses' cosignature lines.
+- `biv_log_keys (role, key)`: the log's verifier key (role `log`); never a signer key.
+
+A batch's nodes and checkpoint are written by the store's recorder in the batch's
+transaction (`write_log`); the behaviour is the ledger's (`biv_domain.ledger.log`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.sqlite import SQLiteDatastore
+
+from biv_adapters.sql_keys import reading
+from biv_domain.ledger.log_storage import LogAppend, LogStorage, Node
+from biv_domain.ledger.merkle import NodeId
+
+TABLES = {
+    "nodes": "biv_log_nodes",
+    "checkpoints": "biv_log_checkpoints",
+    "cosignatures": "biv_log_cosignatures",
+    "keys": "biv_log_keys",
+}
+CREATE = (
+    "CREATE TABLE IF NOT EXISTS {nodes} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
+    "hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
+    "CREATE TABLE IF NOT EXISTS {checkpoints} (size BIGINT PRIMARY KEY, note TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {cosignatures} (size BIGINT NOT NULL, witness TEXT NOT NULL, "
+    "line TEXT NOT NULL, PRIMARY KEY (size, witness))",
+    "CREATE TABLE IF NOT EXISTS {keys} (role TEXT PRIMARY KEY, key TEXT NOT NULL)",
+)
+CHUNK = 400  # nodes a query
+
+
+class SqlLog(LogStorage):
+    """The log in the store's own database."""
+
+    def __init__(self, ledger: Application[str]) -> None:
+        super().__init__(ledger)
+        datastore = ledger.factory.datastore  # type: ignore[attr-defined]
+        self._datastore = datastore
+        self._postgres = not isinstance(datastore, SQLiteDatastore)
+        self._schema: str | None = datastore.schema if self._postgres else None
+        if self._postgres:
+            with self._transaction(commit=True) as c:
+                c.execute("SELECT pg_advisory_xact_lock(hashtext('biv_ddl'))")
+                for statement in CREATE:
+                    c.execute(self._sql(statement))
+            return
+        for statement in CREATE:  # SQLite: one a transaction (see sql_views)
+            with self._transaction(commit=True) as c:
+                c.execute(self._sql(statement))
+
+    def _sql(self, statement: str) -> Any:
+        """A statement with its tables named (quoted in the tenant's schema on PostgreSQL)."""
+        if not self._postgres:
+            return statement.format(**TABLES, blob="BLOB")
+        from psycopg import sql
+
+        names = {
+            key: sql.Identifier(self._schema, table) if self._schema else sql.Identifier(table)
+            for key, table in TABLES.items()
+        }
+        return sql.SQL(statement.replace("?", "%s")).format(**names, blob=sql.SQL("BYTEA"))
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self._datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def read_stored(self, nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        wanted = sorted(set(nodes))
+        found: dict[NodeId, bytes] = {}
+        if not wanted:
+            return found
+        with reading(self._datastore) as c:
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                if self._postgres:
+                    c.execute(
+                        self._sql(
+                            "SELECT level, idx, hash FROM {nodes} WHERE (level, idx) IN "
+                            "(SELECT * FROM unnest(?::integer[], ?::bigint[]))"
+                        ),
+                        ([n[0] for n in chunk], [n[1] for n in chunk]),
+                    )
+                else:
+                    values = ",".join("(?,?)" for _ in chunk)
+                    c.execute(
+                        self._sql(
+                            f"SELECT level, idx, hash FROM {{nodes}} WHERE (level, idx) IN "
+                            f"(VALUES {values})"
+                        ),
+                        [v for n in chunk for v in n],
+                    )
+                found.update(
+                    ((int(r["level"]), int(r["idx"])), bytes(r["hash"])) for r in c.fetchall()
+                )
+        return found
+
+    def _insert_nodes(self, c: Any, nodes: Sequence[Node]) -> None:
+        if not nodes:
+            return
+        if self._postgres:
+            c.execute(
+                self._sql(
+                    "INSERT INTO {nodes} (level, idx, hash) SELECT * FROM "
+                    "unnest(?::integer[], ?::bigint[], ?::bytea[]) ON CONFLICT DO NOTHING"
+                ),
+                ([n[0] for n, _ in nodes], [n[1] for n, _ in nodes], [h for _, h in nodes]),
+            )
+        else:
+            c.executemany(
+                self._sql("INSERT INTO {nodes} VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+                [(level, index, value) for (level, index), value in nodes],
+            )
+
+    def _write(self, cursor: Any, append: LogAppend) -> None:
+        if cursor is None:
+            with self._transaction(commit=True) as c:
+                self._write(c, append)
+            return
+        self._insert_nodes(cursor, append.nodes)
+        if append.verifier is not None:
+            self._keep_verifier(cursor, append.verifier)
+        if append.checkpoint is not None:
+            self._keep_checkpoint(cursor, append.size, append.checkpoint)
+
+    def add_nodes(self, nodes: Sequence[Node]) -> None:
+        with self._transaction(commit=True) as c:
+            self._insert_nodes(c, nodes)
+
+    def verifier(self) -> str | None:
+        with reading(self._datastore) as c:
+            c.execute(self._sql("SELECT key FROM {keys} WHERE role = ?"), ("log",))
+            row = c.fetchone()
+        return str(row["key"]) if row else None
+
+    def _keep_verifier(self, c: Any, key: str) -> None:
+        c.execute(
+            self._sql("INSERT INTO {keys} VALUES (?, ?) ON CONFLICT (role) DO NOTHING"),
+            ("log", key),
+        )
+
+    def keep_verifier(self, key: str) -> None:
+        with self._transaction(commit=True) as c:
+            self._keep_verifier(c, key)
+
+    def checkpoint_at(self, size: int) -> str | None:
+        with reading(self._datastore) as c:
+            c.execute(self._sql("SELECT note FROM {checkpoints} WHERE size = ?"), (size,))
+            row = c.fetchone()
+        return str(row["note"]) if row else None
+
+    def _keep_checkpoint(self, c: Any, size: int, note: str) -> None:
+        c.execute(
+            self._sql("INSERT INTO {checkpoints} VALUES (?, ?) ON CONFLICT (size) DO NOTHING"),
+            (size, note),
+        )
+
+    def keep_checkpoint(self, size: int, note: str) -> None:
+        with self._transaction(commit=True) as c:
+            self._keep_checkpoint(c, size, note)
+
+    def cosignatures_at(self, size: int) -> dict[str, str]:
+        with reading(self._datastore) as c:
+            c.execute(
+                self._sql("SELECT witness, line FROM {cosignatures} WHERE size = ?"), (size,)
+            )
+            return {str(r["witness"]): str(r["line"]) for r in c.fetchall()}
+
+    def keep_cosignature(self, size: int, witness: str, line: str) -> None:
+        with self._transaction(commit=True) as c:
+            c.execute(
+                self._sql(
+                    "INSERT INTO {cosignatures} VALUES (?, ?, ?) ON CONFLICT (size, witness) "
+                    "DO UPDATE SET line = excluded.line"
+                ),
+                (size, witness, line),
+            )

@@ -1,0 +1,306 @@
+"""The log over the chain (issue 21): its tree's size and root, proofs, signed checkpoints.
+
+Leaf i (0-based) of the tree is the fact at chain position i+1; its leaf data
+is the 32 raw bytes of that fact's stored chain hash (RFC 9162 §2.1, see
+`merkle`). The tree's size is the chain head's position. The nodes are written
+with each batch, in its transaction (`Ledger._store`, `log_storage.LogAppend`);
+a store written before the log gets its tree once, from its facts' stored
+hashes, the first time it is asked (no fact changes, so every digest kept stays
+valid). A checkpoint is a C2SP signed note (`note`): the log's signer key is
+given in `BIV_LOG_KEY`, the store keeps only its verifier key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from biv_domain.converter import parse_json
+from biv_domain.errors import Refused
+from biv_domain.ledger.log_storage import LogAppend, LogStorage, MemoryLog, Node
+from biv_domain.ledger.merkle import (
+    appended,
+    consistency_ranges,
+    decompose,
+    fold,
+    frontier,
+    inclusion_ranges,
+    leaf_hash,
+    tree_root,
+)
+from biv_domain.ledger.note import (
+    Checkpoint,
+    Cosignature,
+    Note,
+    NoteRefused,
+    Signer,
+    Verifier,
+    cosignatures,
+)
+from biv_domain.ledger.reading import LedgerReads
+from biv_domain.ledger.store import MEMORY, Store
+from biv_domain.model.fact import Fact
+from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
+
+BACKFILL_PAGE = 10_000
+
+
+class LogRefused(Refused):
+    """A question of the log that cannot be answered (a size beyond the tree, no key), or a
+    log that does not hold together; names the parameter or the store."""
+
+
+def log_key(text: str | None) -> Signer | None:
+    """The log's signer key as `biv audit keygen` prints it (`BIV_LOG_KEY`), or None."""
+    if text is None or not text.strip():
+        return None
+    return Signer.parse(text, "BIV_LOG_KEY")
+
+
+class LogReads(LedgerReads):
+    """The ledger's questions of its log; the write side (`Ledger`) keeps it with each batch."""
+
+    def __init__(self, store: Store = MEMORY, *, log_key: Signer | None = None, **kwargs: Any):
+        super().__init__(store, **kwargs)
+        self.log_key = log_key
+        factory = store.log or MemoryLog
+        self.log_storage: LogStorage = factory(self)
+        # The frontier's hashes at a size, as the chain head is kept: a batch reads them
+        # only when another process stored since (perfect nodes never change).
+        self._frontier: tuple[int, list[bytes]] = (0, [])
+        self._next_frontier: tuple[int, list[bytes]] | None = None
+        self._kept_verifier: str | None = None
+
+    # --- The tree -------------------------------------------------------------------------------
+
+    def log_size(self) -> int:
+        """The tree's size: the chain head's position (its tree made first, if it has none)."""
+        size = self.chain_head().position
+        self._frontier_hashes(size)
+        return size
+
+    def _size(self, size: int | None, name: str = "size") -> int:
+        current = self.log_size()
+        if size is None:
+            return current
+        if not 0 < size <= current:
+            raise LogRefused(name, f"must be from 1 to the tree's size {current}, got {size}")
+        return size
+
+    def log_root(self, size: int | None = None) -> bytes:
+        """MTH of the first `size` leaves (default: the whole tree)."""
+        return tree_root(self._size(size), self.log_storage.read)
+
+    def inclusion_proof(self, position: int, size: int | None = None) -> InclusionProof:
+        """RFC 9162 §2.1.3's proof that the fact at `position` is in the tree of `size`."""
+        return self.inclusion_proofs([position], size)[0]
+
+    def inclusion_proofs(
+        self, positions: Sequence[int], size: int | None = None
+    ) -> list[InclusionProof]:
+        """The proofs of several positions in the tree of `size`, in one read of the nodes."""
+        tree = self._size(size)
+        for position in positions:
+            if not 0 < position <= tree:
+                raise LogRefused(
+                    "position", f"must be from 1 to the tree's size {tree}, got {position}"
+                )
+        paths = [inclusion_ranges(p - 1, tree) for p in positions]
+        parts = {r: decompose(*r) for path in paths for r in path}
+        wanted = {n for nodes in parts.values() for n in nodes}
+        leaves = {(0, p - 1) for p in positions}
+        stored = self.log_storage.read_stored(wanted | leaves)
+        found = {n: leaf_hash(v) if n[0] == 0 else v for n, v in stored.items()}
+        return [
+            InclusionProof(
+                tree,
+                p - 1,
+                stored[(0, p - 1)].hex(),
+                tuple(fold([found[n] for n in parts[r]]).hex() for r in path),
+            )
+            for p, path in zip(positions, paths, strict=True)
+        ]
+
+    def consistency_proof(self, old: int, new: int | None = None) -> ConsistencyProof:
+        """RFC 9162 §2.1.4's proof that the tree of `old` is a prefix of the tree of `new`."""
+        to = self._size(new, "to")
+        if not 0 < old <= to:
+            raise LogRefused("from", f"must be from 1 to {to} (the proof's 'to'), got {old}")
+        ranges = consistency_ranges(old, to)
+        parts = [decompose(*r) for r in ranges]
+        found = self.log_storage.read({n for nodes in parts for n in nodes})
+        hashes = tuple(fold([found[n] for n in nodes]).hex() for nodes in parts)
+        return ConsistencyProof(old, to, hashes)
+
+    def leaf_data(self, position: int) -> bytes:
+        """The leaf data of the fact at `position`: its chain hash, as the log holds it."""
+        self._size(position, "position")
+        return self.log_storage.read_stored([(0, position - 1)])[(0, position - 1)]
+
+    def _frontier_hashes(self, size: int) -> list[bytes]:
+        if self._frontier[0] == size:
+            return self._frontier[1]
+        nodes = frontier(size)
+        found = self.log_storage.read(nodes)
+        if len(found) < len(nodes):
+            self._backfill(size)
+            found = self.log_storage.read(nodes)
+            if len(found) < len(nodes):
+                raise LogRefused("store", f"the log's tree does not reach the chain's head {size}")
+        hashes = [found[node] for node in nodes]
+        self._frontier = (size, hashes)
+        return hashes
+
+    def _backfill(self, size: int) -> None:
+        """The tree of a store written before the log, from its facts' stored hashes (read
+        from their envelopes): a page of nodes at a time, each kept if already there."""
+        done, hashes, page = 0, list[bytes](), list[bytes]()
+        for row in self.rows(BACKFILL_PAGE):
+            chain = parse_json(row.state)["chain"]
+            if chain["position"] != done + len(page) + 1:
+                raise LogRefused(
+                    "store",
+                    f"the chain's position {done + len(page) + 1} is missing or out of order "
+                    f"(row {row.id} holds {chain['position']}): `biv audit verify` says where",
+                )
+            page.append(bytes.fromhex(chain["hash"]))
+            if len(page) == BACKFILL_PAGE:
+                done, hashes = self._add_leaves(done, hashes, page)
+                page = []
+        if page:
+            self._add_leaves(done, hashes, page)
+
+    def _add_leaves(
+        self, size: int, hashes: list[bytes], data: list[bytes]
+    ) -> tuple[int, list[bytes]]:
+        nodes, after = self._nodes(size, hashes, data)
+        self.log_storage.add_nodes(nodes)
+        return size + len(data), after
+
+    @staticmethod
+    def _nodes(
+        size: int, hashes: list[bytes], data: Sequence[bytes]
+    ) -> tuple[list[Node], list[bytes]]:
+        """The nodes that leaves with this data complete (level 0 holding the data), and the
+        frontier's hashes after them."""
+        added = appended(size, hashes, [leaf_hash(d) for d in data])
+        known = dict(zip(frontier(size), hashes, strict=True))
+        known.update(added)
+        stored = [(n, data[n[1] - size] if n[0] == 0 else h) for n, h in added]
+        return stored, [known[n] for n in frontier(size + len(data))]
+
+    def _log_part(self, placed: Sequence[Fact], size: int) -> LogAppend:
+        """A batch's part of the log: its nodes and, with the log's key, its checkpoint."""
+        if [f.position for f in placed] != list(range(size + 1, size + 1 + len(placed))):
+            raise ValueError("a batch's facts must follow the chain's head, in order")
+        nodes, after = self._nodes(
+            size, self._frontier_hashes(size), [bytes.fromhex(f.hash) for f in placed]
+        )
+        new_size = size + len(placed)
+        self._next_frontier = (new_size, after)
+        if self.log_key is None:
+            return self.log_storage.append(nodes, new_size)
+        verifier = self._check_key(self.log_key)
+        note = Note(Checkpoint(self.log_key.name, new_size, fold(after)).text, ())
+        signed = str(note.signed_by(self.log_key))
+        return self.log_storage.append(nodes, new_size, signed, verifier)
+
+    def _logged(self, part: LogAppend) -> None:
+        """The batch is stored: its part of the log too, and its frontier is known."""
+        self.log_storage.committed(part)
+        if self._next_frontier is not None and self._next_frontier[0] == part.size:
+            self._frontier = self._next_frontier
+        if part.verifier is not None:
+            self._kept_verifier = part.verifier
+
+    # --- Checkpoints ------------------------------------------------------------------------------
+
+    def log_verifier(self) -> Verifier | None:
+        """The log's verifier key the store keeps (from the first checkpoint it signed)."""
+        kept = self._kept_verifier or self.log_storage.verifier()
+        self._kept_verifier = kept
+        return Verifier.parse(kept, "store") if kept else None
+
+    def _check_key(self, signer: Signer) -> str | None:
+        """The signer's verifier key to keep when the store keeps none; refused when the store
+        keeps another's."""
+        kept = self.log_verifier()
+        if kept is None:
+            return str(signer.verifier)
+        if str(kept) != str(signer.verifier):
+            raise LogRefused(
+                "BIV_LOG_KEY", f"is not this store's log key: the store's verifier key is {kept}"
+            )
+        return None
+
+    def checkpoint(self, signer: Signer | None = None) -> Note:
+        """The signed checkpoint of the current size, with the witnesses' cosignatures kept.
+
+        Signed with `signer` (default: the ledger's `log_key`); without one, the
+        checkpoint the store kept when it signed the last batch, if it is of this size.
+        """
+        size = self.log_size()
+        signer = signer or self.log_key
+        if signer is not None:
+            verifier = self._check_key(signer)
+            if verifier is not None:
+                self.log_storage.keep_verifier(verifier)
+                self._kept_verifier = verifier
+            text = Checkpoint(signer.name, size, self.log_root(size) if size else b"").text
+            note = Note(text, ()).signed_by(signer)
+            if size and self.log_storage.checkpoint_at(size) is None:
+                self.log_storage.keep_checkpoint(size, str(note))
+        else:
+            kept = self.log_storage.checkpoint_at(size) if size else None
+            if kept is None:
+                raise LogRefused(
+                    "BIV_LOG_KEY",
+                    f"no checkpoint of the tree's size {size} is kept: set BIV_LOG_KEY to the "
+                    "log's signer key (`biv audit keygen NAME` makes one) to sign it",
+                )
+            note = Note.parse(kept, "store")
+        lines = [Note.parse(f"x\n\n{line}", "store").signatures[0] for line in self._cosigned(size)]
+        return Note(note.text, (*note.signatures, *lines))
+
+    def _cosigned(self, size: int) -> list[str]:
+        return sorted(self.log_storage.cosignatures_at(size).values()) if size else []
+
+    def cosigners(self) -> list[tuple[Verifier, Cosignature]]:
+        """Who co-signed the current checkpoint and when (their cosignatures verified)."""
+        size = self.log_size()
+        kept = self.log_storage.checkpoint_at(size) if size else None
+        if kept is None:
+            return []
+        note = Note.parse(kept, "store")
+        found: list[tuple[Verifier, Cosignature]] = []
+        for key, line in sorted(self.log_storage.cosignatures_at(size).items()):
+            witness = Verifier.parse(key, "store")
+            cosigned = Note(note.text, Note.parse(f"x\n\n{line}", "store").signatures)
+            found.extend((witness, c) for c in cosignatures(cosigned, [witness]))
+        return found
+
+    def add_cosignature(self, cosigned: str, witness_key: str) -> Cosignature:
+        """Keeps a witness's cosignature of a checkpoint of this log (`POST /log/cosignatures`).
+
+        The note must carry the log's signature and the witness's cosignature, both
+        verifying, and be a checkpoint of this log (its root the tree's at its size).
+        """
+        note = Note.parse(cosigned, "note")
+        checkpoint = Checkpoint.from_text(note.text, "note")
+        verifier = self.log_verifier()
+        if verifier is None:
+            raise LogRefused("note", "this store has signed no checkpoint yet: nothing to co-sign")
+        note.verify(verifier, "note")
+        size = self.log_size()
+        if not 0 < checkpoint.size <= size or checkpoint.root != self.log_root(checkpoint.size):
+            raise LogRefused("note", f"is not a checkpoint of this log (its size is {size})")
+        witness = Verifier.parse(witness_key, "key")
+        found = cosignatures(note, [witness])
+        if not found:
+            raise NoteRefused("note", f"carries no cosignature of the witness {witness.name}")
+        line = next(s for s in note.signatures if s.name == witness.name and s.id == witness.id)
+        ours = Note(note.text, tuple(s for s in note.signatures if s.id == verifier.id))
+        if self.log_storage.checkpoint_at(checkpoint.size) is None:
+            self.log_storage.keep_checkpoint(checkpoint.size, str(ours))
+        self.log_storage.keep_cosignature(checkpoint.size, str(witness), str(line).rstrip("\n"))
+        return found[0]

@@ -1,0 +1,161 @@
+"""Where a store keeps the log (issue 21): the tree's perfect nodes, its signed checkpoints,
+the witnesses' cosignatures and the log's verifier key.
+
+A node `(level, index)` never changes once stored (`biv_domain.ledger.merkle`),
+so the tree is only ever added to. Level 0 keeps the leaf's *data* (the fact's
+32-byte chain hash), from which its leaf hash is taken on reading: a proof names
+the fact's hash without a read of the fact. A batch's nodes (and its signed
+checkpoint) are written by the store's recorder in the batch's own transaction
+(`LogAppend`), like the participants' keys; a store that cannot does it right
+after (`committed`). This module holds the behaviour and the in-memory storage;
+SQL stores supply theirs (`biv_adapters.sql_log`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from eventsourcing.application import Application
+
+from biv_domain.ledger.merkle import NodeId, leaf_hash
+
+Node = tuple[NodeId, bytes]
+
+
+class LogAppend:
+    """A batch's part of the log, written by the store's recorder in the batch's transaction:
+    the nodes the batch completes (level 0: leaf data), the checkpoint signed after it
+    (if the log's key was given) and the log's verifier key (if the store kept none yet)."""
+
+    def __init__(
+        self,
+        write: Callable[[Any, LogAppend], None],
+        nodes: Sequence[Node],
+        size: int,
+        checkpoint: str | None = None,
+        verifier: str | None = None,
+    ) -> None:
+        self._write = write
+        self.nodes, self.size = nodes, size
+        self.checkpoint, self.verifier = checkpoint, verifier
+        self.written = False
+
+    def __call__(self, cursor: Any) -> None:
+        """Called by the recorder with its cursor, after the batch's facts, in its transaction."""
+        self._write(cursor, self)
+        self.written = True
+
+
+class LogStorage(ABC):
+    """The log of one store."""
+
+    def __init__(self, ledger: Application[str]) -> None:
+        self.ledger = ledger
+
+    # --- What each store provides -------------------------------------------------------------
+
+    @abstractmethod
+    def read_stored(self, nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """The stored nodes asked for, as stored (level 0: leaf data); missing ones left out."""
+
+    @abstractmethod
+    def _write(self, cursor: Any, append: LogAppend) -> None:
+        """Writes a batch's part (`cursor` is the batch's; None: a transaction of its own)."""
+
+    @abstractmethod
+    def add_nodes(self, nodes: Sequence[Node]) -> None:
+        """Adds nodes in a transaction of their own, keeping any already stored (a backfill)."""
+
+    @abstractmethod
+    def verifier(self) -> str | None:
+        """The log's verifier key the store keeps, NAME+KEYID+BASE64, if any."""
+
+    @abstractmethod
+    def keep_verifier(self, key: str) -> None:
+        """Keeps the log's verifier key, unless the store keeps one already."""
+
+    @abstractmethod
+    def checkpoint_at(self, size: int) -> str | None:
+        """The signed checkpoint note of this size the store keeps, if any."""
+
+    @abstractmethod
+    def keep_checkpoint(self, size: int, note: str) -> None:
+        """Keeps a signed checkpoint note, unless one of this size is kept already."""
+
+    @abstractmethod
+    def cosignatures_at(self, size: int) -> dict[str, str]:
+        """The cosignature lines kept for the checkpoint of this size, by witness key."""
+
+    @abstractmethod
+    def keep_cosignature(self, size: int, witness: str, line: str) -> None:
+        """Keeps (or replaces) a witness's cosignature line of the checkpoint of this size."""
+
+    # --- Shared behaviour ---------------------------------------------------------------------
+
+    def read(self, nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """The nodes' hashes (a `merkle.NodeReader`): leaf data read back as leaf hashes."""
+        found = self.read_stored(nodes)
+        return {node: leaf_hash(value) if node[0] == 0 else value for node, value in found.items()}
+
+    def append(
+        self,
+        nodes: Sequence[Node],
+        size: int,
+        checkpoint: str | None = None,
+        verifier: str | None = None,
+    ) -> LogAppend:
+        """The batch's part, for the recorder to write in the batch's transaction."""
+        return LogAppend(self._write, nodes, size, checkpoint, verifier)
+
+    def committed(self, append: LogAppend) -> None:
+        """After the batch: a recorder that did not write its part (memory) has it written."""
+        if not append.written:
+            self._write(None, append)
+
+
+class MemoryLog(LogStorage):
+    """The log of a `memory:` store, which lives as long as the process."""
+
+    def __init__(self, ledger: Application[str]) -> None:
+        super().__init__(ledger)
+        self._nodes: dict[NodeId, bytes] = {}
+        self._verifier: str | None = None
+        self._checkpoints: dict[int, str] = {}
+        self._cosignatures: dict[int, dict[str, str]] = {}
+
+    def read_stored(self, nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        return {node: self._nodes[node] for node in nodes if node in self._nodes}
+
+    def _write(self, cursor: Any, append: LogAppend) -> None:
+        self.add_nodes(append.nodes)
+        if append.verifier is not None:
+            self.keep_verifier(append.verifier)
+        if append.checkpoint is not None:
+            self.keep_checkpoint(append.size, append.checkpoint)
+
+    def add_nodes(self, nodes: Sequence[Node]) -> None:
+        for node, value in nodes:
+            self._nodes.setdefault(node, value)
+
+    def verifier(self) -> str | None:
+        return self._verifier
+
+    def keep_verifier(self, key: str) -> None:
+        self._verifier = self._verifier or key
+
+    def checkpoint_at(self, size: int) -> str | None:
+        return self._checkpoints.get(size)
+
+    def keep_checkpoint(self, size: int, note: str) -> None:
+        self._checkpoints.setdefault(size, note)
+
+    def cosignatures_at(self, size: int) -> dict[str, str]:
+        return dict(self._cosignatures.get(size, {}))
+
+    def keep_cosignature(self, size: int, witness: str, line: str) -> None:
+        self._cosignatures.setdefault(size, {})[witness] = line
+
+
+LogFactory = Callable[[Application[str]], LogStorage]
