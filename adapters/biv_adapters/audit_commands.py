@@ -24,6 +24,13 @@ from biv_adapters.documents import (
     replay_document,
     verification_document,
 )
+from biv_adapters.log_commands import (
+    LOG_COMMANDS,
+    add_checkpoint_options,
+    add_log_commands,
+    run_log,
+    run_verify_checkpoint,
+)
 from biv_adapters.render import table
 from biv_domain.converter import json_text
 from biv_domain.ledger import Ledger
@@ -41,11 +48,13 @@ def add_audit_commands(
     )
     verify.add_argument("--digest", type=_digest, help="POSITION:SHA256 from `biv audit digest`")
     verify.add_argument("--json", action="store_true")
+    add_checkpoint_options(verify)
 
     digest = verbs.add_parser("digest", parents=[store], help="the chain's head, to keep outside")
     digest.add_argument("--json", action="store_true")
     _add_replay(verbs, store)
     _add_export(verbs, store)
+    add_log_commands(verbs, store)
 
 
 def _add_replay(verbs: Any, store: argparse.ArgumentParser) -> None:
@@ -132,6 +141,8 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
         return _replay(args, ledger)
     if args.audit_command == "export":
         return _export(args, ledger)
+    if args.audit_command in LOG_COMMANDS:
+        return run_log(args, ledger)
     raise ValueError(f"unknown audit command {args.audit_command!r}")  # pragma: no cover
 
 
@@ -150,6 +161,8 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     if not result.intact:
         print(f"biv: the chain breaks at {result.first_break}", file=sys.stderr)
         return 1
+    if args.checkpoint is not None:  # the store still extends a checkpoint kept outside
+        return run_verify_checkpoint(args, ledger)
     return 0
 
 

@@ -21,6 +21,7 @@ from biv_adapters import documents, render
 from biv_adapters.arguments import UsageError
 from biv_adapters.audit_commands import run_audit
 from biv_adapters.demo import run_demo
+from biv_adapters.log_commands import run_offline, write_receipt
 from biv_adapters.parser import build_parser
 from biv_adapters.store_commands import run_store
 from biv_adapters.stores import (
@@ -100,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "keygen":  # a new store key needs no store
         print(new_cipher_key())
         return 0
+    offline = run_offline(args)  # the log's keys, receipts and witnesses (issue 21)
+    if offline is not None:
+        return offline
     url = getattr(args, "store", None)
     failures = store_failures()
     try:
@@ -300,6 +304,8 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
                 data = handle.read()
         except OSError as error:
             raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
+    if args.receipt is not None:  # the batch's receipt, written before anything is printed
+        return write_receipt(args, ledger, data)
     receipt = documents.import_document(ledger, data)
     if args.json:
         print(json_text(receipt, indent=False))

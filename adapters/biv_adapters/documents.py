@@ -17,6 +17,7 @@ from biv_adapters.exchange import read_lines
 from biv_domain.converter import document
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger, LineRefused
+from biv_domain.ledger.receipts import receipt_of
 from biv_domain.ledger.store_info import store_info
 from biv_domain.ledger.verification import Digest, Verification
 from biv_domain.model.dates import Period
@@ -165,8 +166,13 @@ def store_info_document(ledger: Ledger) -> Document:
     return body
 
 
-def import_document(ledger: Ledger, data: bytes, actor: str | None = None) -> Document:
-    """`biv import FILE --json`: the exchange file applied all or nothing, lines by id once."""
+def import_document(
+    ledger: Ledger, data: bytes, actor: str | None = None, *, with_receipt: bool = False
+) -> Document:
+    """`biv import FILE --json`: the exchange file applied all or nothing, lines by id once;
+    with `receipt`, the batch's receipt too (issue 21: needs the log's key)."""
+    if with_receipt:
+        ledger.require_log_key()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -177,4 +183,6 @@ def import_document(ledger: Ledger, data: bytes, actor: str | None = None) -> Do
     counts: Document = {"applied": receipt.applied, "skipped": receipt.skipped}
     if receipt.erased:  # only a batch that erased says so: the shape programs know stays
         counts["erased"] = receipt.erased
+    if with_receipt:
+        counts["receipt"] = document(receipt_of(ledger, receipt))
     return counts

@@ -13,6 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands
 from biv_adapters.http.commands import add_http_commands
+from biv_adapters.log_commands import EXAMPLES as LOG_EXAMPLES
+from biv_adapters.log_commands import add_receipt_option, add_witness_command
 from biv_adapters.store_commands import add_store_commands
 from biv_domain.projections.budget import Split
 
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE", help="JSON Lines of commands, - for standard input")
     imp.add_argument("--json", action="store_true")
+    add_receipt_option(imp)
 
     history = commands.add_parser(
         "history", parents=[query], help="every recorded fact about an agreement"
@@ -155,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
     add_http_commands(commands, store)
+    add_witness_command(commands)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_examples(parser)
     return parser
@@ -181,6 +185,7 @@ EXAMPLES: dict[str, str] = {
     "serve": "biv serve --port 8080 --store sqlite:iop.sqlite3",
     "token": "biv token add kommunrevisionen --role auditor",
     "token add": "biv token add diariet --role writer",
+    **LOG_EXAMPLES,
 }
 
 

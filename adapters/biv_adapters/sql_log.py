@@ -172,9 +172,7 @@ class SqlLog(LogStorage):
 
     def cosignatures_at(self, size: int) -> dict[str, str]:
         with reading(self._datastore) as c:
-            c.execute(
-                self._sql("SELECT witness, line FROM {cosignatures} WHERE size = ?"), (size,)
-            )
+            c.execute(self._sql("SELECT witness, line FROM {cosignatures} WHERE size = ?"), (size,))
             return {str(r["witness"]): str(r["line"]) for r in c.fetchall()}
 
     def keep_cosignature(self, size: int, witness: str, line: str) -> None:

@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
+from biv_adapters.http.log import log_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
 from biv_adapters.stores import redact, store_failures
@@ -189,6 +190,7 @@ def create_app(
         return HTMLResponse(page)
 
     routes: list[BaseRoute] = [service.route(endpoint) for endpoint in ENDPOINTS]
+    routes += log_routes(service)  # the log's checkpoint, proofs and cosignatures (issue 21)
     routes += [
         Route("/", index, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),

@@ -155,7 +155,10 @@ def _diff(call: Call) -> Document:
 
 
 def _import(call: Call) -> Document:
-    return documents.import_document(call.ledger, call.body, call.caller.actor)
+    receipt = bool(call.args.get("receipt"))  # the batch's receipt too (issue 21)
+    return documents.import_document(
+        call.ledger, call.body, call.caller.actor, with_receipt=receipt
+    )
 
 
 ON = Param("on", "day", "the day statuses are judged on", "2023-10-01")
@@ -326,6 +329,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Apply an exchange file (JSON Lines body), all or nothing; lines with an id applied "
         "before are skipped. The actor is the caller: token:NAME, or the local user",
         _import,
+        (Param("receipt", "flag", "true: add the batch's receipt (needs the log's key)"),),
         roles=WRITER,
         compact=True,
         cli="import FILE",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 from eventsourcing.persistence import IntegrityError
 
 from biv_domain.errors import Refused
@@ -80,12 +80,22 @@ class WriteConflict(Exception):
 
 
 @frozen
+class AppliedLine:
+    """An applied line of a batch: its number, its id and its facts' chain positions."""
+
+    number: int
+    line_id: str | None
+    positions: tuple[int, ...]
+
+
+@frozen
 class Receipt:
     """What a batch did: the facts it stored and how many lines it applied and skipped."""
 
     facts: tuple[Fact, ...]
     applied: int
     skipped: int
+    lines: tuple[AppliedLine, ...] = ()  # each applied line's facts (a receipt's, issue 21)
 
     @property
     def erased(self) -> int:
@@ -140,8 +150,18 @@ class Ledger(LogReads):
         times, before giving up with WriteConflict.
         """
         actor = self._checked_actor(actor)
+        spans: list[tuple[int, str | None, int, int]] = []
         with collector_paused(len(lines) >= LARGE_BATCH):
-            return self._write(lambda batch: self._decide_lines(batch, lines), actor, len(lines))
+            receipt = self._write(
+                lambda batch: self._decide_lines(batch, lines, spans), actor, len(lines)
+            )
+        # The facts of each applied line: a batch's pending facts are stored in order.
+        facts = receipt.facts
+        applied = tuple(
+            AppliedLine(number, line_id, tuple(f.position for f in facts[start:end]))
+            for number, line_id, start, end in spans
+        )
+        return evolve(receipt, lines=applied)
 
     def _checked_actor(self, actor: str | None) -> str | None:
         actor = actor or self.actor
@@ -297,9 +317,18 @@ class Ledger(LogReads):
             self._known_members[stream] = (days, version)
         return overlapping(days, window)
 
-    def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
-        """Decides every line into the batch; returns how many were skipped as applied before."""
+    def _decide_lines(
+        self,
+        batch: Batch,
+        lines: Sequence[Line],
+        spans: list[tuple[int, str | None, int, int]] | None = None,
+    ) -> int:
+        """Decides every line into the batch; returns how many were skipped as applied before.
+
+        `spans` gets each applied line's number, id and the range of its pending facts."""
         skipped = 0
+        if spans is not None:
+            spans.clear()  # decided again after a conflict: only the last decision counts
         seen_ids: dict[str, int] = {}
         # Which line ids were applied before: one question for the batch, not one a line.
         batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
@@ -323,6 +352,7 @@ class Ledger(LogReads):
                 if batch.exists(line_stream(line.line_id)):
                     skipped += 1
                     continue
+            start = len(batch.pending)
             try:
                 decide(self, batch, line.command)
             except Refused as refusal:
@@ -330,6 +360,8 @@ class Ledger(LogReads):
             if line.line_id is not None:
                 applied = LineApplied(line_id=line.line_id, command=line.command.name)
                 batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
+            if spans is not None:
+                spans.append((line.number, line.line_id, start, len(batch.pending)))
         return skipped
 
     def _store(

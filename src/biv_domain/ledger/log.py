@@ -262,6 +262,29 @@ class LogReads(LedgerReads):
         lines = [Note.parse(f"x\n\n{line}", "store").signatures[0] for line in self._cosigned(size)]
         return Note(note.text, (*note.signatures, *lines))
 
+    def require_log_key(self) -> Signer:
+        """The log's signer key, checked to be the store's; refused naming BIV_LOG_KEY."""
+        if self.log_key is None:
+            raise LogRefused(
+                "BIV_LOG_KEY",
+                "a receipt holds a checkpoint the log signs: set BIV_LOG_KEY to the log's "
+                "signer key (`biv audit keygen NAME` makes one)",
+            )
+        self._check_key(self.log_key)
+        return self.log_key
+
+    def checkpoint_of(self, size: int) -> Note:
+        """The signed checkpoint of an earlier size: the one kept, else signed with the log's
+        key (a receipt's, when another batch came since)."""
+        kept = self.log_storage.checkpoint_at(size)
+        if kept is not None:
+            return Note.parse(kept, "store")
+        if self.log_key is None or size == self.log_size():
+            return self.checkpoint()
+        self._check_key(self.log_key)
+        text = Checkpoint(self.log_key.name, size, self.log_root(size)).text
+        return Note(text, ()).signed_by(self.log_key)
+
     def _cosigned(self, size: int) -> list[str]:
         return sorted(self.log_storage.cosignatures_at(size).values()) if size else []
 

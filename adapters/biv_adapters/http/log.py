@@ -1,0 +1,108 @@
+"""The log over HTTP (issue 21), open to every role (it reveals hashes only):
+
+- `GET /log/checkpoint`: the signed checkpoint note (text/plain), with the cosignatures kept;
+- `GET /log/proof/inclusion?position=&size=`: `{"tree_size", "leaf_index", "leaf", "hashes"}`;
+- `GET /log/proof/consistency?from=&to=`: `{"from", "to", "hashes"}`;
+- `POST /log/cosignatures`: a witness's cosigned checkpoint, `{"note", "key"}` (its verifier
+  key), kept with the log once both signatures verify; answers `{"witness", "at"}`.
+
+Mounted by `http.app` with one line (`log_routes`); the documents are the CLI's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from biv_adapters.documents import Document
+from biv_adapters.http.endpoints import Call, Endpoint
+from biv_adapters.http.params import Param
+from biv_domain.converter import document, parse_json
+from biv_domain.errors import InvalidValue
+
+if TYPE_CHECKING:  # app imports this module to mount its routes
+    from biv_adapters.http.app import Service
+
+POSITION = Param("position", "count", "the fact's chain position", "1", True)
+SIZE = Param("size", "count", "the tree's size (default: the current size)")
+FROM = Param("from", "count", "the earlier tree's size", "1", True)
+TO = Param("to", "count", "the later tree's size (default: the current size)")
+
+
+def _checkpoint(call: Call) -> Document:
+    return {"note": str(call.ledger.checkpoint())}
+
+
+def _cosignature(call: Call) -> Document:
+    try:
+        body = parse_json(call.body)
+        note, key = body["note"], body["key"]
+        if not isinstance(note, str) or not isinstance(key, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise InvalidValue(
+            "body", 'must be JSON {"note": COSIGNED CHECKPOINT, "key": WITNESS VERIFIER KEY}'
+        ) from None
+    found = call.ledger.add_cosignature(note, key)
+    return {"witness": found.name, "at": found.at.isoformat()}
+
+
+CHECKPOINT = Endpoint(
+    "log_checkpoint",
+    "GET",
+    "/log/checkpoint",
+    "The log's signed checkpoint (a C2SP signed note, text/plain) with its cosignatures",
+    _checkpoint,
+    cli="audit checkpoint",
+)
+LOG_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "log_inclusion",
+        "GET",
+        "/log/proof/inclusion",
+        "RFC 9162 inclusion proof of the fact at a chain position in the tree of a size",
+        lambda call: document(
+            call.ledger.inclusion_proof(call.args["position"], call.args["size"])
+        ),
+        (POSITION, SIZE),
+        compact=True,
+        cli="audit prove POSITION",
+    ),
+    Endpoint(
+        "log_consistency",
+        "GET",
+        "/log/proof/consistency",
+        "RFC 9162 consistency proof: the tree of `from` facts is a prefix of the tree of `to`",
+        lambda call: document(call.ledger.consistency_proof(call.args["from"], call.args["to"])),
+        (FROM, TO),
+        compact=True,
+        cli="audit consistency M N",
+    ),
+    Endpoint(
+        "log_cosignature",
+        "POST",
+        "/log/cosignatures",
+        "A witness's cosignature of a checkpoint (JSON {note, key}), kept with the log",
+        _cosignature,
+        compact=True,
+        cli="witness",
+    ),
+)
+
+
+def log_routes(service: Service) -> list[BaseRoute]:
+    """The log's routes, answered (and refused) as every endpoint of `service` is."""
+
+    async def checkpoint(request: Request) -> Response:
+        answer = await service.answer(CHECKPOINT, request)
+        if answer.status_code != 200:
+            return answer
+        note = parse_json(bytes(answer.body))["note"]
+        return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
+
+    routes: list[BaseRoute] = [service.route(endpoint) for endpoint in LOG_ENDPOINTS]
+    routes.append(Route(CHECKPOINT.path, checkpoint, methods=["GET"], name=CHECKPOINT.name))
+    return routes
