@@ -259,7 +259,7 @@ class LogReads(LedgerReads):
                     "log's signer key (`biv audit keygen NAME` makes one) to sign it",
                 )
             note = Note.parse(kept, "store")
-        lines = [Note.parse(f"x\n\n{line}", "store").signatures[0] for line in self._cosigned(size)]
+        lines = [Note.parse(f"x\n\n{line}\n", "store").signatures[0] for line in self._cosigned(size)]
         return Note(note.text, (*note.signatures, *lines))
 
     def require_log_key(self) -> Signer:
@@ -298,7 +298,7 @@ class LogReads(LedgerReads):
         found: list[tuple[Verifier, Cosignature]] = []
         for key, line in sorted(self.log_storage.cosignatures_at(size).items()):
             witness = Verifier.parse(key, "store")
-            cosigned = Note(note.text, Note.parse(f"x\n\n{line}", "store").signatures)
+            cosigned = Note(note.text, Note.parse(f"x\n\n{line}\n", "store").signatures)
             found.extend((witness, c) for c in cosignatures(cosigned, [witness]))
         return found
 
