@@ -3,6 +3,7 @@
 - `GET /log/checkpoint`: the signed checkpoint note (text/plain), with the cosignatures kept;
 - `GET /log/proof/inclusion?position=&size=`: `{"tree_size", "leaf_index", "leaf", "hashes"}`;
 - `GET /log/proof/consistency?from=&to=`: `{"from", "to", "hashes"}`;
+- `GET /log/cosignatures`: who co-signed the current checkpoint and when (the page shows it);
 - `POST /log/cosignatures`: a witness's cosigned checkpoint, `{"note", "key"}` (its verifier
   key), kept with the log once both signatures verify; answers `{"witness", "at"}`.
 
@@ -50,6 +51,17 @@ def _cosignature(call: Call) -> Document:
     return {"witness": found.name, "at": found.at.isoformat()}
 
 
+def _cosigners(call: Call) -> Document:
+    """Who co-signed the current checkpoint, and when (the auditor's page shows it)."""
+    found = call.ledger.cosigners()
+    return {
+        "size": call.ledger.log_size(),
+        "cosignatures": [
+            {"witness": c.name, "key": str(key), "at": c.at.isoformat()} for key, c in found
+        ],
+    }
+
+
 CHECKPOINT = Endpoint(
     "log_checkpoint",
     "GET",
@@ -80,6 +92,13 @@ LOG_ENDPOINTS: tuple[Endpoint, ...] = (
         (FROM, TO),
         compact=True,
         cli="audit consistency M N",
+    ),
+    Endpoint(
+        "log_cosigners",
+        "GET",
+        "/log/cosignatures",
+        "Who co-signed the log's current checkpoint, and when (their cosignatures verified)",
+        _cosigners,
     ),
     Endpoint(
         "log_cosignature",

@@ -128,6 +128,14 @@ async function refresh() {
   } catch (error) {
     $("chain").textContent = "Kontrollen: " + error.message;
   }
+  try {  // the witnesses who co-signed the log's current checkpoint (issue 21)
+    const { cosignatures } = await get("/log/cosignatures", {});
+    $("cosigners").textContent = cosignatures.length
+      ? cosignatures.map((c) => `${c.witness} (${c.at.slice(0, 16).replace("T", " ")} UTC)`).join(", ")
+      : "ingen ännu";
+  } catch (error) {
+    $("cosigners").textContent = "–";
+  }
   document.body.dataset.loading = "no";
 }
 
