@@ -33,7 +33,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.deciding import decide, streams_of
-from biv_domain.ledger.log import LogReads
+from biv_domain.ledger.log import AppliedLine, LogReads, Span, applied_lines
 from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.subjects import KeyChanges
@@ -45,10 +45,7 @@ from biv_domain.ledger.unit_of_work import (
     collector_paused,
 )
 from biv_domain.ledger.upcasting import FORMAT
-from biv_domain.model.commands import (
-    Command,
-    EnrollParticipant,
-)
+from biv_domain.model.commands import Command, EnrollParticipant
 from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
 
@@ -77,15 +74,6 @@ class LineRefused(Exception):
 
 class WriteConflict(Exception):
     """Other writers kept changing the same streams; the batch was not stored."""
-
-
-@frozen
-class AppliedLine:
-    """An applied line of a batch: its number, its id and its facts' chain positions."""
-
-    number: int
-    line_id: str | None
-    positions: tuple[int, ...]
 
 
 @frozen
@@ -150,18 +138,10 @@ class Ledger(LogReads):
         times, before giving up with WriteConflict.
         """
         actor = self._checked_actor(actor)
-        spans: list[tuple[int, str | None, int, int]] = []
         with collector_paused(len(lines) >= LARGE_BATCH):
-            receipt = self._write(
-                lambda batch: self._decide_lines(batch, lines, spans), actor, len(lines)
-            )
-        # The facts of each applied line: a batch's pending facts are stored in order.
-        facts = receipt.facts
-        applied = tuple(
-            AppliedLine(number, line_id, tuple(f.position for f in facts[start:end]))
-            for number, line_id, start, end in spans
-        )
-        return evolve(receipt, lines=applied)
+            receipt = self._write(lambda b: self._decide_lines(b, lines), actor, len(lines))
+        # Each applied line's facts, for a receipt (issue 21): the spans of the last decision.
+        return evolve(receipt, lines=applied_lines(self._spans, receipt.facts))
 
     def _checked_actor(self, actor: str | None) -> str | None:
         actor = actor or self.actor
@@ -317,18 +297,10 @@ class Ledger(LogReads):
             self._known_members[stream] = (days, version)
         return overlapping(days, window)
 
-    def _decide_lines(
-        self,
-        batch: Batch,
-        lines: Sequence[Line],
-        spans: list[tuple[int, str | None, int, int]] | None = None,
-    ) -> int:
-        """Decides every line into the batch; returns how many were skipped as applied before.
-
-        `spans` gets each applied line's number, id and the range of its pending facts."""
+    def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
+        """Decides every line into the batch; returns how many were skipped as applied before."""
         skipped = 0
-        if spans is not None:
-            spans.clear()  # decided again after a conflict: only the last decision counts
+        self._spans = spans = list[Span]()  # each applied line's number, id and pending facts
         seen_ids: dict[str, int] = {}
         # Which line ids were applied before: one question for the batch, not one a line.
         batch.prefetch([line_stream(line.line_id) for line in lines if line.line_id is not None])
@@ -360,8 +332,7 @@ class Ledger(LogReads):
             if line.line_id is not None:
                 applied = LineApplied(line_id=line.line_id, command=line.command.name)
                 batch.record(line_stream(line.line_id), [applied], lambda _s, e: e)
-            if spans is not None:
-                spans.append((line.number, line.line_id, start, len(batch.pending)))
+            spans.append((line.number, line.line_id, start, len(batch.pending)))
         return skipped
 
     def _store(
@@ -400,10 +371,9 @@ class Ledger(LogReads):
         exact = head.position == self._known_through
         follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
         key_changes = self.keys.stored_form(changes)
-        log = self._log_part(placed, head.position)  # the tree's nodes, in the same transaction
-        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow, log=log)
-        self.keys.committed(changes)
-        self._logged(log)
+        with self._logging(placed, head.position) as log:  # the tree, in the same transaction
+            ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow, log=log)
+            self.keys.committed(changes)
         return placed, ids[-1] if ids else None, follow is not None and follow.moved
 
     def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:

@@ -12,8 +12,11 @@ given in `BIV_LOG_KEY`, the store keeps only its verifier key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+
+from attrs import frozen
 
 from biv_domain.converter import parse_json
 from biv_domain.errors import Refused
@@ -33,6 +36,7 @@ from biv_domain.ledger.note import (
     Cosignature,
     Note,
     NoteRefused,
+    Signature,
     Signer,
     Verifier,
     cosignatures,
@@ -43,6 +47,27 @@ from biv_domain.model.fact import Fact
 from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
 
 BACKFILL_PAGE = 10_000
+
+
+Span = tuple[int, str | None, int, int]
+"""An applied line of a batch being decided: its number, id and the range of its pending facts."""
+
+
+@frozen
+class AppliedLine:
+    """An applied line of a batch: its number, its id and its facts' chain positions."""
+
+    number: int
+    line_id: str | None
+    positions: tuple[int, ...]
+
+
+def applied_lines(spans: Sequence[Span], facts: Sequence[Fact]) -> tuple[AppliedLine, ...]:
+    """Each applied line's facts: a batch's pending facts are stored in order, first."""
+    return tuple(
+        AppliedLine(number, line_id, tuple(f.position for f in facts[start:end]))
+        for number, line_id, start, end in spans
+    )
 
 
 class LogRefused(Refused):
@@ -70,6 +95,7 @@ class LogReads(LedgerReads):
         self._frontier: tuple[int, list[bytes]] = (0, [])
         self._next_frontier: tuple[int, list[bytes]] | None = None
         self._kept_verifier: str | None = None
+        self._spans: list[Span] = []  # the lines of the batch last decided (for a receipt)
 
     # --- The tree -------------------------------------------------------------------------------
 
@@ -205,6 +231,13 @@ class LogReads(LedgerReads):
         signed = str(note.signed_by(self.log_key))
         return self.log_storage.append(nodes, new_size, signed, verifier)
 
+    @contextmanager
+    def _logging(self, placed: Sequence[Fact], size: int) -> Iterator[LogAppend]:
+        """A batch's part of the log, for its recorder; once the batch is stored, kept."""
+        part = self._log_part(placed, size)
+        yield part
+        self._logged(part)
+
     def _logged(self, part: LogAppend) -> None:
         """The batch is stored: its part of the log too, and its frontier is known."""
         self.log_storage.committed(part)
@@ -259,7 +292,7 @@ class LogReads(LedgerReads):
                     "log's signer key (`biv audit keygen NAME` makes one) to sign it",
                 )
             note = Note.parse(kept, "store")
-        lines = [Note.parse(f"x\n\n{line}\n", "store").signatures[0] for line in self._cosigned(size)]
+        lines = [_signature(line) for line in self._cosigned(size)]
         return Note(note.text, (*note.signatures, *lines))
 
     def require_log_key(self) -> Signer:
@@ -298,7 +331,7 @@ class LogReads(LedgerReads):
         found: list[tuple[Verifier, Cosignature]] = []
         for key, line in sorted(self.log_storage.cosignatures_at(size).items()):
             witness = Verifier.parse(key, "store")
-            cosigned = Note(note.text, Note.parse(f"x\n\n{line}\n", "store").signatures)
+            cosigned = Note(note.text, (_signature(line),))
             found.extend((witness, c) for c in cosignatures(cosigned, [witness]))
         return found
 
@@ -327,3 +360,8 @@ class LogReads(LedgerReads):
             self.log_storage.keep_checkpoint(checkpoint.size, str(ours))
         self.log_storage.keep_cosignature(checkpoint.size, str(witness), str(line).rstrip("\n"))
         return found[0]
+
+
+def _signature(line: str) -> Signature:
+    """A signature line as kept (without its newline), read back."""
+    return Note.parse(f"x\n\n{line}\n", "store").signatures[0]
