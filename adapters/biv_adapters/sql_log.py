@@ -31,7 +31,7 @@ TABLES = {
 }
 CREATE = (
     "CREATE TABLE IF NOT EXISTS {nodes} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
-    "hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
+    "hash {blob} NOT NULL, PRIMARY KEY (level, idx)){without_rowid}",
     "CREATE TABLE IF NOT EXISTS {checkpoints} (size BIGINT PRIMARY KEY, note TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {cosignatures} (size BIGINT NOT NULL, witness TEXT NOT NULL, "
     "line TEXT NOT NULL, PRIMARY KEY (size, witness))",
@@ -62,14 +62,17 @@ class SqlLog(LogStorage):
     def _sql(self, statement: str) -> Any:
         """A statement with its tables named (quoted in the tenant's schema on PostgreSQL)."""
         if not self._postgres:
-            return statement.format(**TABLES, blob="BLOB")
+            # SQLite keeps the nodes in their key's own B-tree (one write a node, not two).
+            return statement.format(**TABLES, blob="BLOB", without_rowid=" WITHOUT ROWID")
         from psycopg import sql
 
         names = {
             key: sql.Identifier(self._schema, table) if self._schema else sql.Identifier(table)
             for key, table in TABLES.items()
         }
-        return sql.SQL(statement.replace("?", "%s")).format(**names, blob=sql.SQL("BYTEA"))
+        return sql.SQL(statement.replace("?", "%s")).format(
+            **names, blob=sql.SQL("BYTEA"), without_rowid=sql.SQL("")
+        )
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
@@ -83,43 +86,40 @@ class SqlLog(LogStorage):
             return found
         with reading(self._datastore) as c:
             for start in range(0, len(wanted), CHUNK):
-                chunk = wanted[start : start + CHUNK]
-                if self._postgres:
-                    c.execute(
-                        self._sql(
-                            "SELECT level, idx, hash FROM {nodes} WHERE (level, idx) IN "
-                            "(SELECT * FROM unnest(?::integer[], ?::bigint[]))"
-                        ),
-                        ([n[0] for n in chunk], [n[1] for n in chunk]),
-                    )
-                else:
-                    values = ",".join("(?,?)" for _ in chunk)
-                    c.execute(
-                        self._sql(
-                            f"SELECT level, idx, hash FROM {{nodes}} WHERE (level, idx) IN "
-                            f"(VALUES {values})"
-                        ),
-                        [v for n in chunk for v in n],
-                    )
+                # One term a level, `level = ? AND idx IN (...)`: each an index search (a row
+                # value IN a list of rows is a scan of the table on SQLite).
+                levels: dict[int, list[int]] = {}
+                for level, index in wanted[start : start + CHUNK]:
+                    levels.setdefault(level, []).append(index)
+                terms = " OR ".join(
+                    f"(level = ? AND idx IN ({','.join('?' * len(v))}))" for v in levels.values()
+                )
+                params = [x for level, v in levels.items() for x in (level, *v)]
+                c.execute(
+                    self._sql(f"SELECT level, idx, hash FROM {{nodes}} WHERE {terms}"), params
+                )
                 found.update(
                     ((int(r["level"]), int(r["idx"])), bytes(r["hash"])) for r in c.fetchall()
                 )
         return found
 
-    def _insert_nodes(self, c: Any, nodes: Sequence[Node]) -> None:
+    def _insert_nodes(self, c: Any, nodes: Sequence[Node], keep: bool = False) -> None:
+        """Inserts nodes; with `keep`, nodes already stored are kept (a backfill's). In a batch a
+        node already stored means another writer came first: the batch is decided again."""
         if not nodes:
             return
+        conflict = " ON CONFLICT DO NOTHING" if keep else ""
         if self._postgres:
             c.execute(
                 self._sql(
                     "INSERT INTO {nodes} (level, idx, hash) SELECT * FROM "
-                    "unnest(?::integer[], ?::bigint[], ?::bytea[]) ON CONFLICT DO NOTHING"
+                    "unnest(?::integer[], ?::bigint[], ?::bytea[])" + conflict
                 ),
                 ([n[0] for n, _ in nodes], [n[1] for n, _ in nodes], [h for _, h in nodes]),
             )
         else:
             c.executemany(
-                self._sql("INSERT INTO {nodes} VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+                self._sql("INSERT INTO {nodes} VALUES (?, ?, ?)" + conflict),
                 [(level, index, value) for (level, index), value in nodes],
             )
 
@@ -136,7 +136,7 @@ class SqlLog(LogStorage):
 
     def add_nodes(self, nodes: Sequence[Node]) -> None:
         with self._transaction(commit=True) as c:
-            self._insert_nodes(c, nodes)
+            self._insert_nodes(c, nodes, keep=True)
 
     def verifier(self) -> str | None:
         with reading(self._datastore) as c:

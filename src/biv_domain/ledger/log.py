@@ -12,23 +12,23 @@ given in `BIV_LOG_KEY`, the store keeps only its verifier key.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from attrs import frozen
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from biv_domain.converter import parse_json
 from biv_domain.errors import Refused
-from biv_domain.ledger.log_storage import LogAppend, LogStorage, MemoryLog, Node
+from biv_domain.ledger.log_storage import DENSE, LogAppend, LogStorage, MemoryLog, Node
 from biv_domain.ledger.merkle import (
-    appended,
     consistency_ranges,
     decompose,
     fold,
     frontier,
     inclusion_ranges,
-    leaf_hash,
     tree_root,
 )
 from biv_domain.ledger.note import (
@@ -95,6 +95,8 @@ class LogReads(LedgerReads):
         self._frontier: tuple[int, list[bytes]] = (0, [])
         self._next_frontier: tuple[int, list[bytes]] | None = None
         self._kept_verifier: str | None = None
+        self._signing: tuple[Signer, bytes, Ed25519PrivateKey] | None = None
+        self._checked: tuple[Signer, str] | None = None  # a signer found to be the store's
         self._spans: list[Span] = []  # the lines of the batch last decided (for a receipt)
 
     # --- The tree -------------------------------------------------------------------------------
@@ -134,14 +136,12 @@ class LogReads(LedgerReads):
         paths = [inclusion_ranges(p - 1, tree) for p in positions]
         parts = {r: decompose(*r) for path in paths for r in path}
         wanted = {n for nodes in parts.values() for n in nodes}
-        leaves = {(0, p - 1) for p in positions}
-        stored = self.log_storage.read_stored(wanted | leaves)
-        found = {n: leaf_hash(v) if n[0] == 0 else v for n, v in stored.items()}
+        found, data = self.log_storage.read_with_leaves(wanted, [p - 1 for p in positions])
         return [
             InclusionProof(
                 tree,
                 p - 1,
-                stored[(0, p - 1)].hex(),
+                data[p - 1].hex(),
                 tuple(fold([found[n] for n in parts[r]]).hex() for r in path),
             )
             for p, path in zip(positions, paths, strict=True)
@@ -161,7 +161,7 @@ class LogReads(LedgerReads):
     def leaf_data(self, position: int) -> bytes:
         """The leaf data of the fact at `position`: its chain hash, as the log holds it."""
         self._size(position, "position")
-        return self.log_storage.read_stored([(0, position - 1)])[(0, position - 1)]
+        return self.log_storage.read_with_leaves((), [position - 1])[1][position - 1]
 
     def _frontier_hashes(self, size: int) -> list[bytes]:
         if self._frontier[0] == size:
@@ -209,11 +209,21 @@ class LogReads(LedgerReads):
     ) -> tuple[list[Node], list[bytes]]:
         """The nodes that leaves with this data complete (level 0 holding the data), and the
         frontier's hashes after them."""
-        added = appended(size, hashes, [leaf_hash(d) for d in data])
-        known = dict(zip(frontier(size), hashes, strict=True))
-        known.update(added)
-        stored = [(n, data[n[1] - size] if n[0] == 0 else h) for n, h in added]
-        return stored, [known[n] for n in frontier(size + len(data))]
+        # `merkle.appended`, unrolled (a batch's hot path): the stack is the frontier, each new
+        # leaf merged with the perfect nodes to its left of its own level.
+        stack = list(zip(frontier(size), hashes, strict=True))
+        stored: list[Node] = []
+        sha256 = hashlib.sha256
+        for index, leaf in enumerate(data, start=size):
+            stored.append(((0, index), leaf))
+            digest, level, at = sha256(b"\x00" + leaf).digest(), 0, index
+            while stack and stack[-1][0][0] == level:
+                digest = sha256(b"\x01" + stack.pop()[1] + digest).digest()
+                level, at = level + 1, at >> 1
+                if level >= DENSE:
+                    stored.append(((level, at), digest))
+            stack.append(((level, at), digest))
+        return stored, [digest for _node, digest in stack]
 
     def _log_part(self, placed: Sequence[Fact], size: int) -> LogAppend:
         """A batch's part of the log: its nodes and, with the log's key, its checkpoint."""
@@ -227,9 +237,18 @@ class LogReads(LedgerReads):
         if self.log_key is None:
             return self.log_storage.append(nodes, new_size)
         verifier = self._check_key(self.log_key)
-        note = Note(Checkpoint(self.log_key.name, new_size, fold(after)).text, ())
-        signed = str(note.signed_by(self.log_key))
-        return self.log_storage.append(nodes, new_size, signed, verifier)
+        text = Checkpoint(self.log_key.name, new_size, fold(after)).text
+        return self.log_storage.append(nodes, new_size, str(self._signed(text)), verifier)
+
+    def _signed(self, text: str) -> Note:
+        """The note signed with the log's key, its private key made once (not once a batch)."""
+        assert self.log_key is not None
+        if self._signing is None or self._signing[0] is not self.log_key:
+            key = Ed25519PrivateKey.from_private_bytes(self.log_key.seed)
+            self._signing = (self.log_key, self.log_key.verifier.id, key)
+        _signer, key_id, private = self._signing
+        signature = Signature(self.log_key.name, key_id + private.sign(text.encode()))
+        return Note(text, (signature,))
 
     @contextmanager
     def _logging(self, placed: Sequence[Fact], size: int) -> Iterator[LogAppend]:
@@ -257,10 +276,16 @@ class LogReads(LedgerReads):
     def _check_key(self, signer: Signer) -> str | None:
         """The signer's verifier key to keep when the store keeps none; refused when the store
         keeps another's."""
+        checked = self._checked
+        if checked is not None and checked[0] is signer and checked[1] == self._kept_verifier:
+            return None  # this signer was checked against the key the store keeps
         kept = self.log_verifier()
+        mine = str(signer.verifier)
         if kept is None:
-            return str(signer.verifier)
-        if str(kept) != str(signer.verifier):
+            return mine
+        self._checked = (signer, mine)
+        if str(kept) != mine:
+            self._checked = None
             raise LogRefused(
                 "BIV_LOG_KEY", f"is not this store's log key: the store's verifier key is {kept}"
             )
