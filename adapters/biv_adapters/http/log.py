@@ -12,7 +12,7 @@ Mounted by `http.app` with one line (`log_routes`); the documents are the CLI's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from biv_adapters.documents import Document
 from biv_adapters.http.endpoints import Call, Endpoint
+from biv_adapters.http.examples import example_request
 from biv_adapters.http.params import Param
 from biv_domain.converter import document, parse_json
 from biv_domain.errors import InvalidValue
@@ -125,3 +126,121 @@ def log_routes(service: Service) -> list[BaseRoute]:
     routes: list[BaseRoute] = [service.route(endpoint) for endpoint in LOG_ENDPOINTS]
     routes.append(Route(CHECKPOINT.path, checkpoint, methods=["GET"], name=CHECKPOINT.name))
     return routes
+
+
+# --- The routes in the OpenAPI schema (`http.openapi` adds them with one line) ----------------
+
+_HEX = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_HEXES = {"type": "array", "items": _HEX}
+_A = "3e4307bc5d829055366d1219c880f04b9932e10f180ea8e5739587e26bae1f30"  # docs' worked vector
+_B = "de17e8e486149a005490e3a51c2e135b0d3926c846afbfd057876ac4bed7c615"
+NOTE_EXAMPLE = (
+    "example.org/biv\n20\nPkMHvF2CkFU2bRIZyIDwS5ky4Q8YDqjlc5WH4muuHzA=\n\n\u2014 example.org/biv "
+    "Tv50AADsoeQVQiF6bzNGk/RPONvIaHrXE07zl9CrtuKWwECEOYoC1U5wDTI5qtLGhm3YfY3Fly1TfC1z7y3FOij8RwI=\n"
+)
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+RESPONSES: dict[str, tuple[dict[str, Any], Any]] = {
+    # endpoint name: the 200 document's schema and example (docs/verification-log.md's vectors)
+    "log_inclusion": (
+        _object(
+            {
+                "tree_size": {"type": "integer"},
+                "leaf_index": {"type": "integer"},
+                "leaf": _HEX,
+                "hashes": _HEXES,
+            }
+        ),
+        {"tree_size": 20, "leaf_index": 2, "leaf": _B, "hashes": [_A]},
+    ),
+    "log_consistency": (
+        _object({"from": {"type": "integer"}, "to": {"type": "integer"}, "hashes": _HEXES}),
+        {"from": 6, "to": 20, "hashes": [_A, _B]},
+    ),
+    "log_cosigners": (
+        _object(
+            {
+                "size": {"type": "integer"},
+                "cosignatures": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "witness": {"type": "string"},
+                            "key": {"type": "string"},
+                            "at": {"type": "string", "format": "date-time"},
+                        }
+                    ),
+                },
+            }
+        ),
+        {
+            "size": 20,
+            "cosignatures": [
+                {
+                    "witness": "auditor.example.org",
+                    "key": "auditor.example.org+ebeec433+"
+                    "BLC992dONHWYp8Gtp4AhjS/q9f3biugSuE8I7VBUhy9D",
+                    "at": "2026-12-06T08:30:51+00:00",
+                }
+            ],
+        },
+    ),
+    "log_cosignature": (
+        _object({"witness": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}),
+        {"witness": "auditor.example.org", "at": "2026-12-06T08:30:51+00:00"},
+    ),
+}
+
+
+def log_paths(statuses: dict[str, str], readers: dict[str, Any]) -> dict[str, Any]:
+    """The log's operations for the OpenAPI schema, in its shape (`http.openapi`)."""
+    errors = {
+        status: {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for status, text in statuses.items()
+    }
+    paths: dict[str, Any] = {}
+    for endpoint in (CHECKPOINT, *LOG_ENDPOINTS):
+        if endpoint is CHECKPOINT:
+            content = {"text/plain": {"schema": {"type": "string"}, "example": NOTE_EXAMPLE}}
+        else:
+            schema, example = RESPONSES[endpoint.name]
+            content = {"application/json": {"schema": schema, "example": example}}
+        operation: dict[str, Any] = {
+            "operationId": endpoint.name,
+            "summary": endpoint.summary,
+            "x-roles": sorted(endpoint.roles),
+            "x-example-request": example_request(endpoint),
+            "parameters": [
+                {
+                    "name": p.name,
+                    "in": p.where,
+                    "required": p.required,
+                    "description": f"{p.description} ({readers[p.kind][1]})",
+                    "schema": readers[p.kind][2],
+                    **({"example": p.example} if p.example is not None else {}),
+                }
+                for p in endpoint.params
+            ],
+            "responses": {"200": {"description": endpoint.summary, "content": content}, **errors},
+        }
+        if endpoint.cli:
+            operation["x-cli"] = f"biv {endpoint.cli}"
+        if endpoint.method == "POST":
+            operation["requestBody"] = {
+                "required": True,
+                "description": "the cosigned checkpoint note and the witness's verifier key",
+                "content": {
+                    "application/json": {
+                        "schema": _object({"note": {"type": "string"}, "key": {"type": "string"}})
+                    }
+                },
+            }
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
+    return paths

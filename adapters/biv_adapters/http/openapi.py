@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any
 
 from biv_adapters.http.endpoints import ENDPOINTS
+from biv_adapters.http.log import log_paths
 from biv_adapters.http.params import READERS
 from biv_domain.converter import json_text, parse_json
 
@@ -149,6 +150,7 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
                 "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
             }
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
+    paths.update(log_paths(STATUSES, READERS))  # the log's checkpoint, proofs, cosignatures
     return {
         "openapi": "3.1.0",
         "info": {
@@ -204,7 +206,7 @@ def docs_page(schema: dict[str, Any]) -> str:
     ]
     for path, methods in schema["paths"].items():
         for method, op in methods.items():
-            response = op["responses"]["200"]["content"]["application/json"]
+            response = next(iter(op["responses"]["200"]["content"].values()))  # JSON, or text
             rows = "".join(
                 f"<tr><td><code>{e(p['name'])}</code></td><td>{e(p['in'])}</td>"
                 f"<td>{'yes' if p['required'] else ''}</td><td>{e(p['description'])}</td>"
