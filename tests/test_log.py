@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,7 @@ from biv_domain.ledger.verification import Digest
 from biv_domain.model.commands import RecordDisbursement
 from biv_domain.model.money import Money
 from tests.builders import Clock
-
-STORES = Path(__file__).parent / "stores"
+from tests.test_frozen_stores import FOLDERS, postgres_database, psql  # noqa: F401 (a fixture)
 
 
 def chain_hashes(ledger: Ledger) -> list[bytes]:
@@ -158,13 +158,8 @@ def test_a_store_without_a_tree_gets_it_once_and_no_fact_changes(tmp_path: Path)
     assert facts_after[: len(facts_before)] == facts_before
 
 
-@pytest.mark.parametrize("folder", sorted(p.name for p in STORES.glob("format-*")))
-def test_frozen_stores_get_a_tree_whose_checkpoint_verifies(folder: str, tmp_path: Path) -> None:
-    # Given a copy of a store written by an earlier format (never the frozen file itself)
-    copy = tmp_path / "store.sqlite3"
-    shutil.copyfile(STORES / folder / "store.sqlite3", copy)
-    digest = Digest.parse((STORES / folder / "digest-sqlite.txt").read_text())
-    ledger = open_ledger(f"sqlite://{copy}")
+def check_frozen(url: str, digest: Digest) -> None:
+    ledger = open_ledger(url)
     signer = Signer.generate("frozen.example/biv")
     # When its checkpoint is signed (its tree made first, from its facts)
     note = ledger.checkpoint(signer)
@@ -178,7 +173,37 @@ def test_frozen_stores_get_a_tree_whose_checkpoint_verifies(folder: str, tmp_pat
     assert merkle.verify_inclusion(
         0, checkpoint.size, leaves(ledger)[0], hashes(proof.hashes), checkpoint.root
     )
+    # And the store takes new facts, its tree growing with them
+    pay(ledger, 1)
+    assert ledger.log_root() == merkle.root(leaves(ledger))
+    assert ledger.verify_chain(digest).intact
     ledger.close()
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_frozen_sqlite_stores_get_a_tree_whose_checkpoint_verifies(
+    folder: Path, tmp_path: Path
+) -> None:
+    # Given a copy of a store written by an earlier format (never the frozen file itself)
+    copy = tmp_path / "store.sqlite3"
+    shutil.copyfile(folder / "store.sqlite3", copy)
+    check_frozen(f"sqlite://{copy}", Digest.parse((folder / "digest-sqlite.txt").read_text()))
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_frozen_postgresql_stores_get_a_tree_whose_checkpoint_verifies(
+    folder: Path,
+    postgres_database: str,  # noqa: F811 (the fixture of test_frozen_stores)
+) -> None:
+    restore = subprocess.run(
+        [psql(), "-v", "ON_ERROR_STOP=1", "-q", "-d", postgres_database,
+         "-f", str(folder / "postgresql.sql")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert restore.returncode == 0, restore.stderr
+    schema = folder.name.replace("-", "")  # format-1 -> format1
+    digest = Digest.parse((folder / "digest-postgresql.txt").read_text())
+    check_frozen(f"{postgres_database}?schema={schema}", digest)
 
 
 # --- Roots against an independent implementation -------------------------------------------------
