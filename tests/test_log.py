@@ -254,3 +254,12 @@ def test_any_change_to_a_stored_proof_does_not_verify(size: int, data: st.DataOb
         bent = [*proof[:k], bytes([proof[k][0] ^ 1]) + proof[k][1:], *proof[k + 1 :]]
         assert not merkle.verify_inclusion(index, size, leaves_[index], bent, root)
     assert not merkle.verify_inclusion(index, size, leaves_[index], [*proof, root], root)
+
+
+def test_the_checkpoint_of_an_empty_store_is_of_the_empty_tree(tmp_path: Path) -> None:
+    signer = Signer.generate("linkoping.se/biv")
+    ledger = open_ledger(f"sqlite://{tmp_path}/biv.sqlite3")
+    note = ledger.checkpoint(signer)
+    note.verify(signer.verifier)
+    assert Checkpoint.from_text(note.text) == Checkpoint("linkoping.se/biv", 0, merkle.EMPTY_ROOT)
+    ledger.close()

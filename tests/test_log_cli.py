@@ -50,7 +50,11 @@ def test_keygen_prints_a_signer_and_its_verifier(capsys: pytest.CaptureFixture[s
 
 
 def test_the_checkpoint_signed_with_the_batch_is_printed_without_the_key(
-    capsys: pytest.CaptureFixture[str], store: str, log_key: Signer, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    store: str,
+    log_key: Signer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     assert run(capsys, "import", str(DOCUMENTS), "--store", store)[0] == 0
     monkeypatch.delenv("BIV_LOG_KEY")
@@ -73,6 +77,20 @@ def test_the_checkpoint_signed_with_the_batch_is_printed_without_the_key(
     monkeypatch.setenv("BIV_LOG_KEY", str(Signer.generate("linkoping.se/biv")))
     code, _, err = run(capsys, "audit", "checkpoint", "--store", store)
     assert code == 1
+    assert "not this store's log key" in err
+    # and so is a batch signed with it: nothing is stored
+    digest = run(capsys, "audit", "digest", "--store", store)[1]
+    line: dict[str, object] = {
+        "id": "new-1",
+        "command": "set_target",
+        "case_number": "Dnr 2016-292",
+    }
+    line |= {"target": "children_per_year", "value": 5, "decided_on": "2017-04-01"}
+    (tmp_path / "new.jsonl").write_text(json.dumps(line) + "\n")
+    code, _, err = run(capsys, "import", str(tmp_path / "new.jsonl"), "--store", store)
+    assert code == 1
+    assert "BIV_LOG_KEY" in err
+    assert run(capsys, "audit", "digest", "--store", store)[1] == digest
     assert "not this store's log key" in err
     assert len(err.splitlines()) == 1
 

@@ -304,8 +304,10 @@ class LogReads(LedgerReads):
             if verifier is not None:
                 self.log_storage.keep_verifier(verifier)
                 self._kept_verifier = verifier
-            text = Checkpoint(signer.name, size, self.log_root(size) if size else b"").text
-            note = Note(text, ()).signed_by(signer)
+            text = Checkpoint(signer.name, size, tree_root(size, self.log_storage.read)).text
+            note = (
+                self._signed(text) if signer is self.log_key else Note(text, ()).signed_by(signer)
+            )
             if size and self.log_storage.checkpoint_at(size) is None:
                 self.log_storage.keep_checkpoint(size, str(note))
         else:
