@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from biv_adapters.arguments import UsageError, parse_count
-from biv_adapters.stores import open_ledger, require_existing, store_failures
+from biv_adapters.stores import open_ledger, redact, require_existing, store_failures
 from biv_adapters.witness import log_at, witness
 from biv_domain.converter import document, json_text, parse_json
 from biv_domain.errors import Refused
@@ -142,7 +142,7 @@ def run_offline(args: argparse.Namespace) -> int | None:
         print(f"biv: {error}", file=sys.stderr)
         return 2
     except store_failures() as failure:
-        print(f"biv: the store cannot be used: {_one_line(str(failure))}", file=sys.stderr)
+        print(f"biv: the store cannot be used: {redact(_one_line(str(failure)))}", file=sys.stderr)
         return 2
 
 
@@ -168,7 +168,11 @@ def _open(url: str) -> Ledger:
 def _witness(args: argparse.Namespace) -> int:
     signer = Signer.parse(args.key, "key")
     log_key = _verifier(args.log_key, "log-key")
-    checkpoint = witness(log_at(args.log, _open), signer, log_key, Path(args.state), utc_now())
+    log = log_at(args.log, _open)
+    try:
+        checkpoint = witness(log, signer, log_key, Path(args.state), utc_now())
+    finally:
+        log.close()
     print(f"co-signed {checkpoint.origin}'s checkpoint of {checkpoint.size} facts as {signer.name}")
     return 0
 
@@ -193,14 +197,17 @@ def _check_receipt(args: argparse.Namespace) -> int:
     }
     if args.store:
         log = log_at(args.store, _open)
-        now = signed_checkpoint(log.checkpoint(), key, "store")
-        if now.size < checkpoint.size:
-            raise LogRefused(
-                "store",
-                f"holds {now.size} facts, fewer than the receipt's {checkpoint.size}: it shrank",
-            )
-        proof = log.consistency(checkpoint.size, now.size)
-        check_consistency(checkpoint, now, proof)
+        try:
+            now = signed_checkpoint(log.checkpoint(), key, "store")
+            if now.size < checkpoint.size:
+                raise LogRefused(
+                    "store",
+                    f"holds {now.size} facts, fewer than the receipt's {checkpoint.size}: "
+                    "it shrank",
+                )
+            check_consistency(checkpoint, now, log.consistency(checkpoint.size, now.size))
+        finally:
+            log.close()
         body["extended_by"] = {"size": now.size, "root": now.root.hex()}
     if args.json:
         print(json_text(body))

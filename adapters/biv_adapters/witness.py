@@ -36,6 +36,7 @@ class Log(Protocol):
     def checkpoint(self) -> str: ...
     def consistency(self, old: int, new: int) -> ConsistencyProof: ...
     def add_cosignature(self, note: str, witness: str) -> None: ...
+    def close(self) -> None: ...
 
 
 class StoreLog:
@@ -52,6 +53,9 @@ class StoreLog:
 
     def add_cosignature(self, note: str, witness: str) -> None:
         self.ledger.add_cosignature(note, witness)
+
+    def close(self) -> None:
+        self.ledger.close()
 
 
 class HttpLog:
@@ -100,6 +104,9 @@ class HttpLog:
         body = json_text({"note": note, "key": witness}, indent=False).encode()
         self._ask("/log/cosignatures", body)
 
+    def close(self) -> None:
+        pass  # a request a connection
+
 
 def log_at(url: str, open_store: Any) -> Log:
     """The log at a URL: a service (http:, https:) or a store (`open_store(url)` opens it)."""
@@ -125,8 +132,11 @@ def write_state(path: Path, checkpoint: Checkpoint, note: str) -> None:
     """Keeps the checkpoint co-signed, replacing the old state whole (never half written)."""
     state = {**document(checkpoint), "root": checkpoint.root.hex(), "checkpoint": note}
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json_text(state) + "\n", "utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(json_text(state) + "\n", "utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        raise InvalidValue("state", f"cannot write {path}: {error.strerror or error}") from None
 
 
 def witness(log: Log, signer: Signer, log_key: Verifier, state: Path, now: datetime) -> Checkpoint:
