@@ -171,6 +171,48 @@ def questions(ledger: Ledger, clock: Clock, args: argparse.Namespace) -> dict[st
     return found
 
 
+AIMS = {  # issue 21's, at 1M facts
+    "import_ratio": 0.9,
+    "checkpoint": 5.0,
+    "inclusion": 2.0,
+    "consistency": 2.0,
+    "receipt_check": 20.0,
+}
+
+
+def table(runs: Sequence[dict[str, Any]]) -> str:
+    """The section of docs/benchmarks.md, from the runs' JSON (`--table FILE…`)."""
+
+    def met(value: float, aim: float, higher: bool = False) -> str:
+        return "met" if (value >= aim if higher else value <= aim) else "**not met**"
+
+    rows = [
+        "| store | facts | import without the tree | with it | ratio (aim >= 0.9) "
+        "| checkpoint p50 / p99 | inclusion p50 / p99 | consistency p50 / p99 "
+        "| receipt check p50 (100 lines) | verify --checkpoint, us a fact (1/4, 1/2, all) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for f in runs:
+        postgres = f["store"] == "postgresql"
+        proof_aim = 4.0 if postgres else 2.0
+
+        def ms(name: str, aim: float, f: dict[str, Any] = f) -> str:
+            p50, p99 = f[name]["p50_ms"], f[name]["p99_ms"]
+            return f"{p50:.2f} / {p99:.1f} ms ({met(p50, aim)})"
+
+        verify = ", ".join(f"{v:.0f}" for v in f["verify_us_per_fact"].values())
+        rows.append(
+            f"| {f['store']} | {f['facts']:,} | {f['without_tree_facts_per_s']:,.0f} facts/s "
+            f"| {f['with_tree_facts_per_s']:,.0f} facts/s "
+            f"| {f['import_ratio']:.3f} ({met(f['import_ratio'], 0.9, higher=True)}) "
+            f"| {ms('checkpoint', AIMS['checkpoint'])} | {ms('inclusion', proof_aim)} "
+            f"| {ms('consistency', proof_aim)} "
+            f"| {f['receipt_check']['p50_ms']:.1f} ms, {f['receipt_facts']} facts "
+            f"({met(f['receipt_check']['p50_ms'], AIMS['receipt_check'])}) | {verify} |"
+        )
+    return "\n".join(rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--store", help="a PostgreSQL server URL (default: SQLite in a temp dir)")
@@ -179,7 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--json-out")
+    parser.add_argument("--table", nargs="+", metavar="JSON", help="print the docs' rows of runs")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table([json.loads(Path(name).read_text()) for name in args.table]))
+        return 0
     figures: dict[str, Any] = {
         "kind": "log",
         "store": "postgresql" if args.store else "sqlite",
