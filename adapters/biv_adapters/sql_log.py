@@ -128,11 +128,34 @@ class SqlLog(LogStorage):
             with self._transaction(commit=True) as c:
                 self._write(c, append)
             return
-        self._insert_nodes(cursor, append.nodes)
         if append.verifier is not None:
             self._keep_verifier(cursor, append.verifier)
+        if self._postgres and append.nodes:
+            self._write_postgres(cursor, append)
+            return
+        self._insert_nodes(cursor, append.nodes)
         if append.checkpoint is not None:
             self._keep_checkpoint(cursor, append.size, append.checkpoint)
+
+    def _write_postgres(self, c: Any, append: LogAppend) -> None:
+        """A batch's nodes and checkpoint in one statement, its arrays sent in binary: one
+        round trip more for the batch, not two."""
+        nodes = append.nodes
+        c.execute(
+            self._sql(
+                "WITH added AS (INSERT INTO {nodes} (level, idx, hash) SELECT * FROM "
+                "unnest(%b::integer[], %b::bigint[], %b::bytea[])) "
+                "INSERT INTO {checkpoints} SELECT size, note FROM (VALUES (%b::bigint, %b::text)) "
+                "AS c (size, note) WHERE note IS NOT NULL ON CONFLICT (size) DO NOTHING"
+            ),
+            (
+                [n[0] for n, _ in nodes],
+                [n[1] for n, _ in nodes],
+                [h for _, h in nodes],
+                append.size,
+                append.checkpoint,
+            ),
+        )
 
     def add_nodes(self, nodes: Sequence[Node]) -> None:
         with self._transaction(commit=True) as c:
