@@ -193,6 +193,20 @@ class SqlLog(LogStorage):
         with self._transaction(commit=True) as c:
             self._keep_checkpoint(c, size, note)
 
+    def checkpoint_at_size(self, size: int) -> tuple[str | None, dict[str, str]]:
+        """The checkpoint and its cosignatures in one query (one round trip on PostgreSQL)."""
+        with reading(self._datastore) as c:
+            c.execute(
+                self._sql(
+                    "SELECT '' AS witness, note AS line FROM {checkpoints} WHERE size = ? "
+                    "UNION ALL SELECT witness, line FROM {cosignatures} WHERE size = ?"
+                ),
+                (size, size),
+            )
+            rows = [(str(r["witness"]), str(r["line"])) for r in c.fetchall()]
+        notes = [line for witness, line in rows if not witness]
+        return (notes[0] if notes else None), {w: line for w, line in rows if w}
+
     def cosignatures_at(self, size: int) -> dict[str, str]:
         with reading(self._datastore) as c:
             c.execute(self._sql("SELECT witness, line FROM {cosignatures} WHERE size = ?"), (size,))

@@ -108,6 +108,8 @@ class LogReads(LedgerReads):
         return size
 
     def _size(self, size: int | None, name: str = "size") -> int:
+        if size is not None and 0 < size <= self._frontier[0]:
+            return size  # within a tree this process saw stored (it only grows): no read
         current = self.log_size()
         if size is None:
             return current
@@ -299,27 +301,28 @@ class LogReads(LedgerReads):
         """
         size = self.log_size()
         signer = signer or self.log_key
+        kept, cosigned = self.log_storage.checkpoint_at_size(size) if size else (None, {})
         if signer is not None:
-            verifier = self._check_key(signer)
+            verifier = self._check_key(signer)  # refused unless the store's key
             if verifier is not None:
                 self.log_storage.keep_verifier(verifier)
                 self._kept_verifier = verifier
+        if kept is not None:
+            note = Note.parse(kept, "store")  # signed when its batch was stored
+        elif signer is not None:
             text = Checkpoint(signer.name, size, tree_root(size, self.log_storage.read)).text
             note = (
                 self._signed(text) if signer is self.log_key else Note(text, ()).signed_by(signer)
             )
-            if size and self.log_storage.checkpoint_at(size) is None:
+            if size:
                 self.log_storage.keep_checkpoint(size, str(note))
         else:
-            kept = self.log_storage.checkpoint_at(size) if size else None
-            if kept is None:
-                raise LogRefused(
-                    "BIV_LOG_KEY",
-                    f"no checkpoint of the tree's size {size} is kept: set BIV_LOG_KEY to the "
-                    "log's signer key (`biv audit keygen NAME` makes one) to sign it",
-                )
-            note = Note.parse(kept, "store")
-        lines = [_signature(line) for line in self._cosigned(size)]
+            raise LogRefused(
+                "BIV_LOG_KEY",
+                f"no checkpoint of the tree's size {size} is kept: set BIV_LOG_KEY to the "
+                "log's signer key (`biv audit keygen NAME` makes one) to sign it",
+            )
+        lines = [_signature(line) for _key, line in sorted(cosigned.items())]
         return Note(note.text, (*note.signatures, *lines))
 
     def require_log_key(self) -> Signer:
@@ -344,9 +347,6 @@ class LogReads(LedgerReads):
         self._check_key(self.log_key)
         text = Checkpoint(self.log_key.name, size, self.log_root(size)).text
         return Note(text, ()).signed_by(self.log_key)
-
-    def _cosigned(self, size: int) -> list[str]:
-        return sorted(self.log_storage.cosignatures_at(size).values()) if size else []
 
     def cosigners(self) -> list[tuple[Verifier, Cosignature]]:
         """Who co-signed the current checkpoint and when (their cosignatures verified)."""

@@ -105,6 +105,10 @@ class LogStorage(ABC):
 
     # --- Shared behaviour ---------------------------------------------------------------------
 
+    def checkpoint_at_size(self, size: int) -> tuple[str | None, dict[str, str]]:
+        """The kept checkpoint of this size and its cosignatures (a store may read both at once)."""
+        return self.checkpoint_at(size), self.cosignatures_at(size)
+
     def read(self, nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
         """The nodes' hashes (a `merkle.NodeReader`): leaf data read back as leaf hashes."""
         return self.read_with_leaves(nodes, ())[0]
