@@ -158,7 +158,7 @@ def witness(log: Log, signer: Signer, log_key: Verifier, state: Path, now: datet
             raise LogRefused(
                 "log", f"forked: its tree of {seen.size} facts is not the one this witness saw"
             )
-        if current.size > seen.size:
+        if current.size > seen.size > 0:  # (every tree extends the empty one)
             proof = log.consistency(seen.size, current.size)
             check_consistency(seen, current, proof)
     ours = Note(note.text, tuple(s for s in note.signatures if s.id == log_key.id))
