@@ -4,7 +4,8 @@
     python benchmarks/write_docs.py sqlite-200.json sqlite-800.json postgres-200.json \\
         write-sqlite.json write-postgresql.json http-800.json
 
-A run of `http.py --json-out` is its own section, "HTTP", at the end.
+A run of `http.py --json-out` is its own section, "HTTP", at the end; the runs of `log.py` are
+the section "The log (issue 21)" after it.
 
 Each run's table is printed as the benchmark printed it; then the figures across runs:
 250k against 1M facts (latency must not grow) and PostgreSQL against SQLite (within 2 x).
@@ -40,7 +41,8 @@ The JSON of the runs below is kept in `benchmarks/results/`.
 
 ```sh
 cd benchmarks/results && ../../.venv/bin/python ../write_docs.py sqlite-200.json sqlite-800.json \\
-    postgresql-200.json write-sqlite.json write-postgresql.json http-sqlite-800.json > ../../docs/benchmarks.md
+    postgresql-200.json write-sqlite.json write-postgresql.json http-sqlite-800.json \\
+    log-sqlite-200.json log-sqlite-800.json log-postgresql-200.json > ../../docs/benchmarks.md
 ```
 
 Each run's figures are judged by the aims in `benchmarks/table.py` when this page is written.
