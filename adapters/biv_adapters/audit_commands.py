@@ -139,7 +139,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     result = ledger.verify_chain(args.digest)
     if args.json:
         print(json_text(verification_document(result)))
-    elif result.intact:
+    elif result.first_break is None:
         print(f"the chain of {result.facts} facts holds; its head is {result.head}")
         if result.digest:
             extends = result.head.position - result.digest.position if result.head else 0
@@ -147,10 +147,19 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
                 f"the history up to {result.digest.position} is unchanged, "
                 f"and the {extends} facts since extend it"
             )
-    if not result.intact:
+        if len(result.checked) > 1 and not result.problems:
+            print(f"checked too: {', '.join(result.checked[1:])}; all hold")
+    if result.first_break is not None:
         print(f"biv: the chain breaks at {result.first_break}", file=sys.stderr)
-        return 1
-    return 0
+    for problem in result.problems:
+        print(f"biv: {problem}", file=sys.stderr)
+    if len(result.checked) == 1 and not args.json:
+        print(
+            "biv: this store is encrypted: its keys, read models and facts are checked only "
+            "with BIV_CIPHER_KEY set; the chain was checked without it",
+            file=sys.stderr,
+        )
+    return 0 if result.intact else 1
 
 
 def _replay(args: argparse.Namespace, ledger: Ledger) -> int:

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import Environment
 
 from biv_domain.errors import NotFound
+from biv_domain.ledger.audit_checks import check_store
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
@@ -192,8 +193,12 @@ class LedgerReads(Application[str]):
                     yield fact
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
-        """Walks the store's chain of facts; names the first row that does not fit."""
-        return verify(self.rows(), digest)
+        """Walks the store's chain of facts; names the first row that does not fit.
+
+        Then the store's other checks (`audit_checks`): the participants' keys, the
+        funding view folded again from the facts, every fact readable by this code.
+        """
+        return check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
         """The chain's head as a digest for an auditor to keep outside the system."""
