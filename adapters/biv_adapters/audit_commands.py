@@ -312,9 +312,9 @@ def diff_text(d: dict[str, Any]) -> str:
         [
             f"#{f['chain_position']}",
             f["recorded_at"][:19],
-            f["effective_on"],
+            f["effective_on"] or (f["decision"] or {}).get("decided_on"),
             f["actor"] or "-",
-            f["type"],
+            _erasure(f) or f["type"],
             f["aggregate"],
         ]
         for f in d["facts"]
@@ -330,3 +330,10 @@ def diff_text(d: dict[str, Any]) -> str:
             table(["fact", "recorded", "effective", "actor", "type", "aggregate"], facts),
         ]
     )
+
+
+def _erasure(f: dict[str, Any]) -> str | None:
+    """An erasure or retention as the diff lists it: the type with its reason."""
+    if f["type"] != "ParticipantErased":
+        return None
+    return f"ParticipantErased ({f['data']['reason']})"
