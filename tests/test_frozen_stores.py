@@ -147,7 +147,9 @@ def check_erasures(folder: Path, erasures: list[dict[str, Any]]) -> None:
     reasons = {fact["data"]["reason"] for fact in erasures}
     assert any(reason.startswith("retention: ") for reason in reasons), reasons
     assert any(not reason.startswith("retention: ") for reason in reasons), reasons
-    references = {line.get("participant_ref") for line in history_lines(folder)} - {None}
+    references: set[str] = {
+        line["participant_ref"] for line in history_lines(folder) if "participant_ref" in line
+    }
     references |= {ref for line in history_lines(folder) for ref in line.get("attendees", [])}
     for fact in erasures:
         assert fact["actor"]

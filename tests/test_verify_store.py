@@ -58,7 +58,8 @@ class Insider(StoredRows):
         [line] = self._run(f"SELECT {key} FROM {table} ORDER BY {key} LIMIT 1")
         where = " AND ".join(f"{column} = ?" for column in key.split(", "))
         self._run(f"UPDATE {table} SET amount_ore = amount_ore * {factor} WHERE {where}", *line)
-        return tuple(line)  # type: ignore[return-value]
+        case_number, party, source, start, end = line
+        return case_number, party, source, start, end
 
 
 @pytest.fixture(params=("sqlite", "postgresql"))
