@@ -259,3 +259,33 @@ def test_an_unreadable_fact_is_named_by_verify_and_refused_by_queries_in_one_lin
         assert err.startswith("biv: refused: note: ")
         assert named in err
         assert_one_line_naming_a_row(err)
+
+
+def test_an_encrypted_store_is_checked_whole_with_its_key_and_its_chain_without(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite://{tmp_path}/biv.sqlite3"
+    monkeypatch.setenv("BIV_CIPHER_KEY", cli(capsys, "keygen")[1].strip())
+    assert cli(capsys, "demo", "--store", url)[0] == 0
+    code, out, err = cli(capsys, "audit", "verify", "--json", "--store", url)
+    assert (code, err) == (0, "")
+    assert parse_json(out)["checked"] == [
+        "chain",
+        "batch seals",
+        "facts readable",
+        "participants' keys",
+        "funding view",
+    ]
+    # A key row deleted is caught with the store's key ...
+    insider = Insider(url, None)
+    subject = insider.subjects()[0]
+    insider.delete_key(subject)
+    insider.close()
+    code, _, err = cli(capsys, "audit", "verify", "--store", url)
+    assert code == 1
+    assert erased_reference(subject) in err
+    # ... and without it only the chain is checked, and verify says so
+    monkeypatch.delenv("BIV_CIPHER_KEY")
+    code, out, err = cli(capsys, "audit", "verify", "--store", url)
+    assert code == 0, err
+    assert "not checked: this store is encrypted" in out

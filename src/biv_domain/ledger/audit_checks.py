@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 from eventsourcing.persistence import Notification
 
 from biv_domain.converter import document
@@ -26,6 +26,7 @@ from biv_domain.ledger.bookkeeping import ParticipantErased
 from biv_domain.ledger.mapper import _subjects_named, decode
 from biv_domain.ledger.subjects import CipherKeyRefused, erased_reference
 from biv_domain.ledger.unreadable import UnreadableFact, row_name
+from biv_domain.ledger.upcasting import NewerFormat
 from biv_domain.ledger.verification import Verification
 from biv_domain.model.fact import Fact
 from biv_domain.projections.fiscal_year import TOPICS, FundingFold
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from biv_domain.ledger.reading import LedgerReads
 
 CHECKS = ("chain", "batch seals", "facts readable", "participants' keys", "funding view")
+NO_KEY = (
+    "this store is encrypted: its facts, keys and read models are checked only with "
+    "BIV_CIPHER_KEY set; the chain and its seals were checked without it"
+)
 SHOWN = 20  # problems of one kind named one by one; the rest are counted
 
 
@@ -42,6 +47,7 @@ class _Walk:
     """What one pass over the stored rows gathers for the checks."""
 
     unreadable: list[str]
+    newer: list[str]  # facts of a newer format than this code reads: not a fault of the store
     named: dict[str, str]  # pseudonym → the first row that names the participant
     erased: dict[str, str]  # pseudonym → the row of its ParticipantErased fact
     funding: FundingFold
@@ -52,18 +58,23 @@ def check_store(ledger: LedgerReads, chain: Verification) -> Verification:
     """The chain's walk with the store's other checks added (its `problems`, `checked`)."""
     try:
         ledger.keys.data_key()
-    except CipherKeyRefused:
-        return chain  # an encrypted store, without its key: only the chain can be walked
+    except CipherKeyRefused:  # an encrypted store, without its key: only the chain is walked
+        return evolve(chain, checked=CHECKS[:2], notes=(NO_KEY,))
     ledger.keys.forget()  # the key table as stored now, not as this process remembers it
     walk = _walk(ledger)
     problems = [
         *_named(walk.unreadable, "facts this biv-domain cannot read"),
         *_named(_key_problems(ledger, walk), "participants"),
-        *_view_problems(ledger, walk),
     ]
-    return Verification(
-        chain.facts, chain.head, chain.first_break, chain.digest, tuple(problems), CHECKS
-    )
+    if walk.newer:  # the view cannot be folded without them: upgrade to check it
+        note = (
+            f"{len(walk.newer)} facts are of a newer format than this biv-domain reads (the "
+            f"first: {walk.newer[0]}): upgrade biv-domain to check them and the funding view"
+        )
+        checked = tuple(c for c in CHECKS if c not in ("facts readable", "funding view"))
+        return evolve(chain, problems=tuple(problems), checked=checked, notes=(note,))
+    problems += _view_problems(ledger, walk)
+    return evolve(chain, problems=tuple(problems), checked=CHECKS)
 
 
 def _named(problems: list[str], what: str) -> list[str]:
@@ -73,12 +84,15 @@ def _named(problems: list[str], what: str) -> list[str]:
 
 
 def _walk(ledger: LedgerReads) -> _Walk:
-    walk = _Walk([], {}, {}, FundingFold(), {})
+    walk = _Walk([], [], {}, {}, FundingFold(), {})
     for row in _rows(ledger):
         for subject in _subjects_named(row, ledger.keys):
             walk.named.setdefault(subject, row_name(row))
         try:
             fact = decode(row, ledger.keys)
+        except NewerFormat:
+            walk.newer.append(row_name(row))
+            continue
         except UnreadableFact as unreadable:
             walk.unreadable.append(
                 f"{row_name(row)}: this biv-domain cannot read it: {unreadable.cause}"

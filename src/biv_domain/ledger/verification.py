@@ -84,8 +84,9 @@ class Verification:
     # without an erasure fact, a read model that differs from the facts, a fact this code
     # cannot read. Each names a real row.
     problems: tuple[str, ...] = ()
-    # Which checks ran (a chain walk only, or the store's other checks too).
+    # Which checks ran (a chain walk only, or the store's other checks too), and why any did not.
     checked: tuple[str, ...] = ("chain",)
+    notes: tuple[str, ...] = ()
 
     @property
     def intact(self) -> bool:
@@ -100,6 +101,7 @@ class Verification:
             first_break=self.first_break,
             problems=list(self.problems),
             checked=list(self.checked),
+            notes=list(self.notes),
         )
 
 
@@ -114,6 +116,7 @@ class VerificationDocument:
     first_break: Break | None
     problems: list[str]
     checked: list[str]
+    notes: list[str]
 
 
 def digest_line(head: Digest | None) -> str:
