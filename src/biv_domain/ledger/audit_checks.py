@@ -85,9 +85,10 @@ def _named(problems: list[str], what: str) -> list[str]:
 
 def _walk(ledger: LedgerReads) -> _Walk:
     walk = _Walk([], [], {}, {}, FundingFold(), {})
-    for row in _rows(ledger):
-        for subject in _subjects_named(row, ledger.keys):
-            walk.named.setdefault(subject, row_name(row))
+    for row, named in _rows(ledger):
+        for subject in named:
+            if subject not in walk.named:
+                walk.named[subject] = row_name(row)
         try:
             fact = decode(row, ledger.keys)
         except NewerFormat:
@@ -110,11 +111,12 @@ def _walk(ledger: LedgerReads) -> _Walk:
     return walk
 
 
-def _rows(ledger: LedgerReads) -> Iterator[Notification]:
-    """Every stored row, the keys of the participants a page names read in one query."""
+def _rows(ledger: LedgerReads) -> Iterator[tuple[Notification, list[str]]]:
+    """Every stored row and the participants it names, their keys read a page at a time."""
     for page in ledger._pages():
-        ledger.keys.prefetch(s for row in page for s in _subjects_named(row, ledger.keys))
-        yield from page
+        named = [_subjects_named(row, ledger.keys) for row in page]
+        ledger.keys.prefetch(subject for subjects in named for subject in subjects)
+        yield from zip(page, named, strict=True)
 
 
 def _key_problems(ledger: LedgerReads, walk: _Walk) -> list[str]:
