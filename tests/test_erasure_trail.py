@@ -228,3 +228,32 @@ def _needs(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run the browser test: {reason}")
     pytest.skip(reason)
+
+
+def test_the_page_names_what_verify_found_beside_the_chain(tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        _needs("no chromium: apt-get install chromium")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        _needs("no playwright: pip install 'biv-domain[dev]'")
+    from tests.http_server import serve, store_of
+    from tests.test_http_page import ARGS
+    from tests.test_verify_store import Insider
+
+    with store_of("sqlite", tmp_path) as url:
+        insider = Insider(url, None)
+        insider.multiply_amount(10)
+        insider.close()
+        with serve(url, log=tmp_path / "serve.log") as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1200, "height": 1100})
+                page.goto(base + "/")
+                expect(page.locator("body")).to_have_attribute("data-ready", "yes")
+                page.select_option("#agreement", CASE)
+                expect(page.locator("#chain")).to_contain_text("kontrollen fann: the funding view")
+                expect(page.locator("#chain")).to_have_class("broken")
+            finally:
+                browser.close()

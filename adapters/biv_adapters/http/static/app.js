@@ -72,6 +72,14 @@ function erasureText(f) {
     `${f.decision ? f.decision.decided_on : "-"} · skäl: ${f.data.reason}`;
 }
 
+// What `audit verify` found: the chain's first break (a real row), else its first other problem.
+function verificationFailure(v) {
+  const b = v.first_break;
+  if (!b) return "kontrollen fann: " + (v.problems || [])[0];
+  return `kedjan bryts vid rad ${b.notification_id} (${b.type} av ${b.stream} v${b.version}, ` +
+    `position ${b.position}): ${b.problem}`;
+}
+
 function timeline(facts) {
   const width = 900, height = 260, left = 90, bottom = 30, top = 10, right = 10;
   const svg = el("svg", { width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img",
@@ -135,7 +143,7 @@ async function refresh() {
   }
   try {
     const [verified, digest] = await Promise.all([get("/audit/verify", {}), get("/audit/digest", {})]);
-    $("chain").textContent = verified.intact ? "kedjan håller" : "kedjan bryts vid " + verified.first_break;
+    $("chain").textContent = verified.intact ? "kedjan håller" : verificationFailure(verified);
     $("chain").className = verified.intact ? "ok" : "broken";
     $("chain-facts").textContent = verified.facts;
     $("digest").textContent = digest.digest || "(tom)";
