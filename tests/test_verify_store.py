@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
 from biv_adapters.stores import open_ledger
 from biv_domain.converter import parse_json
+from biv_domain.ledger import Ledger
 from biv_domain.ledger.subjects import erased_reference
 from biv_domain.ledger.verification import Digest, Verification
 from biv_domain.model.commands import SetTarget
@@ -289,3 +291,36 @@ def test_an_encrypted_store_is_checked_whole_with_its_key_and_its_chain_without(
     code, out, err = cli(capsys, "audit", "verify", "--store", url)
     assert code == 0, err
     assert "not checked: this store is encrypted" in out
+
+
+def test_a_batch_stored_during_the_check_makes_it_check_again(
+    memory_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from biv_domain.ledger import audit_checks
+
+    record_linkoping(memory_ledger)
+    walk, writes = audit_checks._walk, [0]
+
+    def walk_while_another_writes(ledger: Ledger, *, times: int) -> Any:
+        found = walk(ledger)
+        if writes[0] < times:
+            writes[0] += 1
+            target = SetTarget(CASE, TargetKind.GROUPS_PER_YEAR, writes[0], date(2023, 11, 1))
+            ledger.execute(target)
+        return found
+
+    # Given one batch stored while the keys and the view were being checked: checked again
+    monkeypatch.setattr(
+        audit_checks, "_walk", lambda ledger: walk_while_another_writes(ledger, times=1)
+    )
+    result = memory_ledger.verify_chain()
+    assert result.intact
+    assert result.checked == audit_checks.CHECKS
+    # Given a store that never stops taking batches: the chain is checked, and it says so
+    writes[0] = 0
+    monkeypatch.setattr(
+        audit_checks, "_walk", lambda ledger: walk_while_another_writes(ledger, times=9)
+    )
+    result = memory_ledger.verify_chain()
+    assert "kept taking new facts" in result.notes[0]
+    assert "funding view" not in result.checked

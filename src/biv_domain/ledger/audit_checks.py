@@ -60,11 +60,22 @@ def check_store(ledger: LedgerReads, chain: Verification) -> Verification:
         ledger.keys.data_key()
     except CipherKeyRefused:  # an encrypted store, without its key: only the chain is walked
         return evolve(chain, checked=CHECKS[:2], notes=(NO_KEY,))
-    ledger.keys.forget()  # the key table as stored now, not as this process remembers it
-    walk = _walk(ledger)
+    for _attempt in range(3):  # another process may store a batch meanwhile: check again
+        head = ledger.recorder.max_notification_id()
+        ledger.keys.forget()  # the key table as stored now, not as this process remembers it
+        walk = _walk(ledger)
+        keys = _key_problems(ledger, walk)
+        view = [] if walk.newer else _view_problems(ledger, walk)
+        if ledger.recorder.max_notification_id() == head:
+            break
+    else:
+        note = "the store kept taking new facts during the check: run it again when it is quiet"
+        problems = _named(walk.unreadable, "facts this biv-domain cannot read")
+        return evolve(chain, problems=tuple(problems), checked=CHECKS[:3], notes=(note,))
     problems = [
         *_named(walk.unreadable, "facts this biv-domain cannot read"),
-        *_named(_key_problems(ledger, walk), "participants"),
+        *_named(keys, "participants"),
+        *view,
     ]
     if walk.newer:  # the view cannot be folded without them: upgrade to check it
         note = (
@@ -73,7 +84,6 @@ def check_store(ledger: LedgerReads, chain: Verification) -> Verification:
         )
         checked = tuple(c for c in CHECKS if c not in ("facts readable", "funding view"))
         return evolve(chain, problems=tuple(problems), checked=checked, notes=(note,))
-    problems += _view_problems(ledger, walk)
     return evolve(chain, problems=tuple(problems), checked=CHECKS)
 
 
