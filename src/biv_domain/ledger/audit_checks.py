@@ -39,7 +39,7 @@ NO_KEY = (
     "this store is encrypted: its facts, keys and read models are checked only with "
     "BIV_CIPHER_KEY set; the chain and its seals were checked without it"
 )
-SHOWN = 20  # problems of one kind named one by one; the rest are counted
+SHOWN = 1000  # problems of a kind named one by one (every one, short of a flood), then counted
 
 
 @frozen
