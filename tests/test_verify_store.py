@@ -324,3 +324,38 @@ def test_a_batch_stored_during_the_check_makes_it_check_again(
     result = memory_ledger.verify_chain()
     assert "kept taking new facts" in result.notes[0]
     assert "funding view" not in result.checked
+
+
+def test_a_fact_slipped_into_a_batch_and_chained_again_is_caught_by_the_seals_count(
+    insider: Insider,
+) -> None:
+    # A forger adds a payment inside the last batch and chains every row after it again:
+    # every hash fits, but the batch's seal counts one fact fewer than precede it.
+    ids = insider.ids()
+    paid = insider.id_of("DisbursementRecorded")
+    stream, _version, topic, state = insider.get(paid)
+    versions = [insider.get(i)[1] for i in ids if insider.get(i)[0] == stream]
+    forged_at = ids[-3]  # the first of the last two facts before the seal
+    tail = [insider.get(i) for i in ids[ids.index(forged_at) :]]
+    forged_row = (stream, max(versions) + 1, topic, state)
+    rows = [forged_row, *tail]
+
+    def renumber(index: int, envelope: dict[str, Any]) -> None:
+        chain = envelope["chain"]
+        assert isinstance(chain, dict)
+        chain["position"] = parse_json(tail[0][3])["chain"]["position"] + index
+        if index == 0:
+            chain["previous"] = parse_json(tail[0][3])["chain"]["previous"]
+
+    states = rechained(rows, renumber)
+    # Each row moves one place on: the forged one takes the first place, the seal a new row.
+    moved = [(row[0], row[1], row[2], new) for row, new in zip(rows, states, strict=True)]
+    for row_id, row in zip(ids[ids.index(forged_at) :], moved, strict=False):
+        insider.put(row_id, row)
+    insider.insert(moved[-1])
+
+    found = verify(insider).first_break
+    assert found is not None, "a fact slipped into a batch passed"
+    assert found.type == "BatchSealed"
+    assert found.stream == "chain"
+    assert "seals a batch of" in found.problem
