@@ -359,3 +359,45 @@ def test_a_fact_slipped_into_a_batch_and_chained_again_is_caught_by_the_seals_co
     assert found.type == "BatchSealed"
     assert found.stream == "chain"
     assert "seals a batch of" in found.problem
+
+
+def test_over_http_an_unreadable_fact_is_a_one_line_422_and_verify_names_it(
+    insider: Insider,
+) -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from biv_adapters.http.app import create_app
+    from biv_adapters.http.auth import Access
+    from biv_adapters.http.tokens import MemoryTokens
+
+    ids = insider.ids()
+    paid = insider.id_of("DisbursementRecorded")
+    tail = ids[ids.index(paid) :]
+
+    def null_note(index: int, envelope: dict[str, Any]) -> None:
+        if index == 0:
+            envelope["event"]["note"] = None
+
+    for row, state in zip(tail, rechained([insider.get(r) for r in tail], null_note), strict=True):
+        insider.set_state(row, state)
+    ledger = open_ledger(insider.url)
+    try:
+        app = create_app(ledger, Access(MemoryTokens(), require_tokens=False, local_user="t"))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            history = client.get(f"/agreements/{CASE}/history")
+            verified = client.get("/audit/verify")
+    finally:
+        ledger.close()
+    assert history.status_code == 422
+    assert history.json()["field"] == "note"
+    stream, version, topic, state = insider.get(paid)
+    named = (
+        f"chain position {parse_json(state)['chain']['position']}: {topic} of {stream} v{version}"
+    )
+    assert named in history.json()["reason"]
+    assert verified.status_code == 200
+    body = verified.json()
+    assert body["intact"] is False
+    assert body["first_break"] is None
+    assert f"row {paid}, {named}" in body["problems"][0]
