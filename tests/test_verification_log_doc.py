@@ -1,4 +1,4 @@
-"""A verifier written from docs/verification-log.md alone: hashlib, base64 and `cryptography`,
+"""A verifier written from docs/verification.md alone: hashlib, base64 and `cryptography`,
 no code of biv_domain. It checks the document's worked vectors, and a store made by `biv import`
 (a checkpoint, its proofs and a receipt): the text is enough to write a verifier of one's own.
 
@@ -20,7 +20,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-DOC = Path(__file__).parents[1] / "docs" / "verification-log.md"
+DOC = Path(__file__).parents[1] / "docs" / "verification.md"
 DATA = Path(__file__).parents[1] / "src" / "biv_domain" / "data"
 DASH = "\u2014"
 

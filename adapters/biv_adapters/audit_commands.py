@@ -150,7 +150,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     result = ledger.verify_chain(args.digest)
     if args.json:
         print(json_text(verification_document(result)))
-    elif result.intact:
+    elif result.first_break is None:
         print(f"the chain of {result.facts} facts holds; its head is {result.head}")
         if result.digest:
             extends = result.head.position - result.digest.position if result.head else 0
@@ -158,8 +158,16 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
                 f"the history up to {result.digest.position} is unchanged, "
                 f"and the {extends} facts since extend it"
             )
-    if not result.intact:
+        if len(result.checked) > 1 and not result.problems:
+            print(f"checked too: {', '.join(result.checked[1:])}; all hold")
+    if result.first_break is not None:
         print(f"biv: the chain breaks at {result.first_break}", file=sys.stderr)
+    for problem in result.problems:
+        print(f"biv: {problem}", file=sys.stderr)
+    if not args.json:
+        for note in result.notes:
+            print(f"not checked: {note}")
+    if not result.intact:
         return 1
     if args.checkpoint is not None:  # the store still extends a checkpoint kept outside
         return run_verify_checkpoint(args, ledger)
@@ -316,9 +324,9 @@ def diff_text(d: dict[str, Any]) -> str:
         [
             f"#{f['chain_position']}",
             f["recorded_at"][:19],
-            f["effective_on"],
+            f["effective_on"] or (f["decision"] or {}).get("decided_on"),
             f["actor"] or "-",
-            f["type"],
+            _erasure(f) or f["type"],
             f["aggregate"],
         ]
         for f in d["facts"]
@@ -334,3 +342,10 @@ def diff_text(d: dict[str, Any]) -> str:
             table(["fact", "recorded", "effective", "actor", "type", "aggregate"], facts),
         ]
     )
+
+
+def _erasure(f: dict[str, Any]) -> str | None:
+    """An erasure or retention as the diff lists it: the type with its reason."""
+    if f["type"] != "ParticipantErased":
+        return None
+    return f"ParticipantErased ({f['data']['reason']})"

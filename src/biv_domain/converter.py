@@ -279,6 +279,9 @@ def _refusal_from(error: BaseException, field: str = "") -> Refused:
     return InvalidValue(field or "command", str(error))
 
 
+refusal_from = _refusal_from  # what a reader of stored facts names when one cannot be read
+
+
 # --- JSON text ------------------------------------------------------------------------------------
 # orjson is the one JSON library: it reads stored facts several times faster than the
 # standard library, and its sorted, compact output is byte for byte what the chain of

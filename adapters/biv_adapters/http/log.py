@@ -145,7 +145,7 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 RESPONSES: dict[str, tuple[dict[str, Any], Any]] = {
-    # endpoint name: the 200 document's schema and example (docs/verification-log.md's vectors)
+    # endpoint name: the 200 document's schema and example (docs/verification.md's vectors)
     "log_inclusion": (
         _object(
             {

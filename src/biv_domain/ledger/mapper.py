@@ -27,6 +27,7 @@ from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.personal import is_personal, open_fields, seal_fields, subjects
 from biv_domain.ledger.subjects import CipherKeyRefused, KeyChanges, SubjectKeys, stream_id
+from biv_domain.ledger.unreadable import UnreadableFact
 from biv_domain.ledger.upcasting import NewerFormat, upcast, version_of
 from biv_domain.model.fact import Fact
 
@@ -201,7 +202,12 @@ def decode(stored: StoredEvent, keys: SubjectKeys | None = None, *, strict: bool
             raise
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # read again below, the strict way, to say what does not fit
-    return _fact(stored, read_envelope(stored), event_type, keys, converter)
+    try:
+        return _fact(stored, read_envelope(stored), event_type, keys, converter)
+    except (CipherKeyRefused, NewerFormat):
+        raise
+    except Exception as error:  # cattrs' ExceptionGroup, a ValueError, a missing key, …
+        raise UnreadableFact.of(stored, error) from None
 
 
 def decode_all(rows: Sequence[StoredEvent], keys: SubjectKeys | None) -> list[Fact]:

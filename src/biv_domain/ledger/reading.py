@@ -18,6 +18,7 @@ from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import Environment
 
 from biv_domain.errors import NotFound
+from biv_domain.ledger import audit_checks, erasure_trail
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
@@ -192,8 +193,8 @@ class LedgerReads(Application[str]):
                     yield fact
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
-        """Walks the store's chain of facts; names the first row that does not fit."""
-        return verify(self.rows(), digest)
+        """Walks the chain, then the store's other checks (`audit_checks`); names what fails."""
+        return audit_checks.check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
         """The chain's head as a digest for an auditor to keep outside the system."""
@@ -320,11 +321,8 @@ class LedgerReads(Application[str]):
         return overlapping(days, overlapping_period)
 
     def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
-        """Every fact about the agreement, its groups and follow-ups, in recorded order.
-
-        The index of members names the streams; they are read together and merged
-        by their place in the store's chain, which is the order they were recorded in.
-        """
+        """Every fact about the agreement, its groups and follow-ups, and the erasures of its
+        participants (`erasure_trail`), in recorded order (their place in the store's chain)."""
         members = list(self.stream(members_stream(case_number), as_known_at))
         streams = [
             agreement_stream(case_number),
@@ -334,7 +332,9 @@ class LedgerReads(Application[str]):
         found = self.streams(streams, as_known_at)
         if not found[streams[0]]:
             raise self._unknown_agreement(case_number, as_known_at)
-        return sorted((f for facts in found.values() for f in facts), key=lambda f: f.position)
+        facts = [f for facts in found.values() for f in facts]
+        facts += erasure_trail.erasures_of(self, facts, as_known_at)
+        return sorted(facts, key=lambda f: f.position)
 
     # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
 

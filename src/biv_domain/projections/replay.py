@@ -368,6 +368,8 @@ def diff(
             path, old = after.part(fact, on)
             after.apply(fact)
             touched.append((fact, [p for p, _, _ in compare(path, old, after.part(fact, on)[1])]))
+        elif fact.type == "ParticipantErased":  # an erasure or retention: listed, no value moves
+            touched.append((fact, []))
     changes = tuple(
         ValueChange(
             path,

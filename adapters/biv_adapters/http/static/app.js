@@ -59,11 +59,33 @@ function kind(type) {
   return "fact";
 }
 
+function erasureDated(f) {
+  if (kind(f.type) !== "erasure" || f.effective_on || !f.decision) return f;
+  return { ...f, effective_on: f.decision.decided_on };
+}
+
+// Who is erased is named by pseudonym only (the stand-in the history shows), never a reference.
+function erasureText(f) {
+  if (kind(f.type) !== "erasure") return "";
+  const gallring = f.data.reason.startsWith("retention:") ? "gallring" : "radering";
+  return ` · ${gallring} av erased-${f.data.participant.slice(0, 12)} · beslutat ` +
+    `${f.decision ? f.decision.decided_on : "-"} · skäl: ${f.data.reason}`;
+}
+
+// What `audit verify` found: the chain's first break (a real row), else its first other problem.
+function verificationFailure(v) {
+  const b = v.first_break;
+  if (!b) return "kontrollen fann: " + (v.problems || [])[0];
+  return `kedjan bryts vid rad ${b.notification_id} (${b.type} av ${b.stream} v${b.version}, ` +
+    `position ${b.position}): ${b.problem}`;
+}
+
 function timeline(facts) {
   const width = 900, height = 260, left = 90, bottom = 30, top = 10, right = 10;
   const svg = el("svg", { width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": "Tidslinje" });
-  const dated = facts.filter((f) => f.effective_on);
+  // An erasure or retention (gallring) is placed on the day it was decided.
+  const dated = facts.map((f) => erasureDated(f)).filter((f) => f.effective_on);
   if (!dated.length) { $("timeline").replaceChildren(svg); return; }
   const eff = dated.map((f) => Date.parse(f.effective_on));
   const rec = dated.map((f) => Date.parse(f.recorded_at));
@@ -84,7 +106,7 @@ function timeline(facts) {
     const dot = el("circle", { cx: x(eff[i]), cy: y(rec[i]), r: k === "fact" ? 3 : 5,
       fill: colours[k], class: "fact " + k, "data-type": f.type });
     dot.append(el("title", {}, `#${f.chain_position} ${f.type} · effektivt ${f.effective_on} · ` +
-      `registrerat ${f.recorded_at.slice(0, 19)} · ${f.actor || "-"}`));
+      `registrerat ${f.recorded_at.slice(0, 19)} · ${f.actor || "-"}` + erasureText(f)));
     svg.append(dot);
   });
   $("timeline").replaceChildren(svg);
@@ -121,7 +143,7 @@ async function refresh() {
   }
   try {
     const [verified, digest] = await Promise.all([get("/audit/verify", {}), get("/audit/digest", {})]);
-    $("chain").textContent = verified.intact ? "kedjan håller" : "kedjan bryts vid " + verified.first_break;
+    $("chain").textContent = verified.intact ? "kedjan håller" : verificationFailure(verified);
     $("chain").className = verified.intact ? "ok" : "broken";
     $("chain-facts").textContent = verified.facts;
     $("digest").textContent = digest.digest || "(tom)";
