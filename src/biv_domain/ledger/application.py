@@ -217,8 +217,8 @@ class Ledger(LedgerReads):
                 self._catch_up_views(facts if exact else None, last_id)
             return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
-            "other writers kept changing the same agreement, groups or follow-ups; "
-            f"tried {self.retries_on_conflict} times and stored nothing"
+            "chain: other writers kept extending the store's chain of facts at the same time; "
+            f"tried {self.retries_on_conflict} times and stored nothing: try again"
         )
 
     def _catch_up_views(self, stored: Sequence[Fact] | None, last_id: int | None) -> None:
