@@ -266,7 +266,8 @@ def as_role(server: Server, role: str | None, path: str, method: str = "GET") ->
     ("role", "path", "status"),
     [
         (None, "/store/info", 401),
-        ("reader", "/store/info", 200),
+        ("reader", "/store/info", 403),
+        ("auditor", "/store/info", 200),
         ("reader", f"{A}/budget?on=2023-10-01", 200),
         ("reader", f"{A}/follow-ups?on=2023-10-01", 200),
         ("reader", "/audit/digest", 200),

@@ -350,8 +350,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "store_info",
         "GET",
         "/store/info",
-        "The store's format and this code's, its facts by type and version, the chain head",
+        "The store's format and this code's, its facts by type and version, the chain head "
+        "(auditor: how many facts of each kind, erasures too, is more than a reader may see)",
         lambda call: documents.store_info_document(call.ledger),
+        roles=AUDITOR,
         cli="store info",
         returns=Returns(StoreInfo),
     ),

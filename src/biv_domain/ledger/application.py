@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
 
 from attrs import frozen
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
@@ -36,6 +37,7 @@ from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.sealing import sealed_rows
+from biv_domain.ledger.store_info import FactCounts
 from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import (
     LARGE_BATCH,
@@ -44,7 +46,7 @@ from biv_domain.ledger.unit_of_work import (
     StateCache,
     collector_paused,
 )
-from biv_domain.ledger.upcasting import FORMAT
+from biv_domain.ledger.upcasting import FORMAT, version_of
 from biv_domain.model.commands import (
     Command,
     EnrollParticipant,
@@ -102,6 +104,9 @@ class Ledger(LedgerReads):
     """
 
     retries_on_conflict = 10
+    # The facts by type and version, kept in each batch's transaction where the store can
+    # (`biv_adapters.stores.open_ledger` sets it on SQL stores; see `ledger.store_info`).
+    fact_counts: FactCounts | None = None
     _known_states: StateCache
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -368,7 +373,12 @@ class Ledger(LedgerReads):
         exact = head.position == self._known_through
         follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
         key_changes = self.keys.stored_form(changes)
-        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow)
+        counts = (
+            self.fact_counts.in_batch(head.position, placed[-1].position, _tally(rows))
+            if self.fact_counts is not None
+            else None
+        )
+        ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow, counts=counts)
         self.keys.committed(changes)
         return placed, ids[-1] if ids else None, follow is not None and follow.moved
 
@@ -394,3 +404,9 @@ class Ledger(LedgerReads):
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Rebuilds every read model from every stored fact; returns how many facts it passed."""
         return self.funding_view.rebuild(progress)
+
+
+def _tally(rows: Sequence[StoredEvent]) -> dict[tuple[str, int], int]:
+    """A batch's rows by type and version (each written in this code's version of its type)."""
+    tally: Counter[str] = Counter(row.topic for row in rows)
+    return {(topic, version_of(topic)): n for topic, n in tally.items()}
