@@ -53,7 +53,12 @@ class TooSlow(Exception):
 
 
 class WrongMediaType(Exception):
-    """A write whose body is not JSON Lines (415): no browser form or simple request sends one."""
+    """A write whose body is not of a type it accepts (415): JSON Lines, by default, which no
+    browser form or simple request can send."""
+
+    def __init__(self, accepts: tuple[str, ...]) -> None:
+        super().__init__(accepts)
+        self.accepts = accepts
 
 
 def error(status: int, field: str | None, reason: str, **more: Any) -> Response:
@@ -79,9 +84,19 @@ def _usage_field(message: str) -> str:
     return {"until": "as_known_at", "follow_up": "follow_up_ref"}.get(name, name)
 
 
-async def _body(request: Request, limit: int, seconds: float = BODY_SECONDS) -> bytes:
-    if media_type(request.headers.get("content-type")) not in JSON_LINES:
-        raise WrongMediaType
+def _http_names(message: str) -> str:
+    """A usage error's text with the URL's parameter names for the CLI's options."""
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: _usage_field(m[0]), message)
+
+
+async def _body(
+    request: Request,
+    limit: int,
+    seconds: float = BODY_SECONDS,
+    accepts: tuple[str, ...] = JSON_LINES,
+) -> bytes:
+    if media_type(request.headers.get("content-type")) not in accepts:
+        raise WrongMediaType(accepts)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge
@@ -142,12 +157,15 @@ class Service:
             query = {k: request.query_params.getlist(k) for k in request.query_params}
             args = endpoint.read(query, request.path_params)
             body = (
-                await _body(request, self.max_body, self.body_seconds)
+                await _body(request, self.max_body, self.body_seconds, endpoint.accepts)
                 if endpoint.method == "POST"
                 else b""
             )
             call = Call(self.ledger, args, caller, body)
             document = await run_in_threadpool(self._run, endpoint, call)
+            answer_type = endpoint.returns.media_type if endpoint.returns else "application/json"
+            if answer_type != "application/json":  # a text of its own type (`responses.text`)
+                return Response(document, media_type=answer_type)
             text = json_text(document, indent=not endpoint.compact)
             return Response(text, media_type="application/json")
         except Unauthenticated as refused:
@@ -164,12 +182,12 @@ class Service:
             return error(413, "body", f"is larger than {self.max_body} bytes: split the file")
         except TooSlow:
             return error(408, "body", f"did not arrive within {self.body_seconds:g} seconds")
-        except WrongMediaType:
-            return error(415, "content-type", f"must be JSON Lines: {' or '.join(JSON_LINES)}")
+        except WrongMediaType as wrong:
+            return error(415, "content-type", f"must be {' or '.join(wrong.accepts)}")
         except BadParameter as bad:
             return error(400, bad.field, bad.reason)
         except UsageError as usage:
-            return error(400, _usage_field(str(usage)), str(usage))
+            return error(400, _usage_field(str(usage)), _http_names(str(usage)))
         except LineRefused as refused:
             inner = refused.refusal
             return error(422, inner.field, inner.reason, line=refused.number)

@@ -17,6 +17,7 @@ from attrs import frozen
 from biv_adapters import documents
 from biv_adapters.documents import Document
 from biv_adapters.http.auth import EVERY_ROLE, Caller
+from biv_adapters.http.guard import JSON_LINES
 from biv_adapters.http.params import READERS, BadParameter, Param
 from biv_adapters.http.responses import (
     AgreementList,
@@ -68,6 +69,7 @@ class Endpoint:
     compact: bool = False  # printed on one line, as the CLI prints it
     cli: str | None = None  # the command whose --json this is
     returns: Returns | None = None  # its document's type (or media type): the schema's truth
+    accepts: tuple[str, ...] = JSON_LINES  # a POST's body types (JSON Lines: no form can send it)
 
     def read(self, query: Mapping[str, list[str]], path: Mapping[str, str]) -> dict[str, Any]:
         """The parameters read by kind; BadParameter for an unknown, repeated or malformed one."""

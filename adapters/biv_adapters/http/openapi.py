@@ -21,7 +21,6 @@ from typing import Any, get_args
 from attrs import frozen
 
 from biv_adapters.http.endpoints import ENDPOINTS, Endpoint
-from biv_adapters.http.guard import JSON_LINES
 from biv_adapters.http.params import READERS
 from biv_adapters.http.responses import Returns
 from biv_adapters.http.schemas import Components, schema_of
@@ -208,7 +207,7 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
                 "required": True,
                 "description": "an exchange file: JSON Lines, one command a line (a JSON object "
                 f"naming it in `command`), at least one line, at most {max_body} bytes",
-                "content": {media: {"schema": body} for media in JSON_LINES},
+                "content": {media: {"schema": body} for media in endpoint.accepts},
             }
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
     for page in PAGES:
