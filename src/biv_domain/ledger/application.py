@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
 
 from attrs import frozen
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError
 
 from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
@@ -37,7 +36,7 @@ from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.sealing import sealed_rows
-from biv_domain.ledger.store_info import FactCounts
+from biv_domain.ledger.store_info import FactCounts, counted_in_batch
 from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import (
     LARGE_BATCH,
@@ -46,7 +45,7 @@ from biv_domain.ledger.unit_of_work import (
     StateCache,
     collector_paused,
 )
-from biv_domain.ledger.upcasting import FORMAT, version_of
+from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model.commands import (
     Command,
     EnrollParticipant,
@@ -104,9 +103,7 @@ class Ledger(LedgerReads):
     """
 
     retries_on_conflict = 10
-    # The facts by type and version, kept in each batch's transaction where the store can
-    # (`biv_adapters.stores.open_ledger` sets it on SQL stores; see `ledger.store_info`).
-    fact_counts: FactCounts | None = None
+    fact_counts: FactCounts | None = None  # kept in each batch's transaction: see store_info
     _known_states: StateCache
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -373,11 +370,7 @@ class Ledger(LedgerReads):
         exact = head.position == self._known_through
         follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
         key_changes = self.keys.stored_form(changes)
-        counts = (
-            self.fact_counts.in_batch(head.position, placed[-1].position, _tally(rows))
-            if self.fact_counts is not None
-            else None
-        )
+        counts = counted_in_batch(self.fact_counts, head.position, placed[-1].position, rows)
         ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow, counts=counts)
         self.keys.committed(changes)
         return placed, ids[-1] if ids else None, follow is not None and follow.moved
@@ -404,9 +397,3 @@ class Ledger(LedgerReads):
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Rebuilds every read model from every stored fact; returns how many facts it passed."""
         return self.funding_view.rebuild(progress)
-
-
-def _tally(rows: Sequence[StoredEvent]) -> dict[tuple[str, int], int]:
-    """A batch's rows by type and version (each written in this code's version of its type)."""
-    tally: Counter[str] = Counter(row.topic for row in rows)
-    return {(topic, version_of(topic)): n for topic, n in tally.items()}

@@ -12,10 +12,11 @@ keeps the new counts. A store without counts (memory) is walked whole.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from attrs import frozen
+from eventsourcing.persistence import StoredEvent
 
 from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.reading import LedgerReads
@@ -76,6 +77,17 @@ class StoreInfo:
     chain_head: str | None
     readable: bool
     encrypted: bool
+
+
+def counted_in_batch(
+    kept: FactCounts | None, head: int, position: int, rows: Sequence[StoredEvent]
+) -> Callable[[Any, int], None] | None:
+    """What the recorder calls in a batch's transaction to add its rows to the kept counts
+    (each row is written in this code's version of its type); None where none are kept."""
+    if kept is None:
+        return None
+    tally: Counter[str] = Counter(row.topic for row in rows)
+    return kept.in_batch(head, position, {(t, version_of(t)): n for t, n in tally.items()})
 
 
 def store_info(ledger: LedgerReads) -> StoreInfo:
