@@ -125,7 +125,8 @@ def test_a_wrong_method_is_405_with_allow(base: str) -> None:
     assert answer.status_code == 405
     assert answer.headers["allow"] == "POST"
     get = httpx.post(base + "/agreements", headers=NDJSON)
-    assert (get.status_code, get.headers["allow"]) == (405, "GET, HEAD")
+    assert get.status_code == 405
+    assert set(get.headers["allow"].split(", ")) == {"GET", "HEAD"}
 
 
 @pytest.mark.parametrize(
