@@ -59,12 +59,13 @@ def biv_serve(
     wait: float = 30,
     stderr: IO[Any] | int = subprocess.DEVNULL,
     env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """`biv serve` on `url` in a process of its own on a free loopback port; yields its base
     URL once it answers (within `wait` seconds); stops it after."""
     import httpx
 
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "biv_adapters.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--store", url, *options],

@@ -405,7 +405,7 @@ def test_a_payment_source_cannot_be_blank_when_given() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ore"),
-    [("200500", 20050000), ("1234.50", 123450), ("1234.5", 123450), ("0", 0), (" 7 ", 700)],
+    [("200500", 20050000), ("1234.50", 123450), ("1234.5", 123450), ("0", 0)],
 )
 def test_amounts_are_read_as_kronor_with_at_most_two_decimals(text: str, ore: int) -> None:
     assert Money.parse(text) == Money(ore)
@@ -418,6 +418,8 @@ def test_amounts_are_read_as_kronor_with_at_most_two_decimals(text: str, ore: in
         ("1234.567", "at most two decimals"),
         ("12,50", "at most two decimals"),
         ("", "at most two decimals"),
+        (" 7 ", "spaces"),  # a cell pasted with its padding: refused, not read as 7
+        ("100 000", "at most two decimals"),
         (1234.5, "must be a string"),
         (1234, "must be a string"),
     ],

@@ -372,7 +372,8 @@ def test_a_refusal_is_one_line_even_when_a_value_holds_a_newline(
     path = write(tmp_path / "odd.jsonl", [odd, {**odd, "id": "t/01b"}])
     result = biv(capsys, "import", str(path), "--store", store)
     assert result.code == 1
-    names_line_and_field(result.err, 2, "case_number")
+    # A case number holds no control character (issue 22): refused at once, in one line
+    names_line_and_field(result.err, 1, "case_number")
 
 
 # --- Usage errors: exit 2 --------------------------------------------------------------------

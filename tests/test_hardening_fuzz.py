@@ -139,6 +139,13 @@ json_values = st.recursive(
             "municipality",
             "children_per_year",
             "x" * 1001,
+            # Issue 22: refused the same on every store, naming the field
+            "Dnr N-\x00X",
+            "Dnr P-1\u200b",
+            "G-\u202e1",
+            "Linko\u0308ping",
+            " 100 ",
+            "i" * 201,
         ]
     ),
     lambda inner: (

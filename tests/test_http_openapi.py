@@ -1,5 +1,6 @@
-"""The OpenAPI schema against the CLI: each endpoint's example and schema have the keys of the
-document `biv … --json` prints for the same query, on a store recorded as the examples were."""
+"""The OpenAPI schema against the CLI: the document `biv … --json` prints for each endpoint's
+example query, on a store recorded as the examples were, is valid under the endpoint's schema
+(made from its declared type), and so is each example; every mounted route is declared."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 import pytest
 
 from biv_adapters.cli import main
+from biv_adapters.http.app import create_app
+from biv_adapters.http.auth import Access
 from biv_adapters.http.endpoints import ENDPOINTS
 from biv_adapters.http.examples import EXAMPLE_IMPORT
 from biv_adapters.http.log import CHECKPOINT, LOG_ENDPOINTS
-from biv_adapters.http.openapi import openapi
+from biv_adapters.http.openapi import _returns, openapi
+from biv_adapters.http.tokens import MemoryTokens
+from biv_domain.ledger import Ledger
 from tests.http_server import staged_store
 
 C = "Dnr 2016-292"
@@ -54,23 +59,13 @@ CLI: dict[str, list[str]] = {
 }
 
 
-def mismatches(document: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """Where `document` has keys other than the schema's (every listed key is required)."""
-    found: list[str] = []
-    if isinstance(document, dict) and schema.get("type") == "object":
-        if "properties" in schema:
-            keys, listed = set(document), set(schema["properties"])
-            if keys != listed:
-                found.append(f"{path}: {sorted(keys ^ listed)}")
-            for key in keys & listed:
-                found += mismatches(document[key], schema["properties"][key], f"{path}.{key}")
-        elif isinstance(schema.get("additionalProperties"), dict):
-            for key, value in document.items():
-                found += mismatches(value, schema["additionalProperties"], f"{path}.{key}")
-    elif isinstance(document, list) and schema.get("type") == "array":
-        for i, item in enumerate(document):
-            found += mismatches(item, schema["items"], f"{path}[{i}]")
-    return found
+def violations(document: Any, schema: dict[str, Any]) -> list[str]:
+    """Where `document` breaks `schema` (its $refs resolved in the OpenAPI's components)."""
+    import jsonschema_rs
+
+    root = {**schema, "components": SCHEMA["components"]}
+    validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+    return [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(document)]
 
 
 @pytest.fixture(scope="module")
@@ -86,14 +81,52 @@ OPERATIONS = {
 
 def test_every_endpoint_has_a_schema_and_an_example() -> None:
     log = {e.name for e in (CHECKPOINT, *LOG_ENDPOINTS)}  # the log's, declared by http.log
-    assert set(OPERATIONS) == {e.name for e in ENDPOINTS} | log
-    for name, op in OPERATIONS.items():
-        if name == CHECKPOINT.name:  # a signed note, text/plain
-            continue
+    assert {e.name for e in ENDPOINTS} | log <= set(OPERATIONS)
+    for endpoint in ENDPOINTS:
+        op = OPERATIONS[endpoint.name]
         content = op["responses"]["200"]["content"]["application/json"]
-        assert content["schema"].get("type") == "object", name
-        assert mismatches(content["example"], content["schema"]) == [], name
+        assert violations(content["example"], content["schema"]) == [], endpoint.name
         assert {"400", "404", "422", "500"} <= set(op["responses"])
+
+
+def test_every_mounted_route_is_in_the_schema() -> None:
+    from starlette.routing import Mount, Route
+
+    app = create_app(Ledger(), Access(MemoryTokens(), require_tokens=False, local_user="t"))
+    paths = SCHEMA["paths"]
+    for route in app.routes:
+        if isinstance(route, Mount):
+            assert any(p.startswith(route.path + "/{") for p in paths), route.path
+            continue
+        assert isinstance(route, Route)
+        assert route.path in paths, f"{route.path} is mounted but not declared"
+        for method in route.methods or ():
+            if method != "HEAD":
+                assert method.lower() in paths[route.path], (route.path, method)
+
+
+def test_an_endpoint_without_a_declared_response_has_no_schema() -> None:
+    import attrs
+
+    undeclared = attrs.evolve(ENDPOINTS[0], returns=None)
+    with pytest.raises(TypeError, match="declares no `returns`"):
+        _returns(undeclared)
+
+
+def test_a_nullable_field_is_nullable_and_an_absent_one_optional() -> None:
+    named = SCHEMA["components"]["schemas"]
+    standing = named["FollowUpStanding"]["properties"]
+    assert standing["closed_on"] == {"type": ["string", "null"], "format": "date"}
+    assert "null" in standing["assessment"]["type"]
+    receipt = named["ImportReceipt"]
+    assert "erased" not in receipt["required"]
+    assert receipt["properties"]["erased"] == {"type": "integer"}
+    published = named["PublishedFiguresDocument"]["properties"]
+    assert {"threshold", "suppressed", "from", "to"} <= set(published)
+    assert published["by_age_band"]["additionalProperties"] == {"type": ["integer", "null"]}
+    assert "support_minutes" not in named["PublishedFiguresDocument"]["required"]
+    budget = named["BudgetDocument"]["properties"]["by_fiscal_year"]
+    assert budget["propertyNames"] == {"pattern": "^-?[0-9]+$"}
 
 
 @pytest.mark.parametrize("name", sorted(CLI))
@@ -113,7 +146,7 @@ def test_each_schema_has_the_keys_the_cli_prints(
     printed = json.loads(capsys.readouterr().out)
     # Then its document has exactly the schema's keys, at every level, as the example has
     content = OPERATIONS[name]["responses"]["200"]["content"]["application/json"]
-    assert mismatches(printed, content["schema"]) == []
+    assert violations(printed, content["schema"]) == []
     assert set(printed) == set(content["example"])
 
 

@@ -89,7 +89,8 @@ def test_an_import_gives_its_receipt_and_a_witness_cosigns_through_the_service(
 ) -> None:
     _url, base, signer = served
     body = (DATA / "linkoping_illustrative_2023.jsonl").read_bytes()
-    answer = httpx.post(base + "/imports?receipt=true", content=body, timeout=60)
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    answer = httpx.post(base + "/imports?receipt=true", content=body, headers=ndjson, timeout=60)
     assert answer.status_code == 200, answer.text
     receipt = answer.json()["receipt"]
     assert len(receipt["lines"]) == 169

@@ -132,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except failures as error:
         print(_store_failure(error, url), file=sys.stderr)
         return 2
-    except (Refused, LineRefused, WriteConflict) as refusal:
+    except WriteConflict as conflict:  # retryable: the input is fine, the chain was busy
+        print(f"biv: not stored, try again: {conflict}", file=sys.stderr)
+        return 1
+    except (Refused, LineRefused) as refusal:
         # One line, whatever the input held: a reader parses standard error by lines.
         message = str(refusal).replace("\r", "\\r").replace("\n", "\\n")
         print(f"biv: refused: {message}", file=sys.stderr)

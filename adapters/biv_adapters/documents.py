@@ -179,7 +179,10 @@ def import_document(
         line = data[: error.start].count(b"\n") + 1
         raise LineRefused(line, InvalidValue("line", "is not UTF-8 text")) from None
     lines: Sequence[str] = text.splitlines()
-    receipt = ledger.execute_all(read_lines(lines), actor=actor)
+    commands = read_lines(lines)
+    if not commands:  # an empty body is a mistake (a wrong file, a cut upload), not a no-op
+        raise InvalidValue("body", "has no lines: an exchange file holds one command a line")
+    receipt = ledger.execute_all(commands, actor=actor)
     counts: Document = {"applied": receipt.applied, "skipped": receipt.skipped}
     if receipt.erased:  # only a batch that erased says so: the shape programs know stays
         counts["erased"] = receipt.erased

@@ -27,6 +27,22 @@ from biv_adapters.stores import StoreError, redact
 from biv_domain.ledger import Store
 
 LOCK_TIMEOUT_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 3
+"""How long a connection may take before the store is said to be unreachable; the environment's
+BIV_POSTGRES_CONNECT_TIMEOUT (whole seconds, 1 to 600) sets another."""
+
+
+def connect_timeout() -> int:
+    text = os.environ.get("BIV_POSTGRES_CONNECT_TIMEOUT", "").strip()
+    if not text:
+        return CONNECT_TIMEOUT_SECONDS
+    if not text.isdigit() or not 1 <= int(text) <= 600:
+        raise StoreError(
+            f"BIV_POSTGRES_CONNECT_TIMEOUT must be whole seconds from 1 to 600, got {text[:20]!r}"
+        )
+    return int(text)
+
+
 TENANT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 """A tenant's schema name (`?schema=`): lower-case letters, digits and _, not starting with a
 digit, at most 63 characters (PostgreSQL's limit), so it is never quoted differently anywhere."""
@@ -67,10 +83,10 @@ def postgresql_store(url: str) -> Store:
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "APPLICATION_RECORDER_TOPIC": f"{__name__}:{PostgresBatchRecorder.__qualname__}",
         # Bounds on waits, so that a stuck store fails with a message instead of
-        # hanging: a connection from the pool within 10 s, the events table's write
-        # lock within 10 s (the library's default, 0, waits forever behind a writer
-        # that never commits). The library retries either up to ten times.
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        # hanging: a connection within a few seconds (connect_timeout), the events
+        # table's write lock within 10 s (the library's default, 0, waits forever
+        # behind a writer that never commits). The library retries either up to ten times.
+        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout()),
         "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
     }
     if schema:
@@ -133,6 +149,9 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             follow = kwargs.get("view")
             if follow is not None and ids:
                 follow(curs, ids[-1])  # the funding view follows in the same transaction
+            counts = kwargs.get("counts")
+            if counts is not None and ids:
+                counts(curs, ids[-1])  # and the facts by type and version (`sql_counts`)
             return ids
 
     @property
@@ -211,7 +230,7 @@ def postgres_connection(settings: Mapping[str, str], *, autocommit: bool = True)
             port=settings["POSTGRES_PORT"],
             user=settings["POSTGRES_USER"],
             password=settings["POSTGRES_PASSWORD"],
-            connect_timeout=10,
+            connect_timeout=int(settings["POSTGRES_CONNECT_TIMEOUT"]),
             # The DDL lock, like every lock, is waited for a bounded time.
             options=f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 3}s",
             autocommit=autocommit,

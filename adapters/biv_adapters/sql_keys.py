@@ -188,6 +188,9 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         follow = kwargs.get("view")
         if follow is not None:
             follow(c, last)  # the funding view follows in the same transaction
+        counts = kwargs.get("counts")
+        if counts is not None:
+            counts(c, last)  # and the facts by type and version (`sql_counts`)
         return list(range(last - len(stored_events) + 1, last + 1))
 
 

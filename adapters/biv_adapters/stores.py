@@ -200,7 +200,14 @@ def open_ledger(
     key = cipher_key if cipher_key is not None else os.environ.get("BIV_CIPHER_KEY")
     signer = log_key(os.environ.get("BIV_LOG_KEY"))  # the log's signer key (issue 21)
     store = open_store(store_url(url))
-    return Ledger(store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key), log_key=signer)
+    ledger = Ledger(
+        store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key), log_key=signer
+    )
+    if hasattr(ledger.factory, "datastore"):  # SQLite or PostgreSQL: counts kept as it writes
+        from biv_adapters.sql_counts import SqlFactCounts
+
+        ledger.fact_counts = SqlFactCounts(ledger)
+    return ledger
 
 
 def parse_cipher_key(text: str | None) -> bytes | None:

@@ -10,6 +10,7 @@ line on standard error.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -27,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
+from biv_adapters.http.guard import JSON_LINES, Guard, allowed_hosts, media_type
 from biv_adapters.http.log import log_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
@@ -37,11 +40,26 @@ from biv_domain.ledger import Ledger, LineRefused, WriteConflict
 
 MAX_BODY = 20 * 1024 * 1024  # 20 MiB: an exchange file of some 20,000 lines
 RATE_PER_MINUTE = 600
+BODY_SECONDS = 30.0  # a body must have arrived whole by then (408)
+RETRY_SECONDS = 1  # what a 409 of a write that kept colliding asks a client to wait
 HERE = files("biv_adapters.http")
 
 
 class TooLarge(Exception):
     """A request body over the limit (413)."""
+
+
+class TooSlow(Exception):
+    """A request body that did not arrive within BODY_SECONDS (408)."""
+
+
+class WrongMediaType(Exception):
+    """A write whose body is not of a type it accepts (415): JSON Lines, by default, which no
+    browser form or simple request can send."""
+
+    def __init__(self, accepts: tuple[str, ...]) -> None:
+        super().__init__(accepts)
+        self.accepts = accepts
 
 
 def error(status: int, field: str | None, reason: str, **more: Any) -> Response:
@@ -67,16 +85,32 @@ def _usage_field(message: str) -> str:
     return {"until": "as_known_at", "follow_up": "follow_up_ref"}.get(name, name)
 
 
-async def _body(request: Request, limit: int) -> bytes:
+def _http_names(message: str) -> str:
+    """A usage error's text with the URL's parameter names for the CLI's options."""
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: _usage_field(m[0]), message)
+
+
+async def _body(
+    request: Request,
+    limit: int,
+    seconds: float = BODY_SECONDS,
+    accepts: tuple[str, ...] = JSON_LINES,
+) -> bytes:
+    if media_type(request.headers.get("content-type")) not in accepts:
+        raise WrongMediaType(accepts)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge
+                chunks.append(chunk)
+    except TimeoutError:
+        raise TooSlow from None
     return b"".join(chunks)
 
 
@@ -84,12 +118,18 @@ class Service:
     """The ledger behind the endpoints; writes take turns, reads run side by side."""
 
     def __init__(
-        self, ledger: Ledger, access: Access, limit: RateLimit, max_body: int = MAX_BODY
+        self,
+        ledger: Ledger,
+        access: Access,
+        limit: RateLimit,
+        max_body: int = MAX_BODY,
+        body_seconds: float = BODY_SECONDS,
     ) -> None:
         self.ledger = ledger
         self.access = access
         self.limit = limit
         self.max_body = max_body
+        self.body_seconds = body_seconds
         self.write_lock = threading.Lock()
         self.failures = store_failures()
 
@@ -100,7 +140,12 @@ class Service:
         return Route(endpoint.path, answer, methods=[endpoint.method], name=endpoint.name)
 
     def caller(self, request: Request) -> Caller:
-        caller = self.access.caller(request.headers.get("authorization"))
+        try:
+            caller = self.access.caller(request.headers.get("authorization"))
+        except Unauthenticated:
+            # A request without a valid token counts too: against its address.
+            self.limit.take(f"address:{request.client.host if request.client else '?'}")
+            raise
         self.limit.take(caller.key)
         return caller
 
@@ -112,9 +157,16 @@ class Service:
                 raise Forbidden(f"this needs the role {roles}")
             query = {k: request.query_params.getlist(k) for k in request.query_params}
             args = endpoint.read(query, request.path_params)
-            body = await _body(request, self.max_body) if endpoint.method == "POST" else b""
+            body = (
+                await _body(request, self.max_body, self.body_seconds, endpoint.accepts)
+                if endpoint.method == "POST"
+                else b""
+            )
             call = Call(self.ledger, args, caller, body)
             document = await run_in_threadpool(self._run, endpoint, call)
+            answer_type = endpoint.returns.media_type if endpoint.returns else "application/json"
+            if answer_type != "application/json":  # a text of its own type (`responses.text`)
+                return Response(document, media_type=answer_type)
             text = json_text(document, indent=not endpoint.compact)
             return Response(text, media_type="application/json")
         except Unauthenticated as refused:
@@ -129,10 +181,14 @@ class Service:
             return response
         except TooLarge:
             return error(413, "body", f"is larger than {self.max_body} bytes: split the file")
+        except TooSlow:
+            return error(408, "body", f"did not arrive within {self.body_seconds:g} seconds")
+        except WrongMediaType as wrong:
+            return error(415, "content-type", f"must be {' or '.join(wrong.accepts)}")
         except BadParameter as bad:
             return error(400, bad.field, bad.reason)
         except UsageError as usage:
-            return error(400, _usage_field(str(usage)), str(usage))
+            return error(400, _usage_field(str(usage)), _http_names(str(usage)))
         except LineRefused as refused:
             inner = refused.refusal
             return error(422, inner.field, inner.reason, line=refused.number)
@@ -141,7 +197,9 @@ class Service:
         except Refused as refused:
             return error(422, refused.field, refused.reason)
         except WriteConflict as conflict:
-            return error(422, "store", str(conflict))
+            response = error(409, "chain", str(conflict))
+            response.headers["Retry-After"] = str(RETRY_SECONDS)
+            return response
         except Exception as failure:
             log(request, failure)
             if isinstance(failure, self.failures):
@@ -160,7 +218,10 @@ class Service:
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     reason = {404: "no such endpoint: see /docs", 405: "this endpoint takes another method"}
-    return error(status, "path", reason.get(status, "cannot be answered"))
+    response = error(status, "path", reason.get(status, "cannot be answered"))
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)  # a 405's Allow
+    return response
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -174,8 +235,11 @@ def create_app(
     *,
     rate_per_minute: int = RATE_PER_MINUTE,
     max_body: int = MAX_BODY,
+    hosts: frozenset[str] | None = None,
+    body_seconds: float = BODY_SECONDS,
 ) -> Starlette:
-    service = Service(ledger, access, RateLimit(rate_per_minute), max_body)
+    """The service; `hosts` are the Host values it answers for (default: loopback, any port)."""
+    service = Service(ledger, access, RateLimit(rate_per_minute), max_body, body_seconds)
     schema = openapi(max_body=max_body, rate_per_minute=rate_per_minute)
     docs = docs_page(schema)
     page = (HERE / "templates" / "index.html").read_text("utf-8")
@@ -200,4 +264,5 @@ def create_app(
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        middleware=[Middleware(Guard, hosts=hosts if hosts is not None else allowed_hosts(None))],
     )

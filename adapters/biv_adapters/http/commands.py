@@ -61,6 +61,14 @@ def add_http_commands(commands: Any, store: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the local user's name on imports without a token (default: the login name)",
     )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME[:PORT]",
+        help="a Host the service answers for besides the loopback names and --host (the "
+        "name a reverse proxy forwards; repeatable); any other Host is refused (421)",
+    )
 
     token = commands.add_parser("token", help="the HTTP service's access tokens")
     verbs = token.add_subparsers(dest="token_command", required=True, metavar="TOKEN_COMMAND")
@@ -114,6 +122,7 @@ def run_serve(args: argparse.Namespace, ledger: Ledger, url: str) -> int:
             f"biv serve needs {missing.name or 'a package'}: pip install 'biv-domain[serve]'"
         ) from None
     from biv_adapters.http.auth import Access, is_loopback
+    from biv_adapters.http.guard import allowed_hosts
 
     tokens = tokens_of(ledger)
     require_tokens = args.require_tokens or not is_loopback(args.host)
@@ -126,7 +135,11 @@ def run_serve(args: argparse.Namespace, ledger: Ledger, url: str) -> int:
         )
     local = args.actor or getpass.getuser()
     access = Access(tokens, require_tokens=require_tokens, local_user=local)
-    app = create_app(ledger, access, rate_per_minute=args.rate_limit)
+    bound = f"[{args.host}]" if ":" in args.host else args.host
+    wildcard = args.host in ("0.0.0.0", "::")
+    extra = [*args.allowed_host, *([] if wildcard else [f"{bound}:{args.port}"])]
+    hosts = allowed_hosts(args.port, extra)
+    app = create_app(ledger, access, rate_per_minute=args.rate_limit, hosts=hosts)
     print(
         f"biv serve: http://{args.host}:{args.port}/ (docs at /docs); "
         + ("tokens required" if require_tokens else f"without a token you are {local!r}"),

@@ -17,10 +17,27 @@ from attrs import frozen
 from biv_adapters import documents
 from biv_adapters.documents import Document
 from biv_adapters.http.auth import EVERY_ROLE, Caller
+from biv_adapters.http.guard import JSON_LINES
 from biv_adapters.http.params import READERS, BadParameter, Param
+from biv_adapters.http.responses import (
+    AgreementList,
+    ChainDigest,
+    ImportReceipt,
+    Returns,
+    known,
+)
 from biv_adapters.http.tokens import Role
+from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger
-from biv_domain.projections.budget import Split
+from biv_domain.ledger.store_info import StoreInfo
+from biv_domain.ledger.verification import VerificationDocument
+from biv_domain.model.figures import PublishedFigures, ReportFigures
+from biv_domain.model.follow_up import FollowUpStandings
+from biv_domain.projections.budget import Budget, Split
+from biv_domain.projections.fiscal_year import FiscalYear
+from biv_domain.projections.history import History
+from biv_domain.projections.replay import Replay, ReplayDiff
+from biv_domain.projections.report import SubmittedComparison
 
 PUBLIC_THRESHOLD = 5
 AUDITOR = frozenset({Role.AUDITOR})
@@ -51,6 +68,9 @@ class Endpoint:
     roles: frozenset[Role] = EVERY_ROLE
     compact: bool = False  # printed on one line, as the CLI prints it
     cli: str | None = None  # the command whose --json this is
+    returns: Returns | None = None  # its document's type (or media type): the schema's truth
+    accepts: tuple[str, ...] = JSON_LINES  # a POST's body types (JSON Lines: no form can send it)
+    body: Mapping[str, Any] | None = None  # a POST body's OpenAPI requestBody, if not JSON Lines
 
     def read(self, query: Mapping[str, list[str]], path: Mapping[str, str]) -> dict[str, Any]:
         """The parameters read by kind; BadParameter for an unknown, repeated or malformed one."""
@@ -113,6 +133,8 @@ def _fiscal_year(call: Call) -> Document:
 
 def _report(call: Call) -> Document:
     a = call.args
+    if a["to"] < a["from"]:  # named as the URL names them, not as the CLI's options
+        raise InvalidValue("to", f"{a['to']} is before from {a['from']}")
     window = documents.report_window(a["from"], a["to"])
     public = bool(a["public"]) or not call.caller.auditor
     threshold = a["threshold"] or PUBLIC_THRESHOLD
@@ -149,6 +171,11 @@ def _replay(call: Call) -> Document:
 
 def _diff(call: Call) -> Document:
     a = call.args
+    if a["as_known_at"] is not None and a["as_known_at"] < a["since"]:
+        raise InvalidValue(
+            "as_known_at",
+            f"{a['as_known_at'].isoformat()} is before since {a['since'].isoformat()}",
+        )
     return documents.diff_document(
         call.ledger, a["case_number"], a["since"], a["as_known_at"], a["on"]
     )
@@ -170,6 +197,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Every agreement the store knows: case number, title and parties (for choosing one)",
         _agreements,
         (AS_KNOWN_AT,),
+        returns=Returns(AgreementList),
     ),
     Endpoint(
         "budget",
@@ -184,6 +212,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             BEFORE_EXTENSION,
         ),
         cli="budget CASE --on DATE",
+        returns=known(Budget),
     ),
     Endpoint(
         "fiscal_year",
@@ -198,6 +227,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             AS_KNOWN_AT,
         ),
         cli="budget --fiscal-year YEAR",
+        returns=known(FiscalYear),
     ),
     Endpoint(
         "report",
@@ -224,6 +254,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             AS_KNOWN_AT,
         ),
         cli="report CASE --from DATE --to DATE [--public]",
+        returns=known(ReportFigures | PublishedFigures),
     ),
     Endpoint(
         "follow_up_report",
@@ -240,6 +271,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         roles=AUDITOR,
         cli="report CASE --follow-up REF",
+        returns=known(ReportFigures, "FollowUpReport", follow_up=SubmittedComparison),
     ),
     Endpoint(
         "follow_ups",
@@ -253,6 +285,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             AS_KNOWN_AT,
         ),
         cli="follow-ups CASE --on DATE",
+        returns=Returns(FollowUpStandings),
     ),
     Endpoint(
         "history",
@@ -263,6 +296,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         (_case(), AS_KNOWN_AT),
         roles=AUDITOR,
         cli="history CASE",
+        returns=Returns(History),
     ),
     Endpoint(
         "replay",
@@ -274,6 +308,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         (_case(), ON, BEFORE_EXTENSION),
         roles=AUDITOR,
         cli="audit replay CASE --until T",
+        returns=Returns(Replay),
     ),
     Endpoint(
         "diff",
@@ -294,6 +329,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         roles=AUDITOR,
         cli="audit replay CASE --since T1 --until T2 --diff",
+        returns=Returns(ReplayDiff),
     ),
     Endpoint(
         "verify",
@@ -304,6 +340,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         (Param("digest", "digest", "a digest kept earlier: the history up to it is unchanged"),),
         roles=AUDITOR,
         cli="audit verify",
+        returns=Returns(VerificationDocument),
     ),
     Endpoint(
         "digest",
@@ -313,14 +350,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         lambda call: documents.digest_document(call.ledger),
         compact=True,
         cli="audit digest",
+        returns=Returns(ChainDigest),
     ),
     Endpoint(
         "store_info",
         "GET",
         "/store/info",
-        "The store's format and this code's, its facts by type and version, the chain head",
+        "The store's format and this code's, its facts by type and version, the chain head "
+        "(auditor: how many facts of each kind, erasures too, is more than a reader may see)",
         lambda call: documents.store_info_document(call.ledger),
+        roles=AUDITOR,
         cli="store info",
+        returns=Returns(StoreInfo),
     ),
     Endpoint(
         "import",
@@ -333,5 +374,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         roles=WRITER,
         compact=True,
         cli="import FILE",
+        returns=Returns(ImportReceipt),
     ),
 )

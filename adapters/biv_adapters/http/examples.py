@@ -5,8 +5,9 @@ in three stages (as it could have been recorded: the first period's documents
 in 2019, the 2022 extension a fortnight after its decision, the illustrative
 year in 2024), asks every endpoint's example query, and writes
 `examples.json` beside this file: each list cut to two items, so the schema's
-examples stay readable. The schema of each document is inferred from it
-(`openapi.schema_of`), and a test holds both to what the CLI prints.
+examples stay readable. They are shown beside each response's schema (which
+is made from the declared document type, not from them), and a test holds both
+to what the CLI prints.
 """
 
 from __future__ import annotations

@@ -12,18 +12,17 @@ Mounted by `http.app` with one line (`log_routes`); the documents are the CLI's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from biv_adapters.documents import Document
 from biv_adapters.http.endpoints import Call, Endpoint
-from biv_adapters.http.examples import example_request
 from biv_adapters.http.params import Param
+from biv_adapters.http.responses import CosignatureKept, Cosigners, Returns, text
 from biv_domain.converter import document, parse_json
 from biv_domain.errors import InvalidValue
+from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
 
 if TYPE_CHECKING:  # app imports this module to mount its routes
     from biv_adapters.http.app import Service
@@ -34,8 +33,8 @@ FROM = Param("from", "count", "the earlier tree's size", "1", True)
 TO = Param("to", "count", "the later tree's size (default: the current size)")
 
 
-def _checkpoint(call: Call) -> Document:
-    return {"note": str(call.ledger.checkpoint())}
+def _checkpoint(call: Call) -> str:
+    return str(call.ledger.checkpoint())
 
 
 def _cosignature(call: Call) -> Document:
@@ -63,13 +62,28 @@ def _cosigners(call: Call) -> Document:
     }
 
 
+_COSIGNED = {
+    "required": True,
+    "description": "the cosigned checkpoint note and the witness's verifier key",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"note": {"type": "string"}, "key": {"type": "string"}},
+                "required": ["note", "key"],
+            }
+        }
+    },
+}
+
 CHECKPOINT = Endpoint(
     "log_checkpoint",
     "GET",
     "/log/checkpoint",
     "The log's signed checkpoint (a C2SP signed note, text/plain) with its cosignatures",
-    _checkpoint,
+    _checkpoint,  # type: ignore[arg-type]  # a text answer, as `returns` declares
     cli="audit checkpoint",
+    returns=text("text/plain; charset=utf-8"),
 )
 LOG_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -83,6 +97,7 @@ LOG_ENDPOINTS: tuple[Endpoint, ...] = (
         (POSITION, SIZE),
         compact=True,
         cli="audit prove POSITION",
+        returns=Returns(InclusionProof),
     ),
     Endpoint(
         "log_consistency",
@@ -93,6 +108,7 @@ LOG_ENDPOINTS: tuple[Endpoint, ...] = (
         (FROM, TO),
         compact=True,
         cli="audit consistency M N",
+        returns=Returns(ConsistencyProof),
     ),
     Endpoint(
         "log_cosigners",
@@ -100,6 +116,7 @@ LOG_ENDPOINTS: tuple[Endpoint, ...] = (
         "/log/cosignatures",
         "Who co-signed the log's current checkpoint, and when (their cosignatures verified)",
         _cosigners,
+        returns=Returns(Cosigners),
     ),
     Endpoint(
         "log_cosignature",
@@ -109,138 +126,14 @@ LOG_ENDPOINTS: tuple[Endpoint, ...] = (
         _cosignature,
         compact=True,
         cli="witness",
+        returns=Returns(CosignatureKept),
+        # JSON, not JSON Lines: still no form can send it (a browser preflights it)
+        accepts=("application/json",),
+        body=_COSIGNED,
     ),
 )
 
 
 def log_routes(service: Service) -> list[BaseRoute]:
     """The log's routes, answered (and refused) as every endpoint of `service` is."""
-
-    async def checkpoint(request: Request) -> Response:
-        answer = await service.answer(CHECKPOINT, request)
-        if answer.status_code != 200:
-            return answer
-        note = parse_json(bytes(answer.body))["note"]
-        return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
-
-    routes: list[BaseRoute] = [service.route(endpoint) for endpoint in LOG_ENDPOINTS]
-    routes.append(Route(CHECKPOINT.path, checkpoint, methods=["GET"], name=CHECKPOINT.name))
-    return routes
-
-
-# --- The routes in the OpenAPI schema (`http.openapi` adds them with one line) ----------------
-
-_HEX = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-_HEXES = {"type": "array", "items": _HEX}
-_A = "3e4307bc5d829055366d1219c880f04b9932e10f180ea8e5739587e26bae1f30"  # docs' worked vector
-_B = "de17e8e486149a005490e3a51c2e135b0d3926c846afbfd057876ac4bed7c615"
-NOTE_EXAMPLE = (
-    "example.org/biv\n20\nPkMHvF2CkFU2bRIZyIDwS5ky4Q8YDqjlc5WH4muuHzA=\n\n\u2014 example.org/biv "
-    "Tv50AADsoeQVQiF6bzNGk/RPONvIaHrXE07zl9CrtuKWwECEOYoC1U5wDTI5qtLGhm3YfY3Fly1TfC1z7y3FOij8RwI=\n"
-)
-
-
-def _object(properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": list(properties)}
-
-
-RESPONSES: dict[str, tuple[dict[str, Any], Any]] = {
-    # endpoint name: the 200 document's schema and example (docs/verification.md's vectors)
-    "log_inclusion": (
-        _object(
-            {
-                "tree_size": {"type": "integer"},
-                "leaf_index": {"type": "integer"},
-                "leaf": _HEX,
-                "hashes": _HEXES,
-            }
-        ),
-        {"tree_size": 20, "leaf_index": 2, "leaf": _B, "hashes": [_A]},
-    ),
-    "log_consistency": (
-        _object({"from": {"type": "integer"}, "to": {"type": "integer"}, "hashes": _HEXES}),
-        {"from": 6, "to": 20, "hashes": [_A, _B]},
-    ),
-    "log_cosigners": (
-        _object(
-            {
-                "size": {"type": "integer"},
-                "cosignatures": {
-                    "type": "array",
-                    "items": _object(
-                        {
-                            "witness": {"type": "string"},
-                            "key": {"type": "string"},
-                            "at": {"type": "string", "format": "date-time"},
-                        }
-                    ),
-                },
-            }
-        ),
-        {
-            "size": 20,
-            "cosignatures": [
-                {
-                    "witness": "auditor.example.org",
-                    "key": "auditor.example.org+ebeec433+"
-                    "BLC992dONHWYp8Gtp4AhjS/q9f3biugSuE8I7VBUhy9D",
-                    "at": "2026-12-06T08:30:51+00:00",
-                }
-            ],
-        },
-    ),
-    "log_cosignature": (
-        _object({"witness": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}),
-        {"witness": "auditor.example.org", "at": "2026-12-06T08:30:51+00:00"},
-    ),
-}
-
-
-def log_paths(statuses: dict[str, str], readers: dict[str, Any]) -> dict[str, Any]:
-    """The log's operations for the OpenAPI schema, in its shape (`http.openapi`)."""
-    errors = {
-        status: {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for status, text in statuses.items()
-    }
-    paths: dict[str, Any] = {}
-    for endpoint in (CHECKPOINT, *LOG_ENDPOINTS):
-        if endpoint is CHECKPOINT:
-            content = {"text/plain": {"schema": {"type": "string"}, "example": NOTE_EXAMPLE}}
-        else:
-            schema, example = RESPONSES[endpoint.name]
-            content = {"application/json": {"schema": schema, "example": example}}
-        operation: dict[str, Any] = {
-            "operationId": endpoint.name,
-            "summary": endpoint.summary,
-            "x-roles": sorted(endpoint.roles),
-            "x-example-request": example_request(endpoint),
-            "parameters": [
-                {
-                    "name": p.name,
-                    "in": p.where,
-                    "required": p.required,
-                    "description": f"{p.description} ({readers[p.kind][1]})",
-                    "schema": readers[p.kind][2],
-                    **({"example": p.example} if p.example is not None else {}),
-                }
-                for p in endpoint.params
-            ],
-            "responses": {"200": {"description": endpoint.summary, "content": content}, **errors},
-        }
-        if endpoint.cli:
-            operation["x-cli"] = f"biv {endpoint.cli}"
-        if endpoint.method == "POST":
-            operation["requestBody"] = {
-                "required": True,
-                "description": "the cosigned checkpoint note and the witness's verifier key",
-                "content": {
-                    "application/json": {
-                        "schema": _object({"note": {"type": "string"}, "key": {"type": "string"}})
-                    }
-                },
-            }
-        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
-    return paths
+    return [service.route(endpoint) for endpoint in (CHECKPOINT, *LOG_ENDPOINTS)]

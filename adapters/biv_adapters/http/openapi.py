@@ -1,11 +1,13 @@
-"""The OpenAPI schema, generated from the endpoints and their example documents, and `/docs`.
+"""The OpenAPI schema, generated from the endpoints' declarations, and `/docs`.
 
-Each response's schema is inferred from its example document (`examples.json`,
-made by `biv_adapters.http.examples` from the same document builders the CLI
-prints with): every key of an object is listed and required, except the few
-values that are open by nature (a fact's `data`, a change's `before` and
-`after`) and maps keyed by year. `/docs` is a plain page drawn from the schema:
-no script, nothing fetched from elsewhere.
+Each response's schema is made from the type its endpoint declares it returns
+(`Endpoint.returns`; `biv_adapters.http.schemas` turns attrs document classes into
+JSON Schema as the converter writes them), each parameter's from what its reader
+accepts (`biv_adapters.http.params.READERS`). The example documents
+(`examples.json`, made by `biv_adapters.http.examples`) are shown beside them, not
+used to make them. The pages and files beside the endpoints are declared in `PAGES`:
+every route the app mounts is in the schema (a test holds it to that). `/docs` is a
+plain page drawn from the schema: no script, nothing fetched from elsewhere.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from __future__ import annotations
 import html
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
-from typing import Any
+from types import UnionType
+from typing import Any, get_args
 
-from biv_adapters.http.endpoints import ENDPOINTS
-from biv_adapters.http.log import log_paths
+from attrs import frozen
+
+from biv_adapters.http.endpoints import ENDPOINTS, Endpoint
+from biv_adapters.http.log import CHECKPOINT, LOG_ENDPOINTS
 from biv_adapters.http.params import READERS
+from biv_adapters.http.responses import Returns
+from biv_adapters.http.schemas import Components, schema_of
 from biv_domain.converter import json_text, parse_json
 
-OPEN = frozenset({"data", "before", "after"})  # any JSON value: a fact's fields, a changed value
 ERROR = {
     "type": "object",
     "properties": {
@@ -33,60 +39,54 @@ ERROR = {
 STATUSES = {
     "400": "a usage error: a parameter unknown, missing, repeated or malformed (exit code 2)",
     "401": "no token, or one this store does not know",
-    "403": "the token's role does not allow this",
+    "403": "the token's role does not allow this, or the request came from another web page",
     "404": "an unknown case number, follow-up or path (NotFound; exit code 1)",
     "413": "the body is over the limit",
     "422": "refused by the ledger: a value or a rule (exit code 1); nothing stored",
     "429": "too many requests: see Retry-After",
     "500": "the service failed (its log has one line on it); never a traceback",
     "503": "the store cannot be used just now",
+    "405": "this path takes another method: see Allow",
+    "408": "the body did not arrive in time",
+    "409": "other writers kept extending the chain: nothing stored; retry after Retry-After",
+    "415": "a write's body must be JSON Lines (application/x-ndjson or application/jsonl)",
+    "421": "the service does not answer for this Host (see biv serve --allowed-host)",
 }
+RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}
+}
+FILES = files("biv_adapters.http") / "static"
+
+
+@frozen
+class Page:
+    """A route beside the endpoints: a page, a file or the schema itself (GET, any role)."""
+
+    name: str
+    path: str
+    summary: str
+    media_type: str
+    files: tuple[str, ...] = ()  # a mounted folder's files: its {file} parameter's values
+
+
+PAGES = (
+    Page("page", "/", "The auditor's page (Swedish): budget, chain and timeline", "text/html"),
+    Page("docs", "/docs", "This API described as a plain page", "text/html"),
+    Page("openapi", "/openapi.json", "This schema", "application/json"),
+    Page(
+        "static",
+        "/static/{file}",
+        "The page's script and style",
+        "text/css",
+        tuple(sorted(f.name for f in FILES.iterdir() if f.name.endswith((".js", ".css")))),
+    ),
+)
 
 
 def examples() -> dict[str, Any]:
     text = (files("biv_adapters.http") / "examples.json").read_text("utf-8")
     found: dict[str, Any] = parse_json(text)
     return found
-
-
-def schema_of(value: Any, key: str | None = None) -> dict[str, Any]:
-    """A JSON Schema for documents shaped like `value`: every object's keys listed and required."""
-    if key in OPEN:
-        return {}
-    if isinstance(value, dict):
-        if value and all(k.isdigit() for k in value):
-            return {"type": "object", "additionalProperties": _merged(list(value.values()))}
-        return {
-            "type": "object",
-            "properties": {k: schema_of(v, k) for k, v in value.items()},
-            "required": list(value),
-            "additionalProperties": False,
-        }
-    if isinstance(value, list):
-        return {"type": "array", "items": _merged(value)}
-    if value is None:
-        return {}
-    if isinstance(value, bool):
-        return {"type": "boolean"}
-    if isinstance(value, int):
-        return {"type": "integer"}
-    return {"type": "string"}
-
-
-def _merged(items: list[Any]) -> dict[str, Any]:
-    """One schema for the items of a list: the first that is not null, its objects' keys united."""
-    present = [item for item in items if item is not None]
-    if not present:
-        return {}
-    objects = [item for item in present if isinstance(item, dict)]
-    if objects and not all(k.isdigit() for o in objects for k in o):
-        union: dict[str, Any] = {}
-        for item in objects:
-            for k, v in item.items():
-                if union.get(k) is None:
-                    union[k] = v
-        return schema_of(union)
-    return schema_of(present[0])
 
 
 def _version() -> str:
@@ -96,12 +96,78 @@ def _version() -> str:
         return "unknown"
 
 
+def response_schema(returns: Returns, components: Components) -> dict[str, Any]:
+    """The schema of what an endpoint returns: its type's, with `extra` keys beside its fields."""
+    if returns.type is None:
+        return {"type": "string"}
+    if not returns.extra:
+        return schema_of(returns.type, components)
+    members = get_args(returns.type) if isinstance(returns.type, UnionType) else (returns.type,)
+    merged = [
+        components.merged(returns.name or f"{m.__name__}Document", m, returns.extra)
+        for m in members
+    ]
+    return merged[0] if len(merged) == 1 else {"anyOf": merged}
+
+
+def _returns(endpoint: Endpoint) -> Returns:
+    if endpoint.returns is None:
+        raise TypeError(
+            f"the endpoint {endpoint.name} declares no `returns`: its schema is unknown"
+        )
+    return endpoint.returns
+
+
+def _error(status: str, text: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if status in ("409", "429"):
+        answer["headers"] = RETRY_AFTER
+    if status == "405":
+        answer["headers"] = {"Allow": {"description": "the methods", "schema": {"type": "string"}}}
+    return answer
+
+
+def _page(page: Page) -> dict[str, Any]:
+    parameters = []
+    if page.files:
+        parameters.append(
+            {
+                "name": "file",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": list(page.files)},
+            }
+        )
+    media = ["text/css", "text/javascript"] if page.files else [page.media_type]
+    return {
+        "operationId": page.name,
+        "summary": page.summary,
+        "x-roles": ["any"],
+        "parameters": parameters,
+        "security": [{}],
+        "responses": {
+            "200": {
+                "description": page.summary,
+                "content": {
+                    m: {"schema": {"type": "object" if "json" in m else "string"}} for m in media
+                },
+            },
+            **{s: _error(s, STATUSES[s]) for s in ("403", "404", "421", "429", "500")},
+        },
+    }
+
+
 def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
     known = examples()
     paths: dict[str, Any] = {}
-    for endpoint in ENDPOINTS:
+    components = Components()
+    for endpoint in (*ENDPOINTS, CHECKPOINT, *LOG_ENDPOINTS):
         example = known.get(endpoint.name, {})
         document = example.get("document")
+        returns = _returns(endpoint)
         operation: dict[str, Any] = {
             "operationId": endpoint.name,
             "summary": endpoint.summary,
@@ -114,6 +180,7 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
                     "required": p.required,
                     "description": f"{p.description} ({READERS[p.kind][1]})",
                     "schema": READERS[p.kind][2],
+                    **({"style": "form", "explode": True} if p.where == "query" else {}),
                     **({"example": p.example} if p.example is not None else {}),
                 }
                 for p in endpoint.params
@@ -124,33 +191,30 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
                     if endpoint.cli
                     else "the document",
                     "content": {
-                        "application/json": {
-                            "schema": schema_of(document),
+                        returns.media_type: {
+                            "schema": response_schema(returns, components),
                             **({"example": document} if document is not None else {}),
                         }
                     },
                 },
-                **{
-                    status: {
-                        "description": text,
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                        },
-                    }
-                    for status, text in STATUSES.items()
-                },
+                **{status: _error(status, text) for status, text in STATUSES.items()},
             },
         }
         if endpoint.cli:
             operation["x-cli"] = f"biv {endpoint.cli} --json"
-        if endpoint.method == "POST":
+        if endpoint.method == "POST" and endpoint.body is not None:  # a body of its own kind
+            operation["requestBody"] = endpoint.body
+        elif endpoint.method == "POST":
+            body = {"type": "string", "minLength": 1, "maxLength": max_body}
             operation["requestBody"] = {
                 "required": True,
-                "description": f"an exchange file: JSON Lines, at most {max_body} bytes",
-                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                "description": "an exchange file: JSON Lines, one command a line (a JSON object "
+                f"naming it in `command`), at least one line, at most {max_body} bytes",
+                "content": {media: {"schema": body} for media in endpoint.accepts},
             }
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
-    paths.update(log_paths(STATUSES, READERS))  # the log's checkpoint, proofs, cosignatures
+    for page in PAGES:
+        paths.setdefault(page.path, {})["get"] = _page(page)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -169,26 +233,48 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR},
+            "schemas": {"Error": ERROR, **components.schemas},
         },
         "security": [{"bearer": []}, {}],
         "paths": paths,
     }
 
 
-def _schema_lines(schema: dict[str, Any], depth: int = 0) -> list[str]:
+def _kind(sub: dict[str, Any], named: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """How a schema reads in a line, and the object schema whose fields follow it."""
+    if "$ref" in sub:
+        name = sub["$ref"].rsplit("/", 1)[-1]
+        return name, named.get(name, {})
+    if "anyOf" in sub:
+        kinds = [_kind(option, named) for option in sub["anyOf"]]
+        inner = next((k[1] for k in kinds if k[1].get("properties")), {})
+        return " or ".join(k[0] for k in kinds), inner
+    kind = sub.get("type", "any")
+    text = " or ".join(kind) if isinstance(kind, list) else str(kind)
+    if "enum" in sub:
+        text += " (" + ", ".join(map(str, sub["enum"])) + ")"
+    if sub.get("type") == "array":
+        item, inner = _kind(sub.get("items", {}), named)
+        return f"array of {item}", inner
+    if isinstance(sub.get("additionalProperties"), dict):
+        value, inner = _kind(sub["additionalProperties"], named)
+        return f"map of {value}", inner
+    return text, sub
+
+
+def _schema_lines(
+    schema: dict[str, Any], named: dict[str, Any], depth: int = 0, optional: bool = False
+) -> list[str]:
+    _, schema = _kind(schema, named)
     pad = "  " * depth
     lines: list[str] = []
+    required = set(schema.get("required", []))
     for name, sub in schema.get("properties", {}).items():
-        kind = sub.get("type", "any")
-        if kind == "array":
-            kind = f"array of {sub['items'].get('type', 'any')}"
-        lines.append(f"{pad}{name}: {kind}")
-        inner = sub["items"] if sub.get("type") == "array" else sub
-        if isinstance(inner.get("additionalProperties"), dict):
-            lines.append(f"{pad}  (by year):")
-            inner = inner["additionalProperties"]
-        lines += _schema_lines(inner, depth + 1)
+        kind, inner = _kind(sub, named)
+        absent = "" if name in required else " (may be absent)"
+        lines.append(f"{pad}{name}: {kind}{absent}")
+        if depth < 6 and inner is not schema:
+            lines += _schema_lines(inner, named, depth + 1)
     return lines
 
 
@@ -204,9 +290,12 @@ def docs_page(schema: dict[str, Any]) -> str:
         *(f"<li><b>{s}</b> {e(t)}</li>" for s, t in STATUSES.items()),
         "</ul>",
     ]
+    named = schema["components"]["schemas"]
     for path, methods in schema["paths"].items():
         for method, op in methods.items():
-            response = next(iter(op["responses"]["200"]["content"].values()))  # JSON, or text
+            if "x-example-request" not in op:  # a page or a file, not an endpoint
+                continue
+            response = next(iter(op["responses"]["200"]["content"].values()))
             rows = "".join(
                 f"<tr><td><code>{e(p['name'])}</code></td><td>{e(p['in'])}</td>"
                 f"<td>{'yes' if p['required'] else ''}</td><td>{e(p['description'])}</td>"
@@ -227,7 +316,7 @@ def docs_page(schema: dict[str, Any]) -> str:
                 f"<p>Example: <code>{method.upper()} "
                 f"{e(op['x-example-request'] or path)}</code></p>",
                 "<details><summary>Schema</summary><pre>"
-                + e("\n".join(_schema_lines(response["schema"])))
+                + e("\n".join(_schema_lines(response["schema"], named)))
                 + "</pre></details>",
                 "<details><summary>Example document</summary><pre>"
                 + e(json_text(response.get("example")))

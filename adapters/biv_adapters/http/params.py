@@ -48,24 +48,37 @@ def _text(text: str) -> str:
     return text
 
 
+DAY: dict[str, Any] = {"type": "string", "format": "date"}
 READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
-    # kind: how it is read, and its OpenAPI schema
+    # kind: how it is read, and its OpenAPI schema: exactly what the reader accepts
     "moment": (
         parse_moment,
         "ISO 8601 time (UTC without a zone; a bare date is its end)",
-        {"type": "string", "format": "date-time"},
+        {"anyOf": [DAY, {"type": "string", "format": "date-time"}]},
     ),
-    "day": (parse_day, "YYYY-MM-DD", {"type": "string", "format": "date"}),
-    "year": (parse_year, "a calendar year", {"type": "integer"}),
+    "day": (parse_day, "YYYY-MM-DD", DAY),
+    "year": (parse_year, "a calendar year", {"type": "integer", "minimum": 1, "maximum": 9998}),
     "split": (
         _split,
         "months (default) or days",
         {"type": "string", "enum": ["months", "days"]},
     ),
     "flag": (_flag, "true or false", {"type": "boolean"}),
-    "count": (parse_count, "a whole number", {"type": "integer", "minimum": 1}),
-    "digest": (_digest, "POSITION:SHA256 from /audit/digest", {"type": "string"}),
-    "text": (_text, "text", {"type": "string"}),
+    "count": (
+        parse_count,
+        "a whole number",
+        {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+    ),
+    "digest": (
+        _digest,
+        "POSITION:SHA256 from /audit/digest",
+        {"type": "string", "pattern": "^[0-9]{1,18}:[0-9a-f]{64}$"},
+    ),
+    "text": (
+        _text,
+        "text",
+        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "[^\\s]"},
+    ),
 }
 
 

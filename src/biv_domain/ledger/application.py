@@ -36,6 +36,7 @@ from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.log import AppliedLine, LogReads, Span, applied_lines
 from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.sealing import sealed_rows
+from biv_domain.ledger.store_info import FactCounts, counted_in_batch
 from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import (
     LARGE_BATCH,
@@ -100,6 +101,7 @@ class Ledger(LogReads):
     """
 
     retries_on_conflict = 10
+    fact_counts: FactCounts | None = None  # kept in each batch's transaction: see store_info
     _known_states: StateCache
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -217,8 +219,8 @@ class Ledger(LogReads):
                 self._catch_up_views(facts if exact else None, last_id)
             return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
-            "other writers kept changing the same agreement, groups or follow-ups; "
-            f"tried {self.retries_on_conflict} times and stored nothing"
+            "chain: other writers kept extending the store's chain of facts at the same time; "
+            f"tried {self.retries_on_conflict} times and stored nothing: try again"
         )
 
     def _catch_up_views(self, stored: Sequence[Fact] | None, last_id: int | None) -> None:
@@ -371,8 +373,11 @@ class Ledger(LogReads):
         exact = head.position == self._known_through
         follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
         key_changes = self.keys.stored_form(changes)
+        counts = counted_in_batch(self.fact_counts, head.position, placed[-1].position, rows)
         with self._logging(placed, head.position) as log:  # the tree, in the same transaction
-            ids = self.recorder.insert_events(rows, key_changes=key_changes, view=follow, log=log)
+            ids = self.recorder.insert_events(
+                rows, key_changes=key_changes, view=follow, log=log, counts=counts
+            )
             self.keys.committed(changes)
         return placed, ids[-1] if ids else None, follow is not None and follow.moved
 

@@ -42,7 +42,9 @@ class Money:
                 field_name,
                 f'must be a string of kronor such as "200500" or "1234.50", not {text!r}',
             )
-        match = _KRONOR.fullmatch(text.strip())
+        if text != text.strip():  # " 100 " is a typing slip, or a cell pasted with its padding
+            raise InvalidValue(field_name, f"must not have spaces around it, got {text!r}")
+        match = _KRONOR.fullmatch(text)
         if match is None:
             if text.strip().startswith("-"):
                 raise InvalidValue(field_name, f"must not be negative, got {text!r}")

@@ -6,6 +6,7 @@ is made, so a malformed value never reaches a decider.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from attrs import Attribute
@@ -60,12 +61,52 @@ ATTENDEES_LIMIT = 1000
 FREE_TEXT = frozenset({"note", "reason", "experience", "assessment"})
 
 
-def _text_limit(limit: int) -> Any:
+FREE_TEXT_CONTROLS = frozenset("\t\n\r")
+"""The only control characters free text may hold: tab and line breaks."""
+INVISIBLE = frozenset({"Cf", "Zl", "Zp", "Zs", "Cs"})
+"""Unicode categories a name or reference may not hold: format (zero-width, bidi controls),
+line and paragraph separators, spaces but the plain one, surrogates."""
+
+
+def text_refusal(value: str, *, reference: bool) -> str | None:
+    """Why a text cannot be stored as it is, or None. The same on every store.
+
+    No text holds a control character (NUL, which PostgreSQL cannot store, and the
+    rest) but free text's tab and line breaks. A name or reference (a case number,
+    a group's, a party's) must also look like what it is: no invisible character
+    (zero-width, bidi controls, a line separator, a space other than the plain
+    one), and in Unicode's composed form (NFC), so that "Dnr P-1" and "Dnr P-1" plus
+    a zero-width space, or "é" and "e" plus an accent, are never two agreements.
+    """
+    if value.isprintable():  # the common case: no control, format or separator character
+        if reference and not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            return "must be in Unicode's composed form (NFC): retype the accented letters"
+        return None
+    for char in value:
+        if char.isprintable() or (not reference and char in FREE_TEXT_CONTROLS):
+            continue
+        code = f"U+{ord(char):04X}"
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"must not hold a control character ({code})"
+        if reference and category in INVISIBLE:
+            named = f"{code} {unicodedata.name(char, '')}".strip()
+            if category == "Zs":
+                return f"must not hold a space other than the plain one ({named})"
+            return f"must not hold an invisible character ({named})"
+    return None
+
+
+def _text_limit(limit: int, reference: bool = False) -> Any:
     def check(_instance: object, attribute: Attribute[Any], value: object) -> None:
-        if isinstance(value, str) and len(value) > limit:
-            raise InvalidValue(
-                attribute.name, f"must be at most {limit} characters, got {len(value)}"
-            )
+        if isinstance(value, str):
+            if len(value) > limit:
+                raise InvalidValue(
+                    attribute.name, f"must be at most {limit} characters, got {len(value)}"
+                )
+            refusal = text_refusal(value, reference=reference)
+            if refusal is not None:
+                raise InvalidValue(attribute.name, refusal)
 
     return check
 
@@ -91,6 +132,9 @@ def _refs_limit(_instance: object, attribute: Attribute[Any], value: object) -> 
                 attribute.name,
                 f"a participant reference must be at most {NAME_LIMIT} characters",
             )
+        refusal = text_refusal(ref, reference=True) if isinstance(ref, str) else None
+        if refusal is not None:
+            raise InvalidValue(attribute.name, f"a participant reference {refusal}")
 
 
 def _both(first: Any, then: Any) -> Any:
@@ -115,7 +159,8 @@ def _limits(_cls: type, fields: list[Attribute[Any]]) -> list[Attribute[Any]]:
         kind = str(attribute.type)
         limit: Any = None
         if kind in ("str", "str | None"):
-            limit = _text_limit(FREE_TEXT_LIMIT if attribute.name in FREE_TEXT else NAME_LIMIT)
+            free = attribute.name in FREE_TEXT
+            limit = _text_limit(FREE_TEXT_LIMIT if free else NAME_LIMIT, reference=not free)
         elif kind in ("int", "int | None"):
             limit = _count_limit
         elif kind == "Money":

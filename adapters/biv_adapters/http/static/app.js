@@ -48,8 +48,8 @@ function budgetChart(years) {
     }
     svg.append(el("text", { x: x + w / 2, y: height - 10 }, year));
   });
-  svg.append(el("text", { x: width - 150, y: 14, style: "fill: #2b6cb0" }, "■ kommun"));
-  svg.append(el("text", { x: width - 80, y: 14, style: "fill: #38a169" }, "■ partner"));
+  svg.append(el("text", { x: width - 150, y: 14, fill: "#2b6cb0" }, "■ kommun"));
+  svg.append(el("text", { x: width - 80, y: 14, fill: "#38a169" }, "■ partner"));
   $("budget-chart").replaceChildren(svg);
 }
 
