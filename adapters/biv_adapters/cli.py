@@ -150,6 +150,11 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "import":
         return _import(args, ledger)
     if args.command == "history":
+        from biv_adapters.feed import run_history_page
+
+        page = run_history_page(args, ledger)
+        if page is not None:
+            return _emit(args, page, _history_page_table)
         body = documents.history_document(ledger, args.case_number, args.as_known_at)
         return _emit(args, body, _history_table)
     if args.command == "budget":
@@ -194,6 +199,10 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _emit(args, body, render.follow_ups_table)
     if args.command in ("serve", "token"):
         return _run_http(args, ledger)
+    if args.command == "facts":
+        from biv_adapters.feed import run_facts
+
+        return run_facts(args, ledger)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
@@ -258,6 +267,11 @@ def _history_table(body: dict[str, Any]) -> str:
     if fitted != lines:
         fitted.append("(data cut to fit the line; --json gives it whole)")
     return "\n".join(fitted)
+
+
+def _history_page_table(body: dict[str, Any]) -> str:
+    more = f"\nnext page: --after {body['next']}" if body["next"] is not None else ""
+    return _history_table(body) + more
 
 
 def _terminal_width() -> int | None:

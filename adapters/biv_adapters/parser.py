@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands
+from biv_adapters.feed import add_feed_commands, add_history_paging
 from biv_adapters.http.commands import add_http_commands
 from biv_adapters.store_commands import add_store_commands
 from biv_domain.projections.budget import Split
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "history", parents=[query], help="every recorded fact about an agreement"
     )
     history.add_argument("case_number", metavar="CASE_NUMBER")
+    add_history_paging(history)
 
     bud = commands.add_parser(
         "budget",
@@ -155,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
     add_http_commands(commands, store)
+    add_feed_commands(commands, query)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_examples(parser)
     return parser
@@ -181,6 +184,7 @@ EXAMPLES: dict[str, str] = {
     "serve": "biv serve --port 8080 --store sqlite:iop.sqlite3",
     "token": "biv token add kommunrevisionen --role auditor",
     "token add": "biv token add diariet --role writer",
+    "facts": "biv facts --after 1200 --limit 100 --json\n  biv facts --after 1200 --follow --json",
 }
 
 

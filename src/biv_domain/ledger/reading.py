@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
+from time import sleep
 from typing import Any, TypeVar
 
 from attrs import evolve
@@ -28,6 +29,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.feed import DEFAULT_LIMIT, facts_after
 from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
@@ -319,11 +321,23 @@ class LedgerReads(Application[str]):
         days = member_days(self.stream(members_stream(case_number), as_known_at), kind)
         return overlapping(days, overlapping_period)
 
-    def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
+    def history(
+        self,
+        case_number: str,
+        as_known_at: datetime | None = None,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[Fact]:
         """Every fact about the agreement, its groups and follow-ups, in recorded order.
 
         The index of members names the streams; they are read together and merged
         by their place in the store's chain, which is the order they were recorded in.
+        A page: the facts after chain position `after`, at most `limit` of them; the
+        next page is after the last one's `position`.
+
+        >>> ledger.history("Dnr 2016-292", after=0, limit=2)  # doctest: +SKIP
+        [Fact(originator_id='agreement:Dnr 2016-292', ...), Fact(...)]
         """
         members = list(self.stream(members_stream(case_number), as_known_at))
         streams = [
@@ -334,7 +348,11 @@ class LedgerReads(Application[str]):
         found = self.streams(streams, as_known_at)
         if not found[streams[0]]:
             raise self._unknown_agreement(case_number, as_known_at)
-        return sorted((f for facts in found.values() for f in facts), key=lambda f: f.position)
+        facts = sorted(
+            (f for facts in found.values() for f in facts if f.position > after),
+            key=lambda f: f.position,
+        )
+        return facts if limit is None else facts[:limit]
 
     # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
 
@@ -387,6 +405,45 @@ class LedgerReads(Application[str]):
     ) -> ReplayDiff:
         """What the facts recorded after `since` and by `until` changed, and which facts did it."""
         return diff(case_number, self.history(case_number, until), since, until, on)
+
+
+    # --- The change feed, for the tools that follow the ledger (`ledger.feed`) ----------------
+
+    def facts_after(self, position: int = 0, limit: int = DEFAULT_LIMIT) -> list[Fact]:
+        """The partnership's facts after chain position `position`, in chain order, at most
+        `limit`: each with its `position` and `hash` in the chain, its two times, actor and
+        event. Erasures (`ParticipantErased`) are in it; the ledger's other bookkeeping is not.
+        The next page is after the last fact's `position`.
+
+        >>> page = ledger.facts_after(0, limit=100)  # doctest: +SKIP
+        >>> [(f.position, f.type) for f in page][:2]  # doctest: +SKIP
+        [(1, 'AgreementConcluded'), (4, 'FundingChanged')]
+        """
+        return facts_after(self.recorder, self.keys, position, limit)
+
+    def follow(
+        self,
+        after: int = 0,
+        *,
+        poll: float = 0.5,
+        limit: int = DEFAULT_LIMIT,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[Fact]:
+        """Every fact after chain position `after`, then each new one as it is stored, for
+        ever (or until `stop()` is true): blocks, looking again every `poll` seconds.
+
+        >>> for fact in ledger.follow(after=checkpoint):  # doctest: +SKIP
+        ...     handle(fact)
+        ...     checkpoint = fact.position  # keep it: a restart resumes after it
+        """
+        position = after
+        while not stop():
+            page = self.facts_after(position, limit)
+            for fact in page:
+                yield fact
+                position = fact.position
+            if len(page) < limit:
+                sleep(poll)
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
