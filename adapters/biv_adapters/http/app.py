@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -27,6 +28,8 @@ from starlette.staticfiles import StaticFiles
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
+from biv_adapters.http.feed import FACTS, stream_route
+from biv_adapters.http.health import Metrics, health_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
 from biv_adapters.stores import redact, store_failures
@@ -91,6 +94,8 @@ class Service:
         self.max_body = max_body
         self.write_lock = threading.Lock()
         self.failures = store_failures()
+        # Each write runs through this (the metrics count what it stored or why it was refused).
+        self.on_write: Callable[[Callable[[], Any]], Any] = lambda write: write()
 
     def route(self, endpoint: Endpoint) -> Route:
         async def answer(request: Request) -> Response:
@@ -152,7 +157,7 @@ class Service:
         self.ledger.refresh()
         if endpoint.method == "POST":
             with self.write_lock:
-                return endpoint.run(call)
+                return self.on_write(lambda: endpoint.run(call))
         return endpoint.run(call)
 
 
@@ -195,7 +200,13 @@ def create_app(
         Route("/docs", docs_html, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(
+    # The change feed, health and metrics (issue 25).
+    metrics = Metrics(ledger)
+    service.on_write = metrics.count_write
+    routes += [service.route(FACTS), stream_route(service), *health_routes(ledger, metrics)]
+    app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+    app.add_middleware(metrics.middleware)
+    return app

@@ -48,6 +48,12 @@ def _text(text: str) -> str:
     return text
 
 
+def _position(text: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise ValueError(f"must be a chain position (a whole number), got {text[:20]!r}")
+    return int(text)
+
+
 READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
     # kind: how it is read, and its OpenAPI schema
     "moment": (
@@ -66,6 +72,7 @@ READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
     "count": (parse_count, "a whole number", {"type": "integer", "minimum": 1}),
     "digest": (_digest, "POSITION:SHA256 from /audit/digest", {"type": "string"}),
     "text": (_text, "text", {"type": "string"}),
+    "position": (_position, "a chain position", {"type": "integer", "minimum": 0}),
 }
 
 
