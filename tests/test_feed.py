@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from biv_adapters.demo import CASE_NUMBER, linkoping_lines, record_linkoping
 from biv_adapters.documents import history_document
 from biv_adapters.exchange import read_lines
 from biv_adapters.feed import feed_page, history_page_document, public_data
+from biv_adapters.http.examples import STAGES, SettableClock, record_staged
 from biv_adapters.stores import open_ledger
 from biv_domain.converter import document
 from biv_domain.ledger import Ledger
@@ -193,3 +195,21 @@ def test_a_reader_sees_no_participant_data(demo: Ledger) -> None:
                 assert field not in shown[fact.position].data
     assert "ILL-C" not in str(document(public))
     assert public.next == facts[-1].position
+
+
+def test_a_page_of_a_history_as_known_then_is_that_history_cut(url: str) -> None:
+    # Given the history recorded in three stages
+    clock = SettableClock(STAGES[0][0])
+    ledger = open_ledger(url, clock=clock)
+    try:
+        record_staged(ledger, clock)
+        for known in (None, STAGES[1][0], datetime(2022, 10, 31, tzinfo=UTC)):
+            whole = ledger.history(CASE_NUMBER, known)
+            for after in (0, whole[0].position, whole[len(whole) // 2].position, 10**6):
+                for limit in (1, 7, 200, None):
+                    # When a page of it is asked for; then it is the whole, cut
+                    page = ledger.history(CASE_NUMBER, known, after=after, limit=limit)
+                    cut = [f for f in whole if f.position > after]
+                    assert page == (cut if limit is None else cut[:limit])
+    finally:
+        ledger.close()

@@ -15,19 +15,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
-from biv_adapters.documents import (
-    diff_document,
-    digest_document,
-    replay_document,
-    verification_document,
-)
-from biv_adapters.render import table
-from biv_domain.converter import json_text
-from biv_domain.ledger import Ledger
-from biv_domain.ledger.verification import Digest, digest_line
+
+if TYPE_CHECKING:  # the ledger and its documents load when a command runs, not for --help
+    from biv_domain.ledger import Ledger
+    from biv_domain.ledger.verification import Digest
 
 
 def add_audit_commands(
@@ -113,6 +107,8 @@ def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
 
 
 def _digest(text: str) -> Digest:
+    from biv_domain.ledger.verification import Digest
+
     try:
         return Digest.parse(text)
     except ValueError as error:
@@ -120,6 +116,10 @@ def _digest(text: str) -> Digest:
 
 
 def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import digest_document
+    from biv_domain.converter import json_text
+    from biv_domain.ledger.verification import digest_line
+
     if args.audit_command == "verify":
         return _verify(args, ledger)
     if args.audit_command == "digest":
@@ -136,6 +136,9 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import verification_document
+    from biv_domain.converter import json_text
+
     result = ledger.verify_chain(args.digest)
     if args.json:
         print(json_text(verification_document(result)))
@@ -154,6 +157,8 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import diff_document, replay_document
+
     until: datetime | None = args.until
     if args.since is not None and not args.diff:
         raise UsageError("--since goes with --diff: give --diff, or leave out --since")
@@ -170,6 +175,8 @@ def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
 def _export(args: argparse.Namespace, ledger: Ledger) -> int:
     # openpyxl and matplotlib load only for a pack
     from biv_adapters.audit_pack import export, manifest_what
+    from biv_adapters.render import table
+    from biv_domain.converter import json_text
 
     on: date = args.on or ledger.clock().date()
     try:
@@ -197,6 +204,8 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _print(args: argparse.Namespace, body: dict[str, Any], text: Any) -> int:
+    from biv_domain.converter import json_text
+
     print(json_text(body) if args.json else text(body))
     return 0
 
@@ -242,6 +251,8 @@ def _follow_up_row(f: dict[str, Any]) -> list[object]:
 
 def replay_text(d: dict[str, Any]) -> str:
     """The replay as a person reads it, drawn from its JSON."""
+    from biv_adapters.render import table
+
     a, t = d["agreement"], d["agreement"]["terms"]
     notice = a["notice"]
     paid = ", ".join(f"{p['amount']} on {p['paid_on']}" for p in a["disbursements"])
@@ -279,6 +290,8 @@ def replay_text(d: dict[str, Any]) -> str:
 
 
 def _short(value: object) -> str:
+    from biv_domain.converter import json_text
+
     text = value if isinstance(value, str) else json_text(value, indent=False)
     return text if len(text) <= 60 else text[:59] + "…"
 
@@ -290,6 +303,8 @@ def _facts(facts: list[dict[str, Any]], shown: int = 3) -> str:
 
 def diff_text(d: dict[str, Any]) -> str:
     """The diff as a person reads it: each changed value, and the facts recorded in between."""
+    from biv_adapters.render import table
+
     changes = [
         [
             c["value"],

@@ -13,33 +13,65 @@ import shutil
 import sys
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
-from biv_adapters import documents, render
 from biv_adapters.arguments import UsageError
-from biv_adapters.audit_commands import run_audit
-from biv_adapters.demo import run_demo
 from biv_adapters.parser import build_parser
-from biv_adapters.store_commands import run_store
-from biv_adapters.stores import (
-    MissingStore,
-    StoreError,
-    new_cipher_key,
-    open_ledger,
-    parse_cipher_key,
-    redact,
-    require_existing,
-    store_failures,
-    store_url,
-    url_password,
-)
-from biv_domain.converter import json_text
-from biv_domain.errors import Refused
-from biv_domain.ledger import Ledger, LineRefused, WriteConflict
-from biv_domain.model.protection import EraseParticipant
-from biv_domain.projections.budget import Split
+
+if TYPE_CHECKING:  # loaded by `_load` once the arguments are read
+    from biv_adapters import documents, render
+    from biv_adapters.audit_commands import run_audit
+    from biv_adapters.demo import run_demo
+    from biv_adapters.store_commands import run_store
+    from biv_adapters.stores import (
+        MissingStore,
+        StoreError,
+        new_cipher_key,
+        open_ledger,
+        parse_cipher_key,
+        redact,
+        require_existing,
+        store_failures,
+        store_url,
+        url_password,
+    )
+    from biv_domain.converter import json_text
+    from biv_domain.errors import Refused
+    from biv_domain.ledger import Ledger, LineRefused, WriteConflict
+    from biv_domain.model.protection import EraseParticipant
+    from biv_domain.projections.budget import Split
+
+
+def _load() -> None:
+    """Loads what the commands run on, once the arguments are read: `biv --version` and
+    `--help` need the grammar alone, and a query on SQLite never loads PostgreSQL's driver,
+    the server's or the pack's libraries (tests/test_fast_start.py)."""
+    global documents, render, run_audit, run_demo, run_store, MissingStore, StoreError
+    global new_cipher_key, open_ledger, parse_cipher_key, redact, require_existing
+    global store_failures, store_url, url_password, json_text, Refused, Ledger, LineRefused
+    global WriteConflict, EraseParticipant, Split
+    from biv_adapters import documents, render
+    from biv_adapters.audit_commands import run_audit
+    from biv_adapters.demo import run_demo
+    from biv_adapters.store_commands import run_store
+    from biv_adapters.stores import (
+        MissingStore,
+        StoreError,
+        new_cipher_key,
+        open_ledger,
+        parse_cipher_key,
+        redact,
+        require_existing,
+        store_failures,
+        store_url,
+        url_password,
+    )
+    from biv_domain.converter import json_text
+    from biv_domain.errors import Refused
+    from biv_domain.ledger import Ledger, LineRefused, WriteConflict
+    from biv_domain.model.protection import EraseParticipant
+    from biv_domain.projections.budget import Split
+
 
 CREATES_STORE = frozenset({"import", "demo", "configure"})
 
@@ -93,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse has printed the usage error (2) or the help (0); a caller embedding
         # `main` gets the exit code back rather than an exception.
         return stop.code if isinstance(stop.code, int) else 2
+    _load()
     unencodable = _unencodable(args)
     if unencodable:
         print(unencodable, file=sys.stderr)
@@ -101,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(new_cipher_key())
         return 0
     url = getattr(args, "store", None)
-    failures = store_failures()
+    failures = store_failures(store_url(url))
     try:
         _check_usage(args)  # a usage error is one whether or not the store exists
         if args.command not in CREATES_STORE:
@@ -150,7 +183,7 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "import":
         return _import(args, ledger)
     if args.command == "history":
-        from biv_adapters.feed import run_history_page
+        from biv_adapters.feed_commands import run_history_page
 
         page = run_history_page(args, ledger)
         if page is not None:
@@ -200,7 +233,7 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command in ("serve", "token"):
         return _run_http(args, ledger)
     if args.command == "facts":
-        from biv_adapters.feed import run_facts
+        from biv_adapters.feed_commands import run_facts
 
         return run_facts(args, ledger)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
@@ -232,6 +265,8 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
 
 
 def _rebuild(ledger: Ledger, *, as_json: bool = False) -> int:
+    from tqdm import tqdm
+
     total = ledger.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
         read = ledger.rebuild(progress=bar.update)

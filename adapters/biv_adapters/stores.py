@@ -19,6 +19,7 @@ import base64
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -218,9 +219,16 @@ def new_cipher_key() -> str:
     return base64.b64encode(new_key()).decode()
 
 
-def store_failures() -> tuple[type[BaseException], ...]:
-    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's."""
+def store_failures(url: str | None = None) -> tuple[type[BaseException], ...]:
+    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's.
+
+    For a `url` of a memory or SQLite store, psycopg's only if it is loaded already: a
+    query on SQLite does not load PostgreSQL's driver.
+    """
     failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
+    local = url is not None and url.split(":", 1)[0] in ("memory", "sqlite")
+    if local and "psycopg" not in sys.modules:
+        return tuple(failures)
     try:
         import psycopg
     except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed

@@ -29,7 +29,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
-from biv_domain.ledger.feed import DEFAULT_LIMIT, facts_after
+from biv_domain.ledger.feed import DEFAULT_LIMIT, facts_after, start_row
 from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
@@ -345,6 +345,11 @@ class LedgerReads(Application[str]):
             *(group_stream(ref) for ref in member_days(members, "group")),
             *(follow_up_stream(ref) for ref in member_days(members, "follow_up")),
         ]
+        paged = getattr(self.recorder, "select_streams_after", None)
+        if paged is not None and (after or limit is not None):
+            self._refuse_unknown(case_number, as_known_at)
+            ids = [self._sid(name) for name in streams]
+            return _page(paged, ids, self, after, limit, as_known_at)
         found = self.streams(streams, as_known_at)
         if not found[streams[0]]:
             raise self._unknown_agreement(case_number, as_known_at)
@@ -444,6 +449,31 @@ class LedgerReads(Application[str]):
                 position = fact.position
             if len(page) < limit:
                 sleep(poll)
+
+
+def _page(
+    paged: Callable[[Sequence[str], int, int], Sequence[Notification]],
+    ids: Sequence[str],
+    ledger: LedgerReads,
+    after: int,
+    limit: int | None,
+    as_known_at: datetime | None,
+) -> list[Fact]:
+    """The facts of these streams after chain position `after`, at most `limit`, read a page
+    of rows at a time from the store (`select_streams_after`), each row decoded once."""
+    facts: list[Fact] = []
+    start = start_row(ledger.recorder, after)
+    while limit is None or len(facts) < limit:
+        rows = paged(ids, start, 1000 if limit is None else limit - len(facts))
+        if not rows:
+            break
+        for fact in decode_all(rows, ledger.keys):
+            if as_known_at is not None and fact.recorded_at > as_known_at:
+                return facts  # recorded order: every later row was recorded later still
+            if fact.position > after:
+                facts.append(fact)
+        start = rows[-1].id
+    return facts
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
