@@ -192,7 +192,13 @@ def open_ledger(
 
     `actor` names who records through this ledger, unless a call names another.
     `cipher_key` (default: `$BIV_CIPHER_KEY`, as `biv keygen` prints it) opens an
-    encrypted store, or makes a new store encrypted.
+    encrypted store, or makes a new store encrypted. `clock` is the hook for the recorded
+    time (a test's, or a migration's that keeps the original times): UTC, never going back.
+
+    >>> from datetime import UTC, datetime
+    >>> trial = open_ledger("memory:", actor="Eva", clock=lambda: datetime(2024, 1, 8, tzinfo=UTC))
+    >>> trial.digest() is None  # nothing recorded yet
+    True
     """
     key = cipher_key if cipher_key is not None else os.environ.get("BIV_CIPHER_KEY")
     store = open_store(store_url(url))

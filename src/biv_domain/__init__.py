@@ -42,7 +42,9 @@ _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
 def __getattr__(name: str) -> object:
     if name in _HOME:
-        return getattr(import_module(_HOME[name]), name)
+        value = getattr(import_module(_HOME[name]), name)
+        globals()[name] = value  # asked once: a plain attribute from then on
+        return value
     raise AttributeError(f"module 'biv_domain' has no attribute {name!r}")
 
 
