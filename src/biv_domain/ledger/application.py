@@ -124,17 +124,7 @@ class Ledger(LedgerReads):
     def execute(
         self, command: Command, *, line_id: str | None = None, actor: str | None = None
     ) -> Receipt:
-        """Records one command, or refuses it with the field and the reason.
-
-        >>> from biv_domain.model.commands import SetTarget
-        >>> from biv_domain.model.vocabulary import TargetKind
-        >>> command = SetTarget("Dnr 2016-292", TargetKind.CHILDREN_PER_YEAR, 45, date(2024, 1, 8))
-        >>> ledger.execute(command).applied
-        1
-        >>> ledger.execute(SetTarget("Dnr 1999-1", TargetKind.CHILDREN_PER_YEAR, 45, date.today()))
-        Traceback (most recent call last):
-        biv_domain.errors.NotFound: case_number: no agreement with case number 'Dnr 1999-1'
-        """
+        """Records one command, or refuses it with the field and the reason."""
         try:
             return self.execute_all([Line(1, command, line_id)], actor=actor)
         except LineRefused as refused:
@@ -148,15 +138,6 @@ class Ledger(LedgerReads):
         already applied is skipped. When another writer changed the same streams
         meanwhile, the whole batch is decided again on the new state, a few
         times, before giving up with WriteConflict.
-
-        >>> from biv_adapters.exchange import read_lines
-        >>> lines = read_lines([
-        ...     '{"command": "set_target", "id": "t-1", "case_number": "Dnr 2016-292",'
-        ...     ' "target": "groups_per_year", "value": 8, "decided_on": "2024-01-08"}'
-        ... ])
-        >>> receipt = ledger.execute_all(lines, actor="Eva, handläggare")
-        >>> receipt.applied, ledger.execute_all(lines).skipped  # the id is applied once
-        (1, 1)
         """
         actor = self._checked_actor(actor)
         with collector_paused(len(lines) >= LARGE_BATCH):

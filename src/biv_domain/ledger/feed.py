@@ -16,8 +16,10 @@ of a child erased before it asked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from time import sleep
+from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification
 
@@ -95,3 +97,79 @@ def facts_after(
         found += [f for f in decode_all(rows, keys) if f.position > position]
         start = rows[-1].id
     return found
+
+
+class FeedReads:
+    """The change feed's questions, part of every `Ledger` (`LedgerReads` inherits them)."""
+
+    # What `LedgerReads` gives them: the `eventsourcing` recorder and the children's keys.
+    recorder: Any
+    keys: SubjectKeys
+
+    def facts_after(self, position: int = 0, limit: int = DEFAULT_LIMIT) -> list[Fact]:
+        """The partnership's facts after chain position `position`, in chain order, at most
+        `limit`: each with its `position` and `hash` in the chain, its two times, actor and
+        event. Erasures (`ParticipantErased`) are in it; the ledger's other bookkeeping is not.
+        The next page is after the last fact's `position`.
+
+        >>> page = ledger.facts_after(0, limit=100)
+        >>> [(f.position, f.type) for f in page][:2]
+        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
+        >>> page[0].hash == ledger.facts_after(0, limit=1)[0].hash
+        True
+        """
+        return facts_after(self.recorder, self.keys, position, limit)
+
+    def follow(
+        self,
+        after: int = 0,
+        *,
+        poll: float = 0.5,
+        limit: int = DEFAULT_LIMIT,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[Fact]:
+        """Every fact after chain position `after`, then each new one as it is stored, for
+        ever (or until `stop()` is true): blocks, looking again every `poll` seconds.
+
+        >>> checkpoint, seen = 0, []
+        >>> for fact in ledger.follow(after=checkpoint, poll=0.5):
+        ...     seen.append(fact.type)  # a tool handles the fact here,
+        ...     checkpoint = fact.position  # then keeps its position: a restart resumes after it
+        ...     if len(seen) == 2:
+        ...         break
+        >>> seen, checkpoint
+        (['AgreementConcluded', 'FundingChanged'], 3)
+        """
+        position = after
+        while not stop():
+            page = self.facts_after(position, limit)
+            for fact in page:
+                yield fact
+                position = fact.position
+            if len(page) < limit:
+                sleep(poll)
+
+
+def history_page(
+    paged: Callable[[Sequence[str], int, int], Sequence[Notification]],
+    ids: Sequence[str],
+    ledger: FeedReads,
+    after: int,
+    limit: int | None,
+    as_known_at: datetime | None,
+) -> list[Fact]:
+    """The facts of these streams after chain position `after`, at most `limit`, read a page
+    of rows at a time from the store (`select_streams_after`), each row decoded once."""
+    facts: list[Fact] = []
+    start = start_row(ledger.recorder, after)
+    while limit is None or len(facts) < limit:
+        rows = paged(ids, start, 1000 if limit is None else limit - len(facts))
+        if not rows:
+            break
+        for fact in decode_all(rows, ledger.keys):
+            if as_known_at is not None and fact.recorded_at > as_known_at:
+                return facts  # recorded order: every later row was recorded later still
+            if fact.position > after:
+                facts.append(fact)
+        start = rows[-1].id
+    return facts

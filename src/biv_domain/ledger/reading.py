@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from time import sleep
 from typing import Any, TypeVar
 
 from attrs import evolve
@@ -29,7 +28,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
-from biv_domain.ledger.feed import DEFAULT_LIMIT, facts_after, start_row
+from biv_domain.ledger.feed import FeedReads, history_page
 from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
@@ -57,7 +56,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LedgerReads(Application[str]):
+class LedgerReads(Application[str], FeedReads):
     """The ledger's questions: states, histories and the chain, for any recorded moment.
 
     Every question takes `as_known_at`: only the facts recorded by then count.
@@ -387,7 +386,7 @@ class LedgerReads(Application[str]):
         if paged is not None and (after or limit is not None):
             self._refuse_unknown(case_number, as_known_at)
             ids = [self._sid(name) for name in streams]
-            return _page(paged, ids, self, after, limit, as_known_at)
+            return history_page(paged, ids, self, after, limit, as_known_at)
         found = self.streams(streams, as_known_at)
         if not found[streams[0]]:
             raise self._unknown_agreement(case_number, as_known_at)
@@ -461,77 +460,6 @@ class LedgerReads(Application[str]):
     ) -> ReplayDiff:
         """What the facts recorded after `since` and by `until` changed, and which facts did it."""
         return diff(case_number, self.history(case_number, until), since, until, on)
-
-
-    # --- The change feed, for the tools that follow the ledger (`ledger.feed`) ----------------
-
-    def facts_after(self, position: int = 0, limit: int = DEFAULT_LIMIT) -> list[Fact]:
-        """The partnership's facts after chain position `position`, in chain order, at most
-        `limit`: each with its `position` and `hash` in the chain, its two times, actor and
-        event. Erasures (`ParticipantErased`) are in it; the ledger's other bookkeeping is not.
-        The next page is after the last fact's `position`.
-
-        >>> page = ledger.facts_after(0, limit=100)
-        >>> [(f.position, f.type) for f in page][:2]
-        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
-        >>> page[0].hash == ledger.facts_after(0, limit=1)[0].hash
-        True
-        """
-        return facts_after(self.recorder, self.keys, position, limit)
-
-    def follow(
-        self,
-        after: int = 0,
-        *,
-        poll: float = 0.5,
-        limit: int = DEFAULT_LIMIT,
-        stop: Callable[[], bool] = lambda: False,
-    ) -> Iterator[Fact]:
-        """Every fact after chain position `after`, then each new one as it is stored, for
-        ever (or until `stop()` is true): blocks, looking again every `poll` seconds.
-
-        >>> checkpoint, seen = 0, []
-        >>> for fact in ledger.follow(after=checkpoint, poll=0.5):
-        ...     seen.append(fact.type)  # a tool handles the fact here,
-        ...     checkpoint = fact.position  # then keeps its position: a restart resumes after it
-        ...     if len(seen) == 2:
-        ...         break
-        >>> seen, checkpoint
-        (['AgreementConcluded', 'FundingChanged'], 3)
-        """
-        position = after
-        while not stop():
-            page = self.facts_after(position, limit)
-            for fact in page:
-                yield fact
-                position = fact.position
-            if len(page) < limit:
-                sleep(poll)
-
-
-def _page(
-    paged: Callable[[Sequence[str], int, int], Sequence[Notification]],
-    ids: Sequence[str],
-    ledger: LedgerReads,
-    after: int,
-    limit: int | None,
-    as_known_at: datetime | None,
-) -> list[Fact]:
-    """The facts of these streams after chain position `after`, at most `limit`, read a page
-    of rows at a time from the store (`select_streams_after`), each row decoded once."""
-    facts: list[Fact] = []
-    start = start_row(ledger.recorder, after)
-    while limit is None or len(facts) < limit:
-        rows = paged(ids, start, 1000 if limit is None else limit - len(facts))
-        if not rows:
-            break
-        for fact in decode_all(rows, ledger.keys):
-            if as_known_at is not None and fact.recorded_at > as_known_at:
-                return facts  # recorded order: every later row was recorded later still
-            if fact.position > after:
-                facts.append(fact)
-        start = rows[-1].id
-    return facts
 
 
 def _fold(facts: Iterator[Fact], evolve: Callable[[S | None, Any], S]) -> S | None:
