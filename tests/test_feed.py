@@ -6,14 +6,20 @@ leaves after a rolled-back batch are made for real, by taking numbers from it.
 
 from __future__ import annotations
 
+import io
+import json
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines, record_linkoping
 from biv_adapters.documents import history_document
 from biv_adapters.exchange import read_lines
@@ -213,3 +219,64 @@ def test_a_page_of_a_history_as_known_then_is_that_history_cut(url: str) -> None
                     assert page == (cut if limit is None else cut[:limit])
     finally:
         ledger.close()
+
+
+def _biv(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def ledger_after(store: str, position: int) -> int:
+    ledger = open_ledger(store)
+    try:
+        return ledger.facts_after(position, limit=1)[0].position
+    finally:
+        ledger.close()
+
+
+def test_biv_facts_prints_the_feed_as_json_lines(tmp_path: Path) -> None:
+    store = f"sqlite://{tmp_path}/biv.sqlite3"
+    assert _biv("demo", "--store", store)[0] == 0
+    ledger = open_ledger(store)
+    try:
+        expected = [f.position for f in ledger.facts_after(100, limit=30)]
+    finally:
+        ledger.close()
+    code, out, _ = _biv("facts", "--after", "100", "--limit", "30", "--json", "--store", store)
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [f["chain_position"] for f in lines] == expected
+    assert all(len(f["hash"]) == 64 for f in lines)
+    code, out, _ = _biv("facts", "--after", str(expected[-1]), "--limit", "1", "--store", store)
+    assert code == 0
+    assert out.split("\t")[0] == str(ledger_after(store, expected[-1]))
+    assert _biv("facts", "--as-known-at", "2024-01-01", "--store", store)[0] == 2
+    code, out, err = _biv("history", CASE_NUMBER, "--limit", "0", "--store", store)
+    assert code == 2
+    assert "--limit" in err
+
+
+def test_biv_facts_follow_prints_each_new_fact_as_it_is_stored(tmp_path: Path) -> None:
+    store = f"sqlite://{tmp_path}/biv.sqlite3"
+    assert _biv("demo", "--store", store)[0] == 0
+    head = open_ledger(store)
+    last = head.facts_after(0, limit=10_000)[-1].position
+    command = [sys.executable, "-m", "biv_adapters.cli", "facts", "--follow", "--json"]
+    follower = subprocess.Popen(
+        [*command, "--after", str(last), "--poll", "0.05", "--store", store],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
+    try:
+        head.execute(EraseParticipant(CHILD, "the guardian asked", head.clock().date()))
+        assert follower.stdout is not None
+        erasure = json.loads(follower.stdout.readline())
+        assert erasure["type"] == "ParticipantErased"
+        assert erasure["chain_position"] > last
+    finally:
+        follower.terminate()
+        follower.wait(10)
+        head.close()

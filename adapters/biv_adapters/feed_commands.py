@@ -60,6 +60,8 @@ def run_facts(args: argparse.Namespace, ledger: Ledger) -> int:
 
     if args.as_known_at is not None:
         raise UsageError("--as-known-at: the feed is of what is stored; use --after")
+    if args.limit is not None:
+        check_limit(args.limit)
     if args.follow:
         limit = args.limit or DEFAULT_LIMIT
         for fact in ledger.follow(after=args.after, poll=args.poll, limit=check_limit(limit)):
@@ -99,6 +101,10 @@ def run_history_page(args: argparse.Namespace, ledger: Ledger) -> Document | Non
     if args.after is None and args.limit is None:
         return None
     return history_page_document(
-        ledger, args.case_number, args.as_known_at, args.after or 0, args.limit or DEFAULT_LIMIT
+        ledger,
+        args.case_number,
+        args.as_known_at,
+        args.after or 0,
+        DEFAULT_LIMIT if args.limit is None else args.limit,
     )
 
