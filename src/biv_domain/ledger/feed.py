@@ -166,10 +166,9 @@ def history_page(
         rows = paged(ids, start, 1000 if limit is None else limit - len(facts))
         if not rows:
             break
-        for fact in decode_all(rows, ledger.keys):
-            if as_known_at is not None and fact.recorded_at > as_known_at:
-                return facts  # recorded order: every later row was recorded later still
-            if fact.position > after:
-                facts.append(fact)
+        # As the whole history does: each fact recorded by `as_known_at` (two writers' clocks
+        # may differ a little, so a later row is not taken for a later time).
+        known = (f for f in decode_all(rows, ledger.keys) if f.position > after)
+        facts += [f for f in known if as_known_at is None or f.recorded_at <= as_known_at]
         start = rows[-1].id
-    return facts
+    return facts if limit is None else facts[:limit]
