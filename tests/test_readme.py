@@ -33,3 +33,15 @@ def test_the_linkoping_example_shows_a_late_entry_changing_only_the_present(
     assert "groups_per_year: 6 of 6 expected, met" in out
     assert "children in the year, as known on 2024-05-01: 36" in out
     assert "children in the year, as known now: 40" in out
+
+
+def test_the_python_tour_runs_twice_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [tour] = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # the second run finds its commands applied, by their ids, and skips them
+        exec(compile(tour, str(README), "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == lines[2:]
+    assert lines[0] == "{2017: '198750.00', 2018: '265000.00', 2019: '66250.00'}"

@@ -9,14 +9,14 @@ import argparse
 import re
 from datetime import UTC, date, datetime, time
 
-from biv_domain.model.dates import parse_iso_date
-
 
 class UsageError(Exception):
     """The command line itself is wrong (exit 2)."""
 
 
 def parse_day(text: str) -> date:
+    from biv_domain.model.dates import parse_iso_date  # the domain loads when a day is read
+
     try:
         return parse_iso_date(text)
     except ValueError as error:

@@ -15,26 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
-from biv_adapters.documents import (
-    diff_document,
-    digest_document,
-    replay_document,
-    verification_document,
-)
-from biv_adapters.log_commands import (
-    LOG_COMMANDS,
-    add_checkpoint_options,
-    add_log_commands,
-    run_log,
-    run_verify_checkpoint,
-)
-from biv_adapters.render import table
-from biv_domain.converter import json_text
-from biv_domain.ledger import Ledger
-from biv_domain.ledger.verification import Digest, digest_line
+from biv_adapters.log_grammar import LOG_COMMANDS, add_checkpoint_options, add_log_commands
+
+if TYPE_CHECKING:  # the ledger and its documents load when a command runs, not for --help
+    from biv_domain.ledger import Ledger
+    from biv_domain.ledger.verification import Digest
 
 
 def add_audit_commands(
@@ -122,6 +110,8 @@ def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
 
 
 def _digest(text: str) -> Digest:
+    from biv_domain.ledger.verification import Digest
+
     try:
         return Digest.parse(text)
     except ValueError as error:
@@ -129,6 +119,10 @@ def _digest(text: str) -> Digest:
 
 
 def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import digest_document
+    from biv_domain.converter import json_text
+    from biv_domain.ledger.verification import digest_line
+
     if args.audit_command == "verify":
         return _verify(args, ledger)
     if args.audit_command == "digest":
@@ -142,11 +136,16 @@ def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.audit_command == "export":
         return _export(args, ledger)
     if args.audit_command in LOG_COMMANDS:
+        from biv_adapters.log_commands import run_log
+
         return run_log(args, ledger)
     raise ValueError(f"unknown audit command {args.audit_command!r}")  # pragma: no cover
 
 
 def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import verification_document
+    from biv_domain.converter import json_text
+
     result = ledger.verify_chain(args.digest)
     if args.json:
         print(json_text(verification_document(result)))
@@ -169,11 +168,17 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
             print(f"not checked: {note}")
     # A checkpoint kept outside is checked even where the chain broke: it names the first
     # position that differs from what the log once signed, which a broken chain cannot.
-    extends = 0 if args.checkpoint is None else run_verify_checkpoint(args, ledger)
+    if args.checkpoint is None:
+        return 0 if result.intact else 1
+    from biv_adapters.log_commands import run_verify_checkpoint
+
+    extends = run_verify_checkpoint(args, ledger)
     return 0 if result.intact and extends == 0 else 1
 
 
 def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import diff_document, replay_document
+
     until: datetime | None = args.until
     if args.since is not None and not args.diff:
         raise UsageError("--since goes with --diff: give --diff, or leave out --since")
@@ -190,6 +195,8 @@ def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
 def _export(args: argparse.Namespace, ledger: Ledger) -> int:
     # openpyxl and matplotlib load only for a pack
     from biv_adapters.audit_pack import export, manifest_what
+    from biv_adapters.render import table
+    from biv_domain.converter import json_text
 
     on: date = args.on or ledger.clock().date()
     try:
@@ -217,6 +224,8 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _print(args: argparse.Namespace, body: dict[str, Any], text: Any) -> int:
+    from biv_domain.converter import json_text
+
     print(json_text(body) if args.json else text(body))
     return 0
 
@@ -262,6 +271,8 @@ def _follow_up_row(f: dict[str, Any]) -> list[object]:
 
 def replay_text(d: dict[str, Any]) -> str:
     """The replay as a person reads it, drawn from its JSON."""
+    from biv_adapters.render import table
+
     a, t = d["agreement"], d["agreement"]["terms"]
     notice = a["notice"]
     paid = ", ".join(f"{p['amount']} on {p['paid_on']}" for p in a["disbursements"])
@@ -299,6 +310,8 @@ def replay_text(d: dict[str, Any]) -> str:
 
 
 def _short(value: object) -> str:
+    from biv_domain.converter import json_text
+
     text = value if isinstance(value, str) else json_text(value, indent=False)
     return text if len(text) <= 60 else text[:59] + "…"
 
@@ -310,6 +323,8 @@ def _facts(facts: list[dict[str, Any]], shown: int = 3) -> str:
 
 def diff_text(d: dict[str, Any]) -> str:
     """The diff as a person reads it: each changed value, and the facts recorded in between."""
+    from biv_adapters.render import table
+
     changes = [
         [
             c["value"],

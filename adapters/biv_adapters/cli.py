@@ -13,34 +13,80 @@ import shutil
 import sys
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
-from biv_adapters import documents, render
 from biv_adapters.arguments import UsageError
-from biv_adapters.audit_commands import run_audit
-from biv_adapters.demo import run_demo
-from biv_adapters.log_commands import run_offline, write_receipt
 from biv_adapters.parser import build_parser
-from biv_adapters.store_commands import run_store
-from biv_adapters.stores import (
-    MissingStore,
-    StoreError,
-    new_cipher_key,
-    open_ledger,
-    parse_cipher_key,
-    redact,
-    require_existing,
-    store_failures,
-    store_url,
-    url_password,
-)
-from biv_domain.converter import json_text
-from biv_domain.errors import Refused
-from biv_domain.ledger import Ledger, LineRefused, WriteConflict
-from biv_domain.model.protection import EraseParticipant
-from biv_domain.projections.budget import Split
+
+if TYPE_CHECKING:  # loaded by `_load` once the arguments are read
+    from biv_adapters import documents, render
+    from biv_adapters.audit_commands import run_audit
+    from biv_adapters.demo import run_demo
+    from biv_adapters.log_commands import run_offline, write_receipt
+    from biv_adapters.store_commands import run_store
+    from biv_adapters.stores import (
+        MissingStore,
+        StoreError,
+        new_cipher_key,
+        open_ledger,
+        parse_cipher_key,
+        redact,
+        require_existing,
+        store_failures,
+        store_url,
+        url_password,
+    )
+    from biv_domain.converter import json_text
+    from biv_domain.errors import Refused
+    from biv_domain.ledger import Ledger, LineRefused, WriteConflict
+    from biv_domain.model.protection import EraseParticipant
+    from biv_domain.projections.budget import Split
+
+
+def _load() -> None:
+    """Loads what the commands run on, once the arguments are read: `biv --version` and
+    `--help` need the grammar alone, and a query on SQLite never loads PostgreSQL's driver,
+    the server's or the pack's libraries (tests/test_fast_start.py). A name set already
+    (a test's stand-in) is kept."""
+    global documents, render, run_audit, run_demo, run_store, MissingStore, StoreError
+    global new_cipher_key, open_ledger, parse_cipher_key, redact, require_existing
+    global store_failures, store_url, url_password, json_text, Refused, Ledger, LineRefused
+    global WriteConflict, EraseParticipant, Split, run_offline, write_receipt
+    if "documents" in globals():
+        return
+    from biv_adapters import documents, render
+    from biv_adapters.audit_commands import run_audit
+    from biv_adapters.demo import run_demo
+    from biv_adapters.log_commands import run_offline, write_receipt
+    from biv_adapters.store_commands import run_store
+    from biv_adapters.stores import (
+        MissingStore,
+        StoreError,
+        new_cipher_key,
+        open_ledger,
+        parse_cipher_key,
+        redact,
+        require_existing,
+        store_failures,
+        store_url,
+        url_password,
+    )
+    from biv_domain.converter import json_text
+    from biv_domain.errors import Refused
+    from biv_domain.ledger import Ledger, LineRefused, WriteConflict
+    from biv_domain.model.protection import EraseParticipant
+    from biv_domain.projections.budget import Split
+
+
+def __getattr__(name: str) -> Any:
+    """A name of `_load` asked for from outside (a test's `cli.open_ledger`) loads them all."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    _load()
+    if name in globals():
+        return globals()[name]
+    raise AttributeError(f"module 'biv_adapters.cli' has no attribute {name!r}")
+
 
 CREATES_STORE = frozenset({"import", "demo", "configure"})
 
@@ -94,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse has printed the usage error (2) or the help (0); a caller embedding
         # `main` gets the exit code back rather than an exception.
         return stop.code if isinstance(stop.code, int) else 2
+    _load()
     unencodable = _unencodable(args)
     if unencodable:
         print(unencodable, file=sys.stderr)
@@ -105,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if offline is not None:
         return offline
     url = getattr(args, "store", None)
-    failures = store_failures()
+    failures = store_failures(store_url(url))
     try:
         _check_usage(args)  # a usage error is one whether or not the store exists
         if args.command not in CREATES_STORE:
@@ -157,6 +204,11 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.command == "import":
         return _import(args, ledger)
     if args.command == "history":
+        from biv_adapters.feed_commands import run_history_page
+
+        page = run_history_page(args, ledger)
+        if page is not None:
+            return _emit(args, page, _history_page_table)
         body = documents.history_document(ledger, args.case_number, args.as_known_at)
         return _emit(args, body, _history_table)
     if args.command == "budget":
@@ -201,6 +253,10 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _emit(args, body, render.follow_ups_table)
     if args.command in ("serve", "token"):
         return _run_http(args, ledger)
+    if args.command == "facts":
+        from biv_adapters.feed_commands import run_facts
+
+        return run_facts(args, ledger)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
@@ -230,6 +286,8 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
 
 
 def _rebuild(ledger: Ledger, *, as_json: bool = False) -> int:
+    from tqdm import tqdm
+
     total = ledger.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
         read = ledger.rebuild(progress=bar.update)
@@ -265,6 +323,11 @@ def _history_table(body: dict[str, Any]) -> str:
     if fitted != lines:
         fitted.append("(data cut to fit the line; --json gives it whole)")
     return "\n".join(fitted)
+
+
+def _history_page_table(body: dict[str, Any]) -> str:
+    more = f"\nnext page: --after {body['next']}" if body["next"] is not None else ""
+    return _history_table(body) + more
 
 
 def _terminal_width() -> int | None:

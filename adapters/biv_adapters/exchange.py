@@ -86,7 +86,19 @@ def _refuse_repeated_keys(number: int, text: str) -> None:
 
 
 def read_lines(lines: Iterable[str]) -> list[Line]:
-    """Every line of an exchange file, or LineRefused for the first that cannot be read."""
+    """Every line of an exchange file, or LineRefused for the first that cannot be read.
+
+    The hook for a tool that writes exchange files: its lines become `Line`s for
+    `Ledger.execute_all`, which applies them all or none.
+
+    >>> lines = read_lines(['{"command": "give_notice", "case_number": "Dnr 2016-292",'
+    ...                     ' "party": "partner", "given_on": "2023-09-01"}'])
+    >>> lines[0].number, type(lines[0].command).__name__
+    (1, 'GiveNotice')
+    >>> read_lines(['{"command": "give_notice"}'])
+    Traceback (most recent call last):
+    biv_domain.ledger.application.LineRefused: line 1: ...
+    """
     result = []
     for number, text in enumerate(lines, start=1):
         # A byte-order mark (what Excel writes before UTF-8) is not part of the first line.

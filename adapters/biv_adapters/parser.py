@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 import os
-from importlib.metadata import PackageNotFoundError, version
 
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands
+from biv_adapters.feed_commands import add_feed_commands, add_history_paging
 from biv_adapters.http.commands import add_http_commands
-from biv_adapters.log_commands import EXAMPLES as LOG_EXAMPLES
-from biv_adapters.log_commands import add_receipt_option, add_witness_command
+from biv_adapters.log_grammar import EXAMPLES as LOG_EXAMPLES
+from biv_adapters.log_grammar import add_receipt_option, add_witness_command
 from biv_adapters.store_commands import add_store_commands
-from biv_domain.projections.budget import Split
+
+# `projections.budget.Split`'s values, spelled out so that the grammar loads no domain
+# (tests/test_fast_start.py compares them).
+SPLITS = ("months", "days")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "history", parents=[query], help="every recorded fact about an agreement"
     )
     history.add_argument("case_number", metavar="CASE_NUMBER")
+    add_history_paging(history)
 
     bud = commands.add_parser(
         "budget",
@@ -83,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     bud.add_argument("--municipality", help="with --fiscal-year: only that municipality's")
     bud.add_argument(
         "--split",
-        choices=[s.value for s in Split],
-        default=Split.MONTHS.value,
+        choices=SPLITS,
+        default=SPLITS[0],
         help="divide lines across fiscal years by months (default) or by days",
     )
 
@@ -159,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_commands(commands, store)
     add_http_commands(commands, store)
     add_witness_command(commands)
+    add_feed_commands(commands, query)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_examples(parser)
     return parser
@@ -186,6 +191,7 @@ EXAMPLES: dict[str, str] = {
     "token": "biv token add kommunrevisionen --role auditor",
     "token add": "biv token add diariet --role writer",
     **LOG_EXAMPLES,
+    "facts": "biv facts --after 1200 --limit 100 --json\n  biv facts --after 1200 --follow --json",
 }
 
 
@@ -208,10 +214,9 @@ def _add_examples(parser: argparse.ArgumentParser, path: str = "") -> None:
 
 
 def _version() -> str:
-    try:
-        return version("biv-domain")
-    except PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "unknown"
+    from biv_domain._version import __version__  # the one source, not the installed metadata
+
+    return __version__
 
 
 # The writes that may start a store; every other command refuses a store that is not there.

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
@@ -200,6 +200,34 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
                     originator_version=row[1],
                     topic=row[2],
                     state=bytes(row[3]),
+                )
+                for row in rows.fetchall()
+            ]
+
+    def select_streams_after(
+        self, streams: Sequence[str], after: int, limit: int
+    ) -> list[Notification]:
+        """A page of many streams' facts in recorded order: the first `limit` rows after row
+        id `after` (a history's page), in one query."""
+        if not streams:
+            return []
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state, notification_id "
+            "FROM {schema}.{table} WHERE originator_id = ANY(%s) AND notification_id > %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with (
+            self.datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as rows,
+        ):
+            rows.execute(statement, (list(streams), after, limit), prepare=False)
+            return [
+                Notification(
+                    originator_id=row[0],
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=bytes(row[3]),
+                    id=row[4],
                 )
                 for row in rows.fetchall()
             ]

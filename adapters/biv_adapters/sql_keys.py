@@ -133,6 +133,27 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
                 found.extend(StoredEvent(*row) for row in cursor.fetchall())
         return found
 
+    def select_streams_after(
+        self, streams: Sequence[str], after: int, limit: int
+    ) -> list[Notification]:
+        """A page of many streams' facts in recorded order: the first `limit` rows after row
+        id `after` (a history's page). The row ids are found in the streams' index alone
+        (`+rowid` keeps SQLite from walking the table from `after` instead); only the
+        page's rows are read."""
+        if not streams:
+            return []
+        marks = ",".join("?" * len(streams))
+        statement = (
+            "SELECT originator_id, originator_version, topic, state, rowid "
+            f"FROM {self.events_table_name} WHERE rowid IN ("
+            f"SELECT rowid FROM {self.events_table_name} "
+            f"WHERE originator_id IN ({marks}) AND +rowid > ? ORDER BY rowid LIMIT ?"
+            ") ORDER BY rowid"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [*streams, after, limit])
+            return [Notification(*row) for row in cursor.fetchall()]
+
     def select_notifications(
         self,
         start: int | None,

@@ -8,12 +8,10 @@ store is encrypted.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from biv_adapters.documents import store_info_document
-from biv_adapters.render import table
-from biv_domain.converter import json_text
-from biv_domain.ledger import Ledger
+if TYPE_CHECKING:  # the ledger loads when the command runs, not for --help
+    from biv_domain.ledger import Ledger
 
 
 def add_store_commands(commands: Any, store: argparse.ArgumentParser) -> None:
@@ -29,6 +27,9 @@ def add_store_commands(commands: Any, store: argparse.ArgumentParser) -> None:
 
 
 def run_store(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.documents import store_info_document
+    from biv_domain.converter import json_text
+
     body = store_info_document(ledger)
     print(json_text(body) if args.json else info_text(body))
     return 0
@@ -36,6 +37,8 @@ def run_store(args: argparse.Namespace, ledger: Ledger) -> int:
 
 def info_text(d: dict[str, Any]) -> str:
     rows = [[c["type"], c["version"], c["current_version"], c["facts"]] for c in d["by_type"]]
+    from biv_adapters.render import table
+
     readable = "yes" if d["readable"] else "NO: upgrade biv-domain first"
     return "\n".join(
         [

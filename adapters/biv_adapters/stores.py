@@ -19,6 +19,7 @@ import base64
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -195,7 +196,13 @@ def open_ledger(
 
     `actor` names who records through this ledger, unless a call names another.
     `cipher_key` (default: `$BIV_CIPHER_KEY`, as `biv keygen` prints it) opens an
-    encrypted store, or makes a new store encrypted.
+    encrypted store, or makes a new store encrypted. `clock` is the hook for the recorded
+    time (a test's, or a migration's that keeps the original times): UTC, never going back.
+
+    >>> from datetime import UTC, datetime
+    >>> trial = open_ledger("memory:", actor="Eva", clock=lambda: datetime(2024, 1, 8, tzinfo=UTC))
+    >>> trial.digest() is None  # nothing recorded yet
+    True
     """
     key = cipher_key if cipher_key is not None else os.environ.get("BIV_CIPHER_KEY")
     signer = log_key(os.environ.get("BIV_LOG_KEY"))  # the log's signer key (issue 21)
@@ -230,9 +237,16 @@ def new_cipher_key() -> str:
     return base64.b64encode(new_key()).decode()
 
 
-def store_failures() -> tuple[type[BaseException], ...]:
-    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's."""
+def store_failures(url: str | None = None) -> tuple[type[BaseException], ...]:
+    """Every error a store may raise: SQLite's, the eventsourcing library's, psycopg's.
+
+    For a `url` of a memory or SQLite store, psycopg's only if it is loaded already: a
+    query on SQLite does not load PostgreSQL's driver.
+    """
     failures: list[type[BaseException]] = [StoreError, sqlite3.Error, PersistenceError]
+    local = url is not None and url.split(":", 1)[0] in ("memory", "sqlite")
+    if local and "psycopg" not in sys.modules:
+        return tuple(failures)
     try:
         import psycopg
     except ImportError:  # pragma: no cover - the PostgreSQL extra is not installed

@@ -5,31 +5,46 @@ The first case is Linköping's partnership with Linköpings domkyrkopastorat for
 questions) and the commands in `biv_domain.model.commands`.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
-from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, Refused, RuleBroken
-from biv_domain.model.agreement import AgreementState, AgreementStatus
-from biv_domain.model.fact import Fact
-from biv_domain.model.figures import ReportFigures
-from biv_domain.model.follow_up import FollowUpState
-from biv_domain.model.group import GroupState
-from biv_domain.model.money import Money
-from biv_domain.projections.budget import Budget, Split, budget
-from biv_domain.projections.report import report
+from biv_domain._version import __version__
 
 if TYPE_CHECKING:
+    from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, Refused, RuleBroken
     from biv_domain.ledger import Ledger, Line, LineRefused, Receipt, WriteConflict
+    from biv_domain.model.agreement import AgreementState, AgreementStatus
+    from biv_domain.model.fact import Fact
+    from biv_domain.model.figures import ReportFigures
+    from biv_domain.model.follow_up import FollowUpState
+    from biv_domain.model.group import GroupState
+    from biv_domain.model.money import Money
+    from biv_domain.projections.budget import Budget, Split, budget
+    from biv_domain.projections.report import report
 
-_LEDGER = ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict")
+# Where each name lives. Each loads when first asked for, so that importing one module of
+# the package (`biv --version` reads `_version`) never loads the rest, and importing the
+# pure domain never loads the ledger and `eventsourcing`.
+_HOMES = {
+    "biv_domain.errors": ("AlreadyExists", "InvalidValue", "NotFound", "Refused", "RuleBroken"),
+    "biv_domain.ledger": ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict"),
+    "biv_domain.model.agreement": ("AgreementState", "AgreementStatus"),
+    "biv_domain.model.fact": ("Fact",),
+    "biv_domain.model.figures": ("ReportFigures",),
+    "biv_domain.model.follow_up": ("FollowUpState",),
+    "biv_domain.model.group": ("GroupState",),
+    "biv_domain.model.money": ("Money",),
+    "biv_domain.projections.budget": ("Budget", "Split", "budget"),
+    "biv_domain.projections.report": ("report",),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
-    # The ledger (and with it `eventsourcing`) loads only when asked for, so that
-    # importing the pure domain never pulls in the infrastructure.
-    if name in _LEDGER:
-        from biv_domain import ledger
-
-        return getattr(ledger, name)
+    if name in _HOME:
+        value = getattr(import_module(_HOME[name]), name)
+        globals()[name] = value  # asked once: a plain attribute from then on
+        return value
     raise AttributeError(f"module 'biv_domain' has no attribute {name!r}")
 
 
@@ -53,6 +68,7 @@ __all__ = [
     "RuleBroken",
     "Split",
     "WriteConflict",
+    "__version__",
     "budget",
     "report",
 ]

@@ -14,6 +14,7 @@ import asyncio
 import re
 import sys
 import threading
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -29,7 +30,9 @@ from starlette.staticfiles import StaticFiles
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
+from biv_adapters.http.feed import FACTS, stream_route
 from biv_adapters.http.guard import JSON_LINES, Guard, allowed_hosts, media_type
+from biv_adapters.http.health import Metrics, health_routes
 from biv_adapters.http.log import log_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
@@ -132,6 +135,8 @@ class Service:
         self.body_seconds = body_seconds
         self.write_lock = threading.Lock()
         self.failures = store_failures()
+        # Each write runs through this (the metrics count what it stored or why it was refused).
+        self.on_write: Callable[[Callable[[], Any]], Any] = lambda write: write()
 
     def route(self, endpoint: Endpoint) -> Route:
         async def answer(request: Request) -> Response:
@@ -211,8 +216,35 @@ class Service:
         self.ledger.refresh()
         if endpoint.method == "POST":
             with self.write_lock:
-                return endpoint.run(call)
+                return self.on_write(lambda: endpoint.run(call))
         return endpoint.run(call)
+
+
+def _one_route_a_path(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """Routes of one path but of other methods made one route that picks by method.
+
+    Starlette answers a method a route does not take from the first route of its path
+    (405, with that route's methods in `Allow`): one route a path lists them all
+    (`GET` and `POST /log/cosignatures`).
+    """
+    by_path: dict[str, list[Route]] = {}
+    for route in routes:
+        if isinstance(route, Route):
+            by_path.setdefault(route.path, []).append(route)
+    merged: list[BaseRoute] = []
+    for route in routes:
+        if not isinstance(route, Route) or len(by_path[route.path]) == 1:
+            merged.append(route)
+        elif route is by_path[route.path][0]:
+            handlers = {m: r.endpoint for r in by_path[route.path] for m in r.methods or ()}
+
+            async def pick(request: Request, handlers: Any = handlers) -> Response:
+                answer: Response = await handlers[request.method](request)
+                return answer
+
+            name = "+".join(str(r.name) for r in by_path[route.path])
+            merged.append(Route(route.path, pick, methods=sorted(handlers), name=name))
+    return merged
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -261,8 +293,14 @@ def create_app(
         Route("/docs", docs_html, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(
-        routes=routes,
+    # The change feed, health and metrics (issue 25).
+    metrics = Metrics(ledger)
+    service.on_write = metrics.count_write
+    routes += [service.route(FACTS), stream_route(service), *health_routes(ledger, metrics)]
+    app = Starlette(
+        routes=_one_route_a_path(routes),
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         middleware=[Middleware(Guard, hosts=hosts if hosts is not None else allowed_hosts(None))],
     )
+    app.add_middleware(metrics.middleware)
+    return app

@@ -13,6 +13,7 @@ plain page drawn from the schema: no script, nothing fetched from elsewhere.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
 from types import UnionType
@@ -21,6 +22,8 @@ from typing import Any, get_args
 from attrs import frozen
 
 from biv_adapters.http.endpoints import ENDPOINTS, Endpoint
+from biv_adapters.http.examples import example_request
+from biv_adapters.http.feed import FACTS
 from biv_adapters.http.log import CHECKPOINT, LOG_ENDPOINTS
 from biv_adapters.http.params import READERS
 from biv_adapters.http.responses import Returns
@@ -67,6 +70,8 @@ class Page:
     summary: str
     media_type: str
     files: tuple[str, ...] = ()  # a mounted folder's files: its {file} parameter's values
+    parameters: tuple[Mapping[str, Any], ...] = ()  # its query parameters and headers
+    statuses: tuple[str, ...] = ("403", "404", "421", "429", "500")  # its other answers
 
 
 PAGES = (
@@ -80,6 +85,41 @@ PAGES = (
         "text/css",
         tuple(sorted(f.name for f in FILES.iterdir() if f.name.endswith((".js", ".css")))),
     ),
+    # The change feed as Server-Sent Events (`biv_adapters.http.feed`): each event's `id` is a
+    # chain position and its `data` a FeedFact's JSON; it never ends while the client listens.
+    Page(
+        "facts_stream",
+        "/facts/stream",
+        "The change feed as Server-Sent Events, resuming after Last-Event-ID",
+        "text/event-stream",
+        parameters=(
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "the chain position of the last fact handled (0: the start)",
+                "schema": READERS["position"][2],
+            },
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "description": "the id of the last event received: resume after it",
+                "schema": READERS["position"][2],
+            },
+        ),
+        statuses=("400", "401", "403", "421", "429", "500"),
+    ),
+    # Health and metrics (`biv_adapters.http.health`): no token needed.
+    Page("healthz", "/healthz", 'The process answers: {"status": "alive"}', "application/json"),
+    Page(
+        "readyz",
+        "/readyz",
+        "The store, the chain's head and the keys answer (503 names the failing check)",
+        "application/json",
+        statuses=("421", "500", "503"),
+    ),
+    Page("metrics", "/metrics", "Prometheus' text format", "text/plain"),
 )
 
 
@@ -131,7 +171,7 @@ def _error(status: str, text: str) -> dict[str, Any]:
 
 
 def _page(page: Page) -> dict[str, Any]:
-    parameters = []
+    parameters: list[Mapping[str, Any]] = list(page.parameters)
     if page.files:
         parameters.append(
             {
@@ -155,7 +195,7 @@ def _page(page: Page) -> dict[str, Any]:
                     m: {"schema": {"type": "object" if "json" in m else "string"}} for m in media
                 },
             },
-            **{s: _error(s, STATUSES[s]) for s in ("403", "404", "421", "429", "500")},
+            **{s: _error(s, STATUSES[s]) for s in page.statuses},
         },
     }
 
@@ -164,7 +204,7 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
     known = examples()
     paths: dict[str, Any] = {}
     components = Components()
-    for endpoint in (*ENDPOINTS, CHECKPOINT, *LOG_ENDPOINTS):
+    for endpoint in (*ENDPOINTS, CHECKPOINT, *LOG_ENDPOINTS, FACTS):
         example = known.get(endpoint.name, {})
         document = example.get("document")
         returns = _returns(endpoint)
@@ -172,7 +212,7 @@ def openapi(*, max_body: int, rate_per_minute: int) -> dict[str, Any]:
             "operationId": endpoint.name,
             "summary": endpoint.summary,
             "x-roles": sorted(endpoint.roles),
-            "x-example-request": example.get("request"),
+            "x-example-request": example.get("request") or example_request(endpoint),
             "parameters": [
                 {
                     "name": p.name,

@@ -12,6 +12,7 @@ from typing import Any
 from attrs import frozen
 
 from biv_adapters.arguments import UsageError, parse_count, parse_day, parse_moment, parse_year
+from biv_domain.ledger.feed import MAX_LIMIT
 from biv_domain.ledger.verification import Digest
 from biv_domain.projections.budget import Split
 
@@ -48,6 +49,19 @@ def _text(text: str) -> str:
     return text
 
 
+def _limit(text: str) -> int:
+    count = parse_count(text)
+    if count > MAX_LIMIT:
+        raise ValueError(f"must be from 1 to {MAX_LIMIT}, got {count}")
+    return count
+
+
+def _position(text: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise ValueError(f"must be a chain position (a whole number), got {text[:20]!r}")
+    return int(text)
+
+
 DAY: dict[str, Any] = {"type": "string", "format": "date"}
 READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
     # kind: how it is read, and its OpenAPI schema: exactly what the reader accepts
@@ -78,6 +92,16 @@ READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
         _text,
         "text",
         {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "[^\\s]"},
+    ),
+    "limit": (
+        _limit,
+        f"a page's size, 1 to {MAX_LIMIT}",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    ),
+    "position": (
+        _position,
+        "a chain position",
+        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
     ),
 }
 

@@ -13,18 +13,23 @@ import hashlib
 import hmac
 import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
+# `cryptography` loads when a key is first used, not with the ledger: a plain store's
+# budget never needs it (tests/test_fast_start.py).
+
+
 def new_key() -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM.generate_key(bit_length=8 * KEY_BYTES)
 
 
 def seal(key: bytes, plaintext: bytes, associated: bytes) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = os.urandom(NONCE_BYTES)
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, associated)).decode()
 
@@ -34,6 +39,9 @@ class Unsealable(Exception):
 
 
 def unseal(key: bytes, sealed: str, associated: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         raw = base64.b64decode(sealed, validate=True)
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated)

@@ -29,6 +29,7 @@ from biv_domain.ledger.bookkeeping import (
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.feed import FeedReads, history_page
 from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
@@ -56,7 +57,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LedgerReads(Application[str]):
+class LedgerReads(Application[str], FeedReads):
     """The ledger's questions: states, histories and the chain, for any recorded moment.
 
     Every question takes `as_known_at`: only the facts recorded by then count.
@@ -186,34 +187,65 @@ class LedgerReads(Application[str]):
         self, as_known_at: datetime | None = None, topics: Sequence[str] = ()
     ) -> Iterator[Fact]:
         """Every fact in the store (or of these types) in recorded order, as far as recorded
-        by `as_known_at`; the store picks out the types, so no other row is read."""
+        by `as_known_at`; the store picks out the types, so no other row is read.
+
+        >>> next(ledger.facts(topics=["TargetSet"])).event.value
+        40
+        """
         for page in self._pages(topics=topics):
             for fact in decode_all(page, self.keys):
                 if as_known_at is None or fact.recorded_at <= as_known_at:
                     yield fact
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
-        """Walks the chain, then the store's other checks (`audit_checks`); names what fails."""
+        """Walks the chain, then the store's other checks (`audit_checks`); names what fails.
+
+        >>> ledger.verify_chain().intact
+        True
+        """
         return audit_checks.check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
-        """The chain's head as a digest for an auditor to keep outside the system."""
+        """The chain's head as a digest for an auditor to keep outside the system.
+
+        >>> ledger.digest().position
+        376
+        """
         head = self.chain_head()
         return Digest(head.position, head.hash) if head.position else None
 
     def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
+        """The agreement (överenskommelsen) as recorded, or as known at `as_known_at`;
+        NotFound for a case number the store does not know (then).
+
+        >>> ledger.agreement("Dnr 2016-292").ends_on()
+        datetime.date(2024, 3, 31)
+        >>> ledger.agreement("Dnr 2016-292", as_known_at=datetime(2020, 1, 1, tzinfo=UTC))
+        Traceback (most recent call last):
+        biv_domain.errors.NotFound: case_number: agreement 'Dnr 2016-292' was not yet recorded ...
+        """
         state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
         if state is None:
             raise self._unknown_agreement(case_number, as_known_at)
         return state
 
     def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
+        """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown.
+
+        >>> ledger.group("ILL-2023-RYD-1").plan.starts_on
+        datetime.date(2023, 4, 12)
+        """
         state = _fold(self.stream(group_stream(group_ref), as_known_at), group.evolve)
         if state is None:
             raise NotFound("group_ref", f"no group with reference {group_ref!r}")
         return state
 
     def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
+        """One follow-up (uppföljning): its window, due date, report and closing.
+
+        >>> ledger.follow_up("ILL-2023-H1").schedule.due_on
+        datetime.date(2023, 10, 31)
+        """
         state = _fold(self.stream(follow_up_stream(follow_up_ref), as_known_at), follow_up.evolve)
         if state is None:
             raise NotFound("follow_up_ref", f"no follow-up with reference {follow_up_ref!r}")
@@ -229,6 +261,9 @@ class LedgerReads(Application[str]):
 
         With `overlapping`, only those that can have met in that period (a
         report's window), which spares reading years of other groups.
+
+        >>> [g.group_ref for g in ledger.groups("Dnr 2016-292")][:2]
+        ['ILL-2023-RYD-1', 'ILL-2023-SKG-1']
         """
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "group", as_known_at, overlapping)
@@ -237,7 +272,11 @@ class LedgerReads(Application[str]):
     def follow_ups(
         self, case_number: str, as_known_at: datetime | None = None
     ) -> list[FollowUpState]:
-        """The agreement's follow-ups in the order they were scheduled."""
+        """The agreement's follow-ups in the order they were scheduled.
+
+        >>> [f.follow_up_ref for f in ledger.follow_ups("Dnr 2016-292")]
+        ['ILL-2023-H1', 'ILL-2023-H2']
+        """
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "follow_up", as_known_at)
         return self._states([follow_up_stream(r) for r in refs], follow_up.evolve, as_known_at)
@@ -320,28 +359,55 @@ class LedgerReads(Application[str]):
         days = member_days(self.stream(members_stream(case_number), as_known_at), kind)
         return overlapping(days, overlapping_period)
 
-    def history(self, case_number: str, as_known_at: datetime | None = None) -> list[Fact]:
+    def history(
+        self,
+        case_number: str,
+        as_known_at: datetime | None = None,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[Fact]:
         """Every fact about the agreement, its groups and follow-ups, and the erasures of its
-        participants (`erasure_trail`), in recorded order (their place in the store's chain)."""
+        participants (`erasure_trail`), in recorded order.
+
+        The index of members names the streams; they are read together and merged
+        by their place in the store's chain, which is the order they were recorded in.
+        A page: the facts after chain position `after`, at most `limit` of them; the
+        next page is after the last one's `position`.
+
+        >>> [(f.position, f.type) for f in ledger.history("Dnr 2016-292", after=0, limit=2)]
+        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
+        """
         members = list(self.stream(members_stream(case_number), as_known_at))
         streams = [
             agreement_stream(case_number),
             *(group_stream(ref) for ref in member_days(members, "group")),
             *(follow_up_stream(ref) for ref in member_days(members, "follow_up")),
         ]
+        paged = getattr(self.recorder, "select_streams_after", None)
+        if paged is not None and (after or limit is not None):
+            self._refuse_unknown(case_number, as_known_at)
+            ids = [self._sid(name) for name in streams]
+            return history_page(paged, ids, self, after, limit, as_known_at)
         found = self.streams(streams, as_known_at)
         if not found[streams[0]]:
             raise self._unknown_agreement(case_number, as_known_at)
         facts = [f for facts in found.values() for f in facts]
         facts += erasure_trail.erasures_of(self, facts, as_known_at)
-        return sorted(facts, key=lambda f: f.position)
+        facts = sorted((f for f in facts if f.position > after), key=lambda f: f.position)
+        return facts if limit is None else facts[:limit]
 
     # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
 
     def report(
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
-        """The agreement's report figures for a window, as known at `as_known_at`."""
+        """The agreement's report figures for a window, as known at `as_known_at`.
+
+        >>> year = Period(date(2023, 4, 1), date(2024, 3, 31))
+        >>> ledger.report("Dnr 2016-292", year).groups
+        6
+        """
         state = self.agreement(case_number, as_known_at)  # NotFound unless known then
         refs = self._members(case_number, "group", as_known_at, window)
         groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
@@ -368,7 +434,11 @@ class LedgerReads(Application[str]):
         municipality: str | None = None,
         as_known_at: datetime | None = None,
     ) -> FiscalYear:
-        """Every agreement's funding in a fiscal year: from the funding view, or folded as known."""
+        """Every agreement's funding in a fiscal year: from the funding view, or folded as known.
+
+        >>> str(ledger.fiscal_year(2023).total.municipality)
+        '225375.00'
+        """
         return fiscal_year(self.funding_rows(as_known_at), year, split, municipality)
 
     def funding_rows(self, as_known_at: datetime | None = None) -> FundingRows:
@@ -379,7 +449,11 @@ class LedgerReads(Application[str]):
         return fold_funding(f.event for f in self.facts(as_known_at, TOPICS))
 
     def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
-        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`."""
+        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`.
+
+        >>> ledger.replay("Dnr 2016-292", None, date(2023, 10, 1)).facts
+        178
+        """
         return replay(case_number, self.history(case_number, until), until, on)
 
     def diff(

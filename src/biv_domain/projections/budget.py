@@ -133,6 +133,14 @@ def municipal_share(sums: PartySums) -> Decimal | None:
 
 
 def budget(state: AgreementState, on: date, split: Split = Split.MONTHS) -> Budget:
+    """The agreement's money on `on` (`biv budget CASE --on DATE`): its status, end, the funding
+    lines decided by then, what is in force, the municipal share, the split across fiscal
+    (calendar) years by whole months or by days, and what was paid out.
+
+    >>> figures = budget(ledger.agreement("Dnr 2016-292"), date(2023, 10, 1))
+    >>> figures.status.value, str(figures.by_fiscal_year[2023].municipality)
+    ('in_force', '225375.00')
+    """
     lines = funding_lines(state, on)
     in_force = PartySums.of([(line.party, line.amount) for line in lines if on in line.period])
     by_year: dict[int, list[tuple[Party, Money]]] = defaultdict(list)

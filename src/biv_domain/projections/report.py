@@ -70,6 +70,16 @@ def _attended(
 def report(
     agreement: AgreementState, groups: Iterable[GroupState], window: Period
 ) -> ReportFigures:
+    """The report's figures for a window (`biv report CASE --from --to`): groups and sessions
+    with a session in it, the distinct children and parents who attended, by gender and age
+    band, and each yearly target against the window's share of a year.
+
+    >>> year = Period(date(2023, 4, 1), date(2024, 3, 31))
+    >>> state = ledger.agreement("Dnr 2016-292")
+    >>> figures = report(state, ledger.groups("Dnr 2016-292", overlapping=year), year)
+    >>> figures.groups, figures.sessions
+    (6, 84)
+    """
     groups = list(groups)
     children = [g for g in groups if g.plan.kind is GroupKind.CHILDREN]
     parents = [g for g in groups if g.plan.kind is GroupKind.PARENTS]

@@ -1,0 +1,167 @@
+"""Start-up and paging: what a script calling `biv` many times pays, and a history's pages.
+
+A script, not a test. Part one times fresh processes against `python -c pass` in the same
+run (medians): `biv --version`, `biv --help`, and queries on an SQLite store of the demo.
+Aims (issue 25): --version and --help at most 3 x Python's start, a query at most 5 x.
+
+Part two builds N agreements over seven years (`benchmarks.scale`, 800 make ~1M facts) in
+SQLite and times, for random agreements: the whole history, a page of 200 facts (the first,
+and one from the middle), and the history's floor (its rows read in one query and parsed,
+`measures.run_history_raw`). Aims: a page p50 at most 3 ms, the whole at most 2.5 x the floor.
+
+    python -m benchmarks.start_up --runs 15 --agreements 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from tests.builders import Clock
+
+from benchmarks.measures import Query, find_history_streams, make_queries, run_history_raw
+from benchmarks.scale import Generated, all_batches
+from biv_adapters.demo import CASE_NUMBER
+from biv_adapters.stores import open_ledger
+from biv_domain.ledger import Ledger, Line
+
+BIV = str(Path(sys.executable).parent / "biv")
+PAGE = 200
+REPORT_WINDOW = ("--from", "2023-04-01", "--to", "2024-03-31")
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def start_up(runs: int, folder: Path) -> None:
+    store = f"sqlite://{folder}/demo.sqlite3"
+    subprocess.run([BIV, "demo", "--store", store], check=True, capture_output=True)
+    commands = {
+        "python -c pass": ([sys.executable, "-c", "pass"], None),
+        "biv --version": ([BIV, "--version"], 3.0),
+        "biv --help": ([BIV, "--help"], 3.0),
+        "biv budget CASE --on D --json": (
+            [BIV, "budget", CASE_NUMBER, "--on", "2023-10-01", "--json", "--store", store],
+            5.0,
+        ),
+        "biv report CASE --from --to --json": (
+            [BIV, "report", CASE_NUMBER, *REPORT_WINDOW, "--json", "--store", store],
+            5.0,
+        ),
+        "biv history CASE --limit 200 --json": (
+            [BIV, "history", CASE_NUMBER, "--limit", "200", "--json", "--store", store],
+            None,
+        ),
+    }
+    # Interleaved rounds, so that a busy moment of a shared machine falls on every command.
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, _aim) in commands.items():
+            times[name].append(median_seconds(command, 1))
+    base = statistics.median(times["python -c pass"])
+    print(f"start-up, median of {runs} fresh processes (SQLite store of the demo)")
+    print(f"{'command':40} {'ms':>8} {'x python':>9}  aim")
+    for name, (_command, aim) in commands.items():
+        seconds = statistics.median(times[name])
+        ratio = seconds / base
+        verdict = "" if aim is None else f"<= {aim:g} x: {'met' if ratio <= aim else 'NOT met'}"
+        print(f"{name:40} {seconds * 1000:8.1f} {ratio:9.2f}  {verdict}")
+
+
+def build(agreements: int, years: int, folder: Path) -> tuple[Ledger, Generated]:
+    clock = Clock()
+    ledger = open_ledger(f"sqlite://{folder}/scale.sqlite3", clock=clock)
+    generated = Generated()
+    started = time.perf_counter()
+    for batch in all_batches(agreements, years, 7, generated):
+        clock.set(batch.recorded_at)
+        ledger.execute_all([Line(n, c) for n, c in enumerate(batch.commands, 1)])
+        generated.last_recorded = batch.recorded_at
+    facts = ledger.chain_head().position
+    print(
+        f"\nbuilt {facts:,} facts ({agreements} agreements, {years} years) in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    return ledger, generated
+
+
+def p50_ms(times: list[float]) -> float:
+    return statistics.median(times) * 1000
+
+
+def paging(ledger: Ledger, generated: Generated, queries: int) -> None:
+    rng = random.Random(25)
+    asked: list[Query] = make_queries(generated, queries, rng)
+    find_history_streams(ledger, asked)
+    whole: list[float] = []
+    first: list[float] = []
+    middle: list[float] = []
+    floor: list[float] = []
+    sizes: list[int] = []
+    for q in asked:
+        for _ in range(2):  # warm: the OS's cache holds the rows in every series alike
+            positions = [f.position for f in ledger.history(q.case_number)]
+        sizes.append(len(positions))
+        cursor = positions[len(positions) // 2]
+        for series, run in (
+            (whole, lambda q=q: ledger.history(q.case_number)),
+            (first, lambda q=q: ledger.history(q.case_number, limit=PAGE)),
+            (middle, lambda q=q, c=cursor: ledger.history(q.case_number, after=c, limit=PAGE)),
+            (floor, lambda q=q: run_history_raw(ledger, q, "plain")),
+        ):
+            started = time.perf_counter()
+            run()
+            series.append(time.perf_counter() - started)
+    print(f"history of {len(asked)} agreements, median {statistics.median(sizes):.0f} facts")
+    print(f"{'series':34} {'p50 ms':>8}")
+    for name, series in (
+        ("whole history", whole),
+        (f"first page of {PAGE}", first),
+        (f"a middle page of {PAGE}", middle),
+        ("floor: its rows read and parsed", floor),
+    ):
+        print(f"{name:34} {p50_ms(series):8.2f}")
+    ratio = statistics.median(whole) / statistics.median(floor)
+    page = max(p50_ms(first), p50_ms(middle))
+    print(
+        f"page p50 {page:.2f} ms (aim <= 3 ms: {'met' if page <= 3 else 'NOT met'}); "
+        f"whole / floor {ratio:.2f} x (aim <= 2.5 x: {'met' if ratio <= 2.5 else 'NOT met'})"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="fresh processes a command")
+    parser.add_argument("--agreements", type=int, default=200, help="800 make ~1M facts")
+    parser.add_argument("--years", type=int, default=7)
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--skip-paging", action="store_true")
+    args = parser.parse_args()
+    print(f"{date.today()}: a shared machine; figures are medians of one run")
+    with tempfile.TemporaryDirectory(prefix="biv-start-up-") as folder:
+        start_up(args.runs, Path(folder))
+        if not args.skip_paging:
+            ledger, generated = build(args.agreements, args.years, Path(folder))
+            try:
+                paging(ledger, generated, args.queries)
+            finally:
+                ledger.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
