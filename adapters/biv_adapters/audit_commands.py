@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
+from biv_adapters.demo_stages import demo_line
 from biv_adapters.documents import (
     diff_document,
     digest_document,
@@ -197,7 +198,7 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _print(args: argparse.Namespace, body: dict[str, Any], text: Any) -> int:
-    print(json_text(body) if args.json else text(body))
+    print(json_text(body) if args.json else demo_line(body) + text(body))
     return 0
 
 

@@ -21,6 +21,7 @@ from biv_adapters import documents, render
 from biv_adapters.arguments import UsageError
 from biv_adapters.audit_commands import run_audit
 from biv_adapters.demo import run_demo
+from biv_adapters.demo_stages import demo_line
 from biv_adapters.parser import build_parser
 from biv_adapters.store_commands import run_store
 from biv_adapters.stores import (
@@ -314,7 +315,7 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _emit(args: argparse.Namespace, body: dict[str, Any], table: Any) -> int:
-    print(json_text(body) if args.json else table(body))
+    print(json_text(body) if args.json else demo_line(body) + table(body))
     return 0
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from biv_adapters.arguments import UsageError
+from biv_adapters.demo_stages import demo_mark
 from biv_adapters.exchange import read_lines
 from biv_domain.converter import document
 from biv_domain.errors import InvalidValue
@@ -26,6 +27,12 @@ from biv_domain.projections.history import History
 from biv_domain.projections.report import for_publication
 
 Document = dict[str, Any]
+
+
+def marked(ledger: Ledger, body: Document) -> Document:
+    """The document, with the key `demo` when the store holds the demo's simulated history."""
+    mark = demo_mark(ledger)
+    return {**body, "demo": mark.document()} if mark else body
 
 
 def known(figures: object, as_known_at: datetime | None) -> Document:
@@ -42,7 +49,7 @@ def budget_document(
 ) -> Document:
     """`biv budget CASE --on DATE --json`."""
     state = ledger.agreement(case_number, as_known_at)
-    return known(budget(state, on, split), as_known_at)
+    return marked(ledger, known(budget(state, on, split), as_known_at))
 
 
 def fiscal_year_document(
@@ -53,7 +60,9 @@ def fiscal_year_document(
     as_known_at: datetime | None = None,
 ) -> Document:
     """`biv budget --fiscal-year YEAR --json`."""
-    return known(ledger.fiscal_year(year, split, municipality, as_known_at), as_known_at)
+    return marked(
+        ledger, known(ledger.fiscal_year(year, split, municipality, as_known_at), as_known_at)
+    )
 
 
 def report_window(start: date | None, end: date | None) -> Period:
@@ -78,12 +87,12 @@ def report_document(
     """`biv report CASE --from --to [--public --threshold N] --json`."""
     figures = ledger.report(case_number, window, as_known_at)
     if not public:
-        return known(figures, as_known_at)
+        return marked(ledger, known(figures, as_known_at))
     try:
         published = for_publication(figures, threshold)
     except InvalidValue as refused:  # an option's value: a usage error, naming the option
         raise UsageError(f"--threshold: {refused.reason}") from None
-    return known(published, as_known_at)
+    return marked(ledger, known(published, as_known_at))
 
 
 def follow_up_report_document(
@@ -91,7 +100,7 @@ def follow_up_report_document(
 ) -> Document:
     """`biv report CASE --follow-up REF --json`."""
     figures, submitted = ledger.follow_up_report(case_number, follow_up_ref, as_known_at)
-    return {**known(figures, as_known_at), "follow_up": document(submitted)}
+    return marked(ledger, {**known(figures, as_known_at), "follow_up": document(submitted)})
 
 
 def follow_ups_document(
@@ -103,7 +112,7 @@ def follow_ups_document(
         case_number, on, as_known_at, tuple(f.standing(on) for f in follow_ups)
     )
     body: Document = document(standings)
-    return body
+    return marked(ledger, body)
 
 
 def history_document(
@@ -112,7 +121,7 @@ def history_document(
     """`biv history CASE --json`."""
     facts = ledger.history(case_number, as_known_at)
     body: Document = document(History.of(case_number, facts, as_known_at))
-    return body
+    return marked(ledger, body)
 
 
 def replay_document(
@@ -121,7 +130,7 @@ def replay_document(
     """`biv audit replay CASE [--until T] [--on DATE] --json`."""
     day = on or (until or ledger.clock()).date()
     body: Document = document(ledger.replay(case_number, until, day))
-    return body
+    return marked(ledger, body)
 
 
 def diff_document(
@@ -138,7 +147,7 @@ def diff_document(
         raise UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}")
     day = on or (until or ledger.clock()).date()
     body: Document = document(ledger.diff(case_number, since, until, day))
-    return body
+    return marked(ledger, body)
 
 
 def verify_document(ledger: Ledger, digest: Digest | None = None) -> Document:
@@ -162,7 +171,7 @@ def digest_document(ledger: Ledger) -> Document:
 def store_info_document(ledger: Ledger) -> Document:
     """`biv store info --json`."""
     body: Document = document(store_info(ledger))
-    return body
+    return marked(ledger, body)
 
 
 def import_document(ledger: Ledger, data: bytes, actor: str | None = None) -> Document:
