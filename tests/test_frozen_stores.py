@@ -119,6 +119,32 @@ def assert_sub_document(recorded: Any, now: Any, path: str = "$") -> None:
         assert now_value == then_value, f"{path}: was {recorded!r}, is now {now!r}"
 
 
+def corrected(argv: list[str], recorded: Any) -> Any:
+    """A recorded answer with the corrections of a known fault applied, each named.
+
+    The answers were recorded by the code of their time, faults included; a fault fixed
+    since is corrected here by its rule, never by regenerating the store or its answers.
+
+    Issue 23: `follow-ups --on DAY` showed a report submitted, or a follow-up closed
+    (and its assessment), after DAY. Those dates are not yet there on DAY.
+    """
+    if argv[0] == "follow-ups" and isinstance(recorded, dict):
+        day = recorded["on"]
+        for item in recorded["follow_ups"]:
+            if item["submitted_on"] is not None and item["submitted_on"] > day:
+                item.update(submitted_on=None, submitted_late=False)
+            if item["closed_on"] is not None and item["closed_on"] > day:
+                item.update(closed_on=None, assessment=None)
+    return recorded
+
+
+def human_output(out: str) -> str:
+    """Standard output without the demo store's first line (issue 23), which says that the
+    store's recorded times are simulated or its 2023–24 figures invented."""
+    first, _, rest = out.partition("\n")
+    return rest if first.startswith("Demo store: ") else out
+
+
 def check_store(
     capsys: pytest.CaptureFixture[str], folder: Path, kind: str, store: str, tmp_path: Path
 ) -> None:
@@ -132,13 +158,13 @@ def check_store(
         argv: list[str] = answer["argv"]
         code, out = biv(capsys, *argv, "--store", store)
         assert code == answer["exit"], f"biv {' '.join(argv)}: exit {code}, was {answer['exit']}"
-        recorded = answer["stdout"]
+        recorded = corrected(argv, answer["stdout"])
         if recorded is None:
             continue  # a refusal: its exit code is the answer
         if "--json" in argv:
             assert_sub_document(recorded, json.loads(out), f"biv {' '.join(argv)}")
         else:
-            assert out.rstrip("\n") == recorded, f"biv {' '.join(argv)}"
+            assert human_output(out).rstrip("\n") == recorded, f"biv {' '.join(argv)}"
 
     digest = (folder / f"digest-{kind}.txt").read_text("utf-8").strip()
     assert biv(capsys, "audit", "verify", "--digest", digest, "--store", store)[0] == 0
