@@ -50,7 +50,7 @@ from biv_domain.model.group import GroupState
 from biv_domain.model.money import total
 from biv_domain.projections.budget import Budget, budget, payments_against_decisions, split_by_year
 from biv_domain.projections.history import FactRecord
-from biv_domain.projections.report import changes, report
+from biv_domain.projections.report import ReportView, changes, report, report_view
 
 
 def _columns(names: str) -> tuple[str, ...]:
@@ -178,15 +178,24 @@ def _figures(figures: object) -> dict[str, object]:
 
 
 def report_by_year(state: AgreementState, groups: list[GroupState]) -> Table:
-    """The figures of each year of the agreement (the last one cut at its end), met or not."""
+    """The figures of each year of the agreement (the last one cut at its end), met or not,
+    or not assessed (`met` empty, with the reason) for a year in which nothing was recorded."""
     years = periods(state.terms.start, state.ends_on(), 12)
-    rows = [
-        {"from": year.start, "to": year.end, **_figures(report(state, groups, year))}
-        for year in years
-    ]
+    rows = [{"from": year.start, "to": year.end, **_view(report_view(state, groups, year))}
+            for year in years]  # fmt: skip
     invented = [g for g in groups if is_illustrative(g.group_ref)]
     flags = [any(s.held_on in year for g in invented for s in g.sessions) for year in years]
     return marked(Table("report_by_year.csv", tuple(rows)), flags)
+
+
+def _view(view: ReportView) -> dict[str, object]:
+    """A window's figures, flat, each target judged as `biv report` judges it."""
+    flat = _figures(view.figures)
+    for t in view.targets:
+        flat[f"targets.{t.target.value}.met"] = t.met
+        flat[f"targets.{t.target.value}.counts_from"] = t.counts_from
+    flat["nothing_recorded"] = view.nothing_recorded
+    return flat
 
 
 def follow_up_tables(

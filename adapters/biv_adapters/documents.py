@@ -24,7 +24,7 @@ from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
-from biv_domain.projections.report import for_publication
+from biv_domain.projections.report import ReportView, for_publication
 
 Document = dict[str, Any]
 
@@ -84,15 +84,35 @@ def report_document(
     public: bool = False,
     threshold: int = 5,
 ) -> Document:
-    """`biv report CASE --from --to [--public --threshold N] --json`."""
-    figures = ledger.report(case_number, window, as_known_at)
+    """`biv report CASE --from --to [--public --threshold N] --json`.
+
+    Each target carries `met` (None when nothing was recorded for the window, with
+    `reason`) and `counts_from`; `nothing_recorded` says the window holds no group or session.
+    """
+    view = ledger.report_view(case_number, window, as_known_at)
     if not public:
-        return marked(ledger, known(figures, as_known_at))
+        return marked(ledger, with_assessments(known(view.figures, as_known_at), view))
     try:
-        published = for_publication(figures, threshold)
+        published = for_publication(view.figures, threshold)
     except InvalidValue as refused:  # an option's value: a usage error, naming the option
         raise UsageError(f"--threshold: {refused.reason}") from None
-    return marked(ledger, known(published, as_known_at))
+    return marked(ledger, with_assessments(known(published, as_known_at), view))
+
+
+def with_assessments(body: Document, view: ReportView) -> Document:
+    """The report's targets judged as `view` judges them (each target's `actual` stays the
+    body's own, which a report for publication may withhold)."""
+    judged = {t.target.value: t for t in view.targets}
+    targets = [
+        {
+            **target,
+            "met": judged[target["target"]].met,
+            "counts_from": document(judged[target["target"]].counts_from),
+            "reason": judged[target["target"]].reason,
+        }
+        for target in body["targets"]
+    ]
+    return {**body, "targets": targets, "nothing_recorded": view.nothing_recorded}
 
 
 def follow_up_report_document(
