@@ -461,7 +461,7 @@ def test_illustrative_data_is_marked_in_every_sheet_and_csv_it_touches(
     assert [name for name, invented in files.items() if invented] == [
         *("history.jsonl", "history.csv", "disbursements.csv", "report_by_year.csv"),
         *("follow_ups.csv", "follow_up_figures.csv"),  # follow_up_changes.csv: no rows
-        *("workbook.xlsx", "participation.png"),
+        *("workbook.xlsx", "participation.png", "revisionsrapport.pdf"),
     ]
 
 

@@ -14,6 +14,9 @@ ones `biv budget` and `biv report` print: the same functions make them.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -40,6 +43,8 @@ from biv_adapters.pack_labels import (
     sheet_name,
     what,
 )
+from biv_adapters.pack_pdf import FILE as REPORT_PDF
+from biv_adapters.pack_pdf import audit_report_pdf
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import digest_line
@@ -78,6 +83,9 @@ PACK: dict[str, tuple[str | None, str]] = {
     "participation.png": (None, "chart: children attending and sessions per month"),
     "digest.txt": (None, "the chain's head, as `biv audit digest` prints it"),
     "verification.json": (None, "the walk of the chain, as `biv audit verify --json` prints it"),
+    "revisionsrapport.pdf": (None, "the report for reading, A4 (PDF/A-3b): the agreement, its "
+                             "decisions, budget, payments, yearly report, follow-ups, erasures, "
+                             "the chain's verification and digest, the charts"),
 }  # fmt: skip
 
 
@@ -276,8 +284,38 @@ def export(
         *map(_marked, follow_up_tables(state, groups, follow_ups, on)),
     ]
     head, verification = ledger.digest(), document(ledger.verify_chain().document())
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    final.mkdir(parents=True, exist_ok=True)
+    # Built in a folder of its own beside `out_dir`, then moved in: a pack that cannot be
+    # finished (a package missing, a disk full) leaves nothing in `out_dir`.
+    building = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        manifest = _write_pack(
+            ledger, case_number, building, on, lang, csv_dialect,
+            (state, groups, history, figures, tables, head, verification),
+        )  # fmt: skip
+        for name in (*PACK, "manifest.json"):
+            os.replace(building / name, final / name)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return manifest
+
+
+Gathered = tuple[
+    AgreementState, list[GroupState], list[Fact], Budget, list[Table], Any, dict[str, Any]
+]
+
+
+def _write_pack(
+    ledger: Ledger,
+    case_number: str,
+    out: Path,
+    on: date,
+    lang: Lang,
+    csv_dialect: CsvDialect,
+    gathered: Gathered,
+) -> dict[str, Any]:
+    state, groups, history, figures, tables, head, verification = gathered
     with (out / "history.jsonl").open("w", encoding="utf-8") as handle:
         for fact in history:
             handle.write(json_text(document(FactRecord.of(fact)), indent=False) + "\n")
@@ -288,11 +326,12 @@ def export(
     sheets = [(_sheet(lang, t.file), t) for t in tables]
     write_workbook(out / "workbook.xlsx", [*sheets, (SHEET_DIGEST[lang], digest)], lang)
     charts = write_charts(out, state, groups, figures, lang)
+    (out / REPORT_PDF).write_bytes(audit_report_pdf(ledger, case_number, on, lang))
     (out / "digest.txt").write_text(digest_line(head) + "\n", encoding="utf-8")
     (out / "verification.json").write_text(json_text(verification) + "\n", encoding="utf-8")
     invented = {t.file for t in tables if t.illustrative} | {n for n, i in charts.items() if i}
     if invented:
-        invented |= {"history.jsonl", "workbook.xlsx"}
+        invented |= {"history.jsonl", "workbook.xlsx", REPORT_PDF}
     manifest = {
         "case_number": case_number,
         "on": on.isoformat(),

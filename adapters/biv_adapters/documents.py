@@ -24,7 +24,7 @@ from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
-from biv_domain.projections.report import ReportView, for_publication
+from biv_domain.projections.report import ReportView, for_publication, report_view
 
 Document = dict[str, Any]
 
@@ -89,7 +89,9 @@ def report_document(
     Each target carries `met` (None when nothing was recorded for the window, with
     `reason`) and `counts_from`; `nothing_recorded` says the window holds no group or session.
     """
-    view = ledger.report_view(case_number, window, as_known_at)
+    state = ledger.agreement(case_number, as_known_at)  # NotFound unless known then
+    groups = ledger.groups(case_number, as_known_at, overlapping=window)
+    view = report_view(state, groups, window)
     if not public:
         return marked(ledger, with_assessments(known(view.figures, as_known_at), view))
     try:

@@ -46,13 +46,7 @@ from biv_domain.projections.budget import Split
 from biv_domain.projections.fiscal_year import TOPICS, FiscalYear, FundingRows, fiscal_year
 from biv_domain.projections.fiscal_year import fold as fold_funding
 from biv_domain.projections.replay import Replay, ReplayDiff, diff, replay
-from biv_domain.projections.report import (
-    ReportView,
-    SubmittedComparison,
-    compare_with_submitted,
-    report,
-    report_view,
-)
+from biv_domain.projections.report import SubmittedComparison, compare_with_submitted, report
 
 S = TypeVar("S")
 
@@ -352,16 +346,6 @@ class LedgerReads(Application[str]):
         refs = self._members(case_number, "group", as_known_at, window)
         groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
         return report(state, groups, window)
-
-    def report_view(
-        self, case_number: str, window: Period, as_known_at: datetime | None = None
-    ) -> ReportView:
-        """The window's figures with its targets assessed (not assessed when nothing was
-        recorded for it), as known at `as_known_at`."""
-        state = self.agreement(case_number, as_known_at)
-        refs = self._members(case_number, "group", as_known_at, window)
-        groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
-        return report_view(state, groups, window)
 
     def follow_up_report(
         self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
