@@ -188,12 +188,19 @@ def create_app(
     async def index(request: Request) -> Response:
         return HTMLResponse(page)
 
+    statement = (HERE / "templates" / "tillganglighet.html").read_text("utf-8")
+
+    async def accessibility(request: Request) -> Response:
+        """The page's tillgänglighetsredogörelse (accessibility statement), as DIGG asks."""
+        return HTMLResponse(statement)
+
     routes: list[BaseRoute] = [service.route(endpoint) for endpoint in ENDPOINTS]
     routes += [
         Route("/", index, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs_html, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/tillganglighet", accessibility, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,
