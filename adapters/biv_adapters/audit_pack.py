@@ -24,6 +24,7 @@ from typing import Any
 
 from attrs import asdict
 
+from biv_adapters.demo_stages import demo_mark
 from biv_adapters.pack_charts import periods, write_charts
 from biv_adapters.pack_files import (
     CSV_DIALECTS,
@@ -45,6 +46,7 @@ from biv_adapters.pack_labels import (
 )
 from biv_adapters.pack_pdf import FILE as REPORT_PDF
 from biv_adapters.pack_pdf import audit_report_pdf
+from biv_adapters.pack_words import check_word, value_text
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import digest_line
@@ -321,8 +323,15 @@ def _write_pack(
             handle.write(json_text(document(FactRecord.of(fact)), indent=False) + "\n")
     for table in tables:
         write_csv(out / table.file, table, lang, csv_dialect)
-    checked = [{"what": k, "value": _json(v)} for k, v in verification.items()]
-    digest = Table("Digest", ({"what": "digest", "value": digest_line(head)}, *checked))
+    # Once each, in the reader's words: the digest, then the walk (its own `digest` is the one
+    # it was asked to check against, none here).
+    checked = [
+        {"what": check_word(lang, k), "value": _word(lang, v)}
+        for k, v in verification.items()
+        if k != "digest"
+    ]
+    digest_row: dict[str, object] = {"what": check_word(lang, "digest"), "value": digest_line(head)}
+    digest = Table("Digest", (digest_row, *checked))
     sheets = [(_sheet(lang, t.file), t) for t in tables]
     write_workbook(out / "workbook.xlsx", [*sheets, (SHEET_DIGEST[lang], digest)], lang)
     charts = write_charts(out, state, groups, figures, lang)
@@ -340,6 +349,7 @@ def _write_pack(
         "csv_dialect": csv_dialect,
         "digest": str(head) if head else None,
         "chain_intact": verification["intact"],
+        "demo": mark.document() if (mark := demo_mark(ledger)) else None,
         "files": [
             {
                 "name": name,
@@ -352,6 +362,13 @@ def _write_pack(
     }
     (out / "manifest.json").write_text(json_text(manifest) + "\n", encoding="utf-8")
     return manifest
+
+
+def _word(lang: Lang, value: object) -> object:
+    """A value of the Kontrollsumma sheet: ja/nej in Swedish, none as empty."""
+    if isinstance(value, bool) or value is None:
+        return value_text(lang, value)
+    return _json(value)
 
 
 def manifest_what(lang: Lang) -> str:

@@ -116,6 +116,10 @@ HEADERS_SV: dict[str, str] = {
     "what": "vad",
     "value": "värde",
     "illustrative": "illustrativ (påhittad)",
+    "support_minutes": "stödminuter",
+    "support_minutes_assumed": "varav antagna minuter",
+    "counts_from": "räknas från",
+    "nothing_recorded": "inga uppgifter registrerade",
 }
 
 SHEET_DIGEST = {"sv": "Kontrollsumma", "en": "Digest"}

@@ -75,3 +75,17 @@ def money_text(lang: Lang, amount: Decimal) -> str:
         grouped = grouped.replace(",", "\N{NO-BREAK SPACE}").replace(".", ",")
         grouped = grouped.replace("-", "\N{MINUS SIGN}")
     return f"{grouped}\N{NO-BREAK SPACE}kr"
+
+
+CHECKS_SV = {
+    "digest": "kontrollsumma",
+    "intact": "kedjan obruten",
+    "facts": "antal händelser",
+    "head": "kedjans huvud",
+    "first_break": "första brott",
+}
+
+
+def check_word(lang: Lang, key: str) -> str:
+    """A line of the chain's check (Kontrollsumma) named in the reader's words."""
+    return CHECKS_SV.get(key, key) if lang == "sv" else key.replace("_", " ")
