@@ -20,6 +20,7 @@ from biv_adapters.http.params import READERS
 from biv_domain.converter import json_text, parse_json
 
 OPEN = frozenset({"data", "before", "after"})  # any JSON value: a fact's fields, a changed value
+OPTIONAL = frozenset({"demo"})  # only in the answers of a store that holds the demo (issue 23)
 ERROR = {
     "type": "object",
     "properties": {
@@ -58,7 +59,7 @@ def schema_of(value: Any, key: str | None = None) -> dict[str, Any]:
         return {
             "type": "object",
             "properties": {k: schema_of(v, k) for k, v in value.items()},
-            "required": list(value),
+            "required": [k for k in value if k not in OPTIONAL],
             "additionalProperties": False,
         }
     if isinstance(value, list):
