@@ -27,6 +27,7 @@ from biv_adapters.audit_pack import PACK
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_adapters.pack_charts import funding_figure, participation_figure
+from biv_adapters.pack_files import FONT_POINTS, PRINTABLE_INCHES, print_plan, printed_inches
 from biv_adapters.stores import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.model.commands import RecordDisbursement, RetractDisbursement, RetractSession
@@ -421,14 +422,23 @@ def test_the_history_sheet_holds_real_dates(
         assert sheet[f"{headers[effective]}2"].number_format == "yyyy-mm-dd"
 
 
-def test_every_sheet_prints_landscape_fitted_to_the_width(pack_sv: Path, pack: Path) -> None:
+def test_every_sheet_prints_at_8_points_or_more(pack_sv: Path, pack: Path) -> None:
+    # Issue 23: fitted to one page's width, Historik printed at 5 pt. Now a narrow sheet prints
+    # portrait at full size, a wide one landscape across as many pages as keep it at 8 pt.
     for folder in (pack_sv, pack):
         book: Any = load_workbook(folder / "workbook.xlsx")
         for sheet in book.worksheets:
-            assert sheet.page_setup.orientation == "landscape", sheet.title
-            assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+            inches = printed_inches(sheet)
+            orientation, across = print_plan(inches)
+            assert sheet.page_setup.orientation == orientation, sheet.title
+            assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (across, 0)
+            scale = min(1, across * PRINTABLE_INCHES[orientation] / inches)
+            assert FONT_POINTS * scale >= 8, sheet.title
             assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, sheet.title
             assert sheet.print_title_rows == "$1:$1", sheet.title
+        orientations = {s.title: s.page_setup.orientation for s in book.worksheets}
+        assert "portrait" in orientations.values()
+        assert "landscape" in orientations.values()
 
 
 def test_illustrative_data_is_marked_in_every_sheet_and_csv_it_touches(
@@ -461,7 +471,7 @@ def test_illustrative_data_is_marked_in_every_sheet_and_csv_it_touches(
     assert [name for name, invented in files.items() if invented] == [
         *("history.jsonl", "history.csv", "disbursements.csv", "report_by_year.csv"),
         *("follow_ups.csv", "follow_up_figures.csv"),  # follow_up_changes.csv: no rows
-        *("workbook.xlsx", "participation.png"),
+        *("workbook.xlsx", "participation.png", "revisionsrapport.pdf"),
     ]
 
 
@@ -547,5 +557,23 @@ def test_the_workbook_opens_in_libreoffice(pack_sv: Path, tmp_path: Path) -> Non
     assert pdf.startswith(b"%PDF")
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
     assert boxes
-    assert all(float(w) > float(h) for w, h in boxes)  # every page landscape
+    # every page A4, portrait for a narrow sheet, landscape for a wide one (the page tree's
+    # own box spans both: 842 by 842)
+    sizes = {(round(float(w)), round(float(h))) for w, h in boxes} - {(842, 842)}
+    assert sizes == {(595, 842), (842, 595)}
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= len(SHEETS_SV)
+    # and no text printed under 8 pt (issue 23: fitted to one page's width, Historik was 5 pt):
+    # each word's box from poppler, 1.3 times the size of LibreOffice's Carlito at 11 pt
+    if shutil.which("pdftotext") is None:
+        return
+    boxes_html = tmp_path / "boxes.html"
+    subprocess.run(["pdftotext", "-bbox", str(tmp_path / "pdf" / "workbook.pdf"), str(boxes_html)],
+                   check=True)  # fmt: skip
+    heights = [
+        float(y_max) - float(y_min)
+        for y_min, y_max in re.findall(
+            r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', boxes_html.read_text("utf-8")
+        )
+    ]
+    assert heights
+    assert min(heights) / 1.3 >= 8

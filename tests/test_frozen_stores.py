@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from biv_adapters.cli import main
+from biv_adapters.demo import linkoping_lines
 
 STORES = Path(__file__).parent / "stores"
 FOLDERS = sorted(p for p in STORES.glob("format-*") if p.is_dir())
@@ -166,6 +168,85 @@ def history_lines(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+Decisions = dict[tuple[str, str], list[tuple[date, int]]]
+
+
+def target_decisions(folder: Path) -> Decisions:
+    """Each agreement's target decisions (day, yearly value) in the frozen store's history:
+    the demo's lines (unchanged since) and the folder's own."""
+    decisions: Decisions = {}
+    texts = [*linkoping_lines(), *(folder / "history.jsonl").read_text("utf-8").splitlines()]
+    for text in texts:
+        line = json.loads(text)
+        if line["command"] == "set_target":
+            day = date.fromisoformat(line["decided_on"])
+            key = (line["case_number"], line["target"])
+            decisions.setdefault(key, []).append((day, line["value"]))
+    return decisions
+
+
+def _plus_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    first = date(day.year + year, month + 1, 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return min(first.replace(day=1) + timedelta(days=day.day - 1), following - timedelta(days=1))
+
+
+def expected_now(decisions: list[tuple[date, int]], start: date, end: date) -> int:
+    """A yearly target's share of a window, restated here: each of the window's months from
+    its start (a started month counting) adds the value decided by that month's end, over 12;
+    the sum rounded up."""
+    twelfths, months = 0, 0
+    while _plus_months(start, months) <= end:
+        last = min(_plus_months(start, months + 1) - timedelta(days=1), end)
+        in_force = [value for day, value in sorted(decisions) if day <= last]
+        twelfths += in_force[-1] if in_force else 0
+        months += 1
+    return -(-twelfths // 12)
+
+
+def corrected(argv: list[str], recorded: Any, targets: Decisions) -> Any:
+    """A recorded answer with the corrections of a known fault applied, each named.
+
+    The answers were recorded by the code of their time, faults included; a fault fixed
+    since is corrected here by its rule, never by regenerating the store or its answers.
+
+    Issue 23: `follow-ups --on DAY` showed a report submitted, or a follow-up closed
+    (and its assessment), after DAY. Those dates are not yet there on DAY.
+
+    Issue 23: `report` judged a yearly target missed (`met` false) for a window in which
+    nothing was recorded (no group, no session): it is now not assessed (`met` null).
+    """
+    if argv[0] == "report" and isinstance(recorded, dict):
+        for target in recorded["targets"]:
+            # Issue 23: a target counts only from its decision, pro rata by month.
+            decisions = targets.get((recorded["case_number"], target["target"]), [])
+            start, end = date.fromisoformat(recorded["from"]), date.fromisoformat(recorded["to"])
+            target["expected"] = expected_now(decisions, start, end)
+            if target["actual"] is not None:
+                target["met"] = target["actual"] >= target["expected"]
+    if argv[0] == "report" and isinstance(recorded, dict) and "follow_up" not in recorded:
+        counts = ("groups", "parent_groups", "sessions", "parent_sessions")
+        if not any(recorded[name] for name in counts):
+            for target in recorded["targets"]:
+                target["met"] = None
+    if argv[0] == "follow-ups" and isinstance(recorded, dict):
+        day = recorded["on"]
+        for item in recorded["follow_ups"]:
+            if item["submitted_on"] is not None and item["submitted_on"] > day:
+                item.update(submitted_on=None, submitted_late=False)
+            if item["closed_on"] is not None and item["closed_on"] > day:
+                item.update(closed_on=None, assessment=None)
+    return recorded
+
+
+def human_output(out: str) -> str:
+    """Standard output without the demo store's first line (issue 23), which says that the
+    store's recorded times are simulated or its 2023–24 figures invented."""
+    first, _, rest = out.partition("\n")
+    return rest if first.startswith("Demo store: ") else out
+
+
 def check_store(
     capsys: pytest.CaptureFixture[str], folder: Path, kind: str, store: str, tmp_path: Path
 ) -> None:
@@ -180,7 +261,7 @@ def check_store(
         argv: list[str] = answer["argv"]
         code, out = biv(capsys, *argv, "--store", store)
         assert code == answer["exit"], f"biv {' '.join(argv)}: exit {code}, was {answer['exit']}"
-        recorded = answer["stdout"]
+        recorded = corrected(argv, answer["stdout"], target_decisions(folder))
         if recorded is None:
             continue  # a refusal: its exit code is the answer
         if "--json" in argv:
@@ -188,7 +269,7 @@ def check_store(
             erasures += listed
             assert_sub_document(recorded, now, f"biv {' '.join(argv)}")
         else:
-            assert out.rstrip("\n") == recorded, f"biv {' '.join(argv)}"
+            assert human_output(out).rstrip("\n") == recorded, f"biv {' '.join(argv)}"
 
     digest = (folder / f"digest-{kind}.txt").read_text("utf-8").strip()
     assert biv(capsys, "audit", "verify", "--digest", digest, "--store", store)[0] == 0

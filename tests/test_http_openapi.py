@@ -158,3 +158,14 @@ def test_the_examples_file_is_the_one_the_generator_writes() -> None:
     assert {k: v["request"] for k, v in committed.items()} == {
         k: v["request"] for k, v in made.items()
     }
+
+
+def test_only_the_demo_mark_is_optional() -> None:
+    # Every key is required but `demo`, which only a store holding the demo's history shows
+    for name, operation in OPERATIONS.items():
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        if "properties" in schema:
+            optional = set(schema["properties"]) - set(schema["required"])
+            assert optional <= {"demo"}, name
+    budget = OPERATIONS["budget"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "demo" in budget["properties"]

@@ -224,9 +224,10 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _print(args: argparse.Namespace, body: dict[str, Any], text: Any) -> int:
+    from biv_adapters.demo_stages import demo_line
     from biv_domain.converter import json_text
 
-    print(json_text(body) if args.json else text(body))
+    print(json_text(body) if args.json else demo_line(body) + text(body))
     return 0
 
 
@@ -285,9 +286,13 @@ def replay_text(d: dict[str, Any]) -> str:
             f"{d['facts']} facts; statuses on {d['on']}",
             f"{t['title']}: {t['municipality']} with {t['partner']}",
             f"runs {t['start']} – {a['ends_on']} (concluded to {t['end']}, end as decided "
-            f"{a['end_as_decided']}), {a['status']} on {d['on']}",
+            f"{a['end_as_decided']}); its status on {d['on']}: {a['status'].replace('_', ' ')}",
             f"notice {t['notice_months']} months, last day to give it {a['last_notice_day']}; "
-            + (f"given by the {notice['party']} on {notice['given_on']}" if notice else "none"),
+            + (
+                f"notice given by the {notice['party']} on {notice['given_on']}"
+                if notice
+                else "no notice given"
+            ),
             "",
             "Decisions:",
             table(["decision", "what", "decided on", "by", "reference"], _decisions(a)),

@@ -14,6 +14,9 @@ ones `biv budget` and `biv report` print: the same functions make them.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any
 
 from attrs import asdict
 
+from biv_adapters.demo_stages import demo_mark
 from biv_adapters.pack_charts import periods, write_charts
 from biv_adapters.pack_files import (
     CSV_DIALECTS,
@@ -40,6 +44,9 @@ from biv_adapters.pack_labels import (
     sheet_name,
     what,
 )
+from biv_adapters.pack_pdf import FILE as REPORT_PDF
+from biv_adapters.pack_pdf import audit_report_pdf
+from biv_adapters.pack_words import check_word, value_text
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import digest_line
@@ -50,7 +57,7 @@ from biv_domain.model.group import GroupState
 from biv_domain.model.money import total
 from biv_domain.projections.budget import Budget, budget, payments_against_decisions, split_by_year
 from biv_domain.projections.history import FactRecord
-from biv_domain.projections.report import changes, report
+from biv_domain.projections.report import ReportView, changes, report, report_view
 
 
 def _columns(names: str) -> tuple[str, ...]:
@@ -78,6 +85,9 @@ PACK: dict[str, tuple[str | None, str]] = {
     "participation.png": (None, "chart: children attending and sessions per month"),
     "digest.txt": (None, "the chain's head, as `biv audit digest` prints it"),
     "verification.json": (None, "the walk of the chain, as `biv audit verify --json` prints it"),
+    "revisionsrapport.pdf": (None, "the report for reading, A4 (PDF/A-3b): the agreement, its "
+                             "decisions, budget, payments, yearly report, follow-ups, erasures, "
+                             "the chain's verification and digest, the charts"),
 }  # fmt: skip
 
 
@@ -178,15 +188,24 @@ def _figures(figures: object) -> dict[str, object]:
 
 
 def report_by_year(state: AgreementState, groups: list[GroupState]) -> Table:
-    """The figures of each year of the agreement (the last one cut at its end), met or not."""
+    """The figures of each year of the agreement (the last one cut at its end), met or not,
+    or not assessed (`met` empty, with the reason) for a year in which nothing was recorded."""
     years = periods(state.terms.start, state.ends_on(), 12)
-    rows = [
-        {"from": year.start, "to": year.end, **_figures(report(state, groups, year))}
-        for year in years
-    ]
+    rows = [{"from": year.start, "to": year.end, **_view(report_view(state, groups, year))}
+            for year in years]  # fmt: skip
     invented = [g for g in groups if is_illustrative(g.group_ref)]
     flags = [any(s.held_on in year for g in invented for s in g.sessions) for year in years]
     return marked(Table("report_by_year.csv", tuple(rows)), flags)
+
+
+def _view(view: ReportView) -> dict[str, object]:
+    """A window's figures, flat, each target judged as `biv report` judges it."""
+    flat = _figures(view.figures)
+    for t in view.targets:
+        flat[f"targets.{t.target.value}.met"] = t.met
+        flat[f"targets.{t.target.value}.counts_from"] = t.counts_from
+    flat["nothing_recorded"] = view.nothing_recorded
+    return flat
 
 
 def follow_up_tables(
@@ -267,23 +286,61 @@ def export(
         *map(_marked, follow_up_tables(state, groups, follow_ups, on)),
     ]
     head, verification = ledger.digest(), document(ledger.verify_chain().document())
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    final.mkdir(parents=True, exist_ok=True)
+    # Built in a folder of its own beside `out_dir`, then moved in: a pack that cannot be
+    # finished (a package missing, a disk full) leaves nothing in `out_dir`.
+    building = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        manifest = _write_pack(
+            ledger, case_number, building, on, lang, csv_dialect,
+            (state, groups, history, figures, tables, head, verification),
+        )  # fmt: skip
+        for name in (*PACK, "manifest.json"):
+            os.replace(building / name, final / name)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return manifest
+
+
+Gathered = tuple[
+    AgreementState, list[GroupState], list[Fact], Budget, list[Table], Any, dict[str, Any]
+]
+
+
+def _write_pack(
+    ledger: Ledger,
+    case_number: str,
+    out: Path,
+    on: date,
+    lang: Lang,
+    csv_dialect: CsvDialect,
+    gathered: Gathered,
+) -> dict[str, Any]:
+    state, groups, history, figures, tables, head, verification = gathered
     with (out / "history.jsonl").open("w", encoding="utf-8") as handle:
         for fact in history:
             handle.write(json_text(document(FactRecord.of(fact)), indent=False) + "\n")
     for table in tables:
         write_csv(out / table.file, table, lang, csv_dialect)
-    checked = [{"what": k, "value": _json(v)} for k, v in verification.items()]
-    digest = Table("Digest", ({"what": "digest", "value": digest_line(head)}, *checked))
+    # Once each, in the reader's words: the digest, then the walk (its own `digest` is the one
+    # it was asked to check against, none here).
+    checked = [
+        {"what": check_word(lang, k), "value": _word(lang, v)}
+        for k, v in verification.items()
+        if k != "digest"
+    ]
+    digest_row: dict[str, object] = {"what": check_word(lang, "digest"), "value": digest_line(head)}
+    digest = Table("Digest", (digest_row, *checked))
     sheets = [(_sheet(lang, t.file), t) for t in tables]
     write_workbook(out / "workbook.xlsx", [*sheets, (SHEET_DIGEST[lang], digest)], lang)
     charts = write_charts(out, state, groups, figures, lang)
+    (out / REPORT_PDF).write_bytes(audit_report_pdf(ledger, case_number, on, lang))
     (out / "digest.txt").write_text(digest_line(head) + "\n", encoding="utf-8")
     (out / "verification.json").write_text(json_text(verification) + "\n", encoding="utf-8")
     invented = {t.file for t in tables if t.illustrative} | {n for n, i in charts.items() if i}
     if invented:
-        invented |= {"history.jsonl", "workbook.xlsx"}
+        invented |= {"history.jsonl", "workbook.xlsx", REPORT_PDF}
     manifest = {
         "case_number": case_number,
         "on": on.isoformat(),
@@ -292,6 +349,7 @@ def export(
         "csv_dialect": csv_dialect,
         "digest": str(head) if head else None,
         "chain_intact": verification["intact"],
+        "demo": mark.document() if (mark := demo_mark(ledger)) else None,
         "files": [
             {
                 "name": name,
@@ -304,6 +362,13 @@ def export(
     }
     (out / "manifest.json").write_text(json_text(manifest) + "\n", encoding="utf-8")
     return manifest
+
+
+def _word(lang: Lang, value: object) -> object:
+    """A value of the Kontrollsumma sheet: ja/nej in Swedish, none as empty."""
+    if isinstance(value, bool) or value is None:
+        return value_text(lang, value)
+    return _json(value)
 
 
 def manifest_what(lang: Lang) -> str:

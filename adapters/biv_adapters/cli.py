@@ -386,7 +386,9 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
 
 
 def _emit(args: argparse.Namespace, body: dict[str, Any], table: Any) -> int:
-    print(json_text(body) if args.json else table(body))
+    from biv_adapters.demo_stages import demo_line
+
+    print(json_text(body) if args.json else demo_line(body) + table(body))
     return 0
 
 

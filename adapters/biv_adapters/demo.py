@@ -13,7 +13,7 @@ from importlib.resources import files
 from typing import Any
 
 from biv_adapters import render
-from biv_adapters.exchange import read_lines
+from biv_adapters.demo_stages import demo_mark, record_in_stages
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
 from biv_domain.model.dates import Period
@@ -36,21 +36,22 @@ DEMO_ACTOR = "biv demo"
 
 
 def record_linkoping(ledger: Ledger) -> tuple[int, int]:
-    """Records the history; returns the lines applied and skipped.
+    """Records the history in its stages (`demo_stages`); returns the lines applied and skipped.
 
     The facts name the ledger's actor, or "biv demo" when it has none, so that
     no one takes the demo's facts for a person's entries.
     """
-    receipt = ledger.execute_all(read_lines(linkoping_lines()), actor=ledger.actor or DEMO_ACTOR)
-    return receipt.applied, receipt.skipped
+    return record_in_stages(ledger, linkoping_lines(), ledger.actor or DEMO_ACTOR)
 
 
 def run_demo(ledger: Ledger, *, as_json: bool = False) -> int:
     applied, skipped = record_linkoping(ledger)
     state = ledger.agreement(CASE_NUMBER)
     today = date.today()
+    mark = demo_mark(ledger)
     summary: dict[str, Any] = {
         "recorded": {"applied": applied, "skipped": skipped},
+        "demo": mark.document() if mark else None,
         "case_number": CASE_NUMBER,
         "title": state.terms.title,
         "parties": [state.terms.municipality, state.terms.partner],
@@ -67,6 +68,7 @@ def run_demo(ledger: Ledger, *, as_json: bool = False) -> int:
         f"{summary['title']}, {CASE_NUMBER}\n"
         f"{state.terms.municipality} with {state.terms.partner}\n"
         f"Recorded {applied} lines ({skipped} were already in the store).\n"
+        f"{mark.sentence() + chr(10) if mark else ''}"
         f"Today, {today}, the agreement is {summary['today']['status'].replace('_', ' ')}.\n"
     )
     print(render.budget_table(summary["budget"]))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from biv_adapters.arguments import UsageError
+from biv_adapters.demo_stages import demo_mark
 from biv_adapters.exchange import read_lines
 from biv_domain.converter import document
 from biv_domain.errors import InvalidValue
@@ -24,9 +25,15 @@ from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
-from biv_domain.projections.report import for_publication
+from biv_domain.projections.report import ReportView, for_publication, report_view
 
 Document = dict[str, Any]
+
+
+def marked(ledger: Ledger, body: Document) -> Document:
+    """The document, with the key `demo` when the store holds the demo's simulated history."""
+    mark = demo_mark(ledger)
+    return {**body, "demo": mark.document()} if mark else body
 
 
 def known(figures: object, as_known_at: datetime | None) -> Document:
@@ -43,7 +50,7 @@ def budget_document(
 ) -> Document:
     """`biv budget CASE --on DATE --json`."""
     state = ledger.agreement(case_number, as_known_at)
-    return known(budget(state, on, split), as_known_at)
+    return marked(ledger, known(budget(state, on, split), as_known_at))
 
 
 def fiscal_year_document(
@@ -54,7 +61,9 @@ def fiscal_year_document(
     as_known_at: datetime | None = None,
 ) -> Document:
     """`biv budget --fiscal-year YEAR --json`."""
-    return known(ledger.fiscal_year(year, split, municipality, as_known_at), as_known_at)
+    return marked(
+        ledger, known(ledger.fiscal_year(year, split, municipality, as_known_at), as_known_at)
+    )
 
 
 def report_window(start: date | None, end: date | None) -> Period:
@@ -76,15 +85,37 @@ def report_document(
     public: bool = False,
     threshold: int = 5,
 ) -> Document:
-    """`biv report CASE --from --to [--public --threshold N] --json`."""
-    figures = ledger.report(case_number, window, as_known_at)
+    """`biv report CASE --from --to [--public --threshold N] --json`.
+
+    Each target carries `met` (None when nothing was recorded for the window, with
+    `reason`) and `counts_from`; `nothing_recorded` says the window holds no group or session.
+    """
+    state = ledger.agreement(case_number, as_known_at)  # NotFound unless known then
+    groups = ledger.groups(case_number, as_known_at, overlapping=window)
+    view = report_view(state, groups, window)
     if not public:
-        return known(figures, as_known_at)
+        return marked(ledger, with_assessments(known(view.figures, as_known_at), view))
     try:
-        published = for_publication(figures, threshold)
+        published = for_publication(view.figures, threshold)
     except InvalidValue as refused:  # an option's value: a usage error, naming the option
         raise UsageError(f"--threshold: {refused.reason}") from None
-    return known(published, as_known_at)
+    return marked(ledger, with_assessments(known(published, as_known_at), view))
+
+
+def with_assessments(body: Document, view: ReportView) -> Document:
+    """The report's targets judged as `view` judges them (each target's `actual` stays the
+    body's own, which a report for publication may withhold)."""
+    judged = {t.target.value: t for t in view.targets}
+    targets = [
+        {
+            **target,
+            "met": judged[target["target"]].met,
+            "counts_from": document(judged[target["target"]].counts_from),
+            "reason": judged[target["target"]].reason,
+        }
+        for target in body["targets"]
+    ]
+    return {**body, "targets": targets, "nothing_recorded": view.nothing_recorded}
 
 
 def follow_up_report_document(
@@ -92,7 +123,7 @@ def follow_up_report_document(
 ) -> Document:
     """`biv report CASE --follow-up REF --json`."""
     figures, submitted = ledger.follow_up_report(case_number, follow_up_ref, as_known_at)
-    return {**known(figures, as_known_at), "follow_up": document(submitted)}
+    return marked(ledger, {**known(figures, as_known_at), "follow_up": document(submitted)})
 
 
 def follow_ups_document(
@@ -104,7 +135,7 @@ def follow_ups_document(
         case_number, on, as_known_at, tuple(f.standing(on) for f in follow_ups)
     )
     body: Document = document(standings)
-    return body
+    return marked(ledger, body)
 
 
 def history_document(
@@ -113,7 +144,7 @@ def history_document(
     """`biv history CASE --json`."""
     facts = ledger.history(case_number, as_known_at)
     body: Document = document(History.of(case_number, facts, as_known_at))
-    return body
+    return marked(ledger, body)
 
 
 def replay_document(
@@ -122,7 +153,7 @@ def replay_document(
     """`biv audit replay CASE [--until T] [--on DATE] --json`."""
     day = on or (until or ledger.clock()).date()
     body: Document = document(ledger.replay(case_number, until, day))
-    return body
+    return marked(ledger, body)
 
 
 def diff_document(
@@ -139,7 +170,7 @@ def diff_document(
         raise UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}")
     day = on or (until or ledger.clock()).date()
     body: Document = document(ledger.diff(case_number, since, until, day))
-    return body
+    return marked(ledger, body)
 
 
 def verify_document(ledger: Ledger, digest: Digest | None = None) -> Document:
@@ -163,7 +194,7 @@ def digest_document(ledger: Ledger) -> Document:
 def store_info_document(ledger: Ledger) -> Document:
     """`biv store info --json`."""
     body: Document = document(store_info(ledger))
-    return body
+    return marked(ledger, body)
 
 
 def import_document(

@@ -11,6 +11,9 @@ matplotlib draws with Agg: no display is needed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from textwrap import fill
@@ -37,17 +40,38 @@ def periods(start: date, end: date, months: int) -> list[Period]:
     return result
 
 
+# A chart's size in inches: (8, 4.5) in the pack; the PDF report draws its own at the
+# printed page's width (`printed`), so that its text prints at its size.
+FIGURE_SIZE: ContextVar[tuple[float, float]] = ContextVar("FIGURE_SIZE", default=(8, 4.5))
+
+
+@contextmanager
+def printed(width: float, height: float, font_size: float) -> Iterator[None]:
+    """Charts drawn inside are `width` × `height` inches, their text `font_size` points
+    (the smallest, "small", five sixths of it), titles no larger."""
+    import matplotlib
+
+    token = FIGURE_SIZE.set((width, height))
+    try:
+        with matplotlib.rc_context({"font.size": font_size, "axes.titlesize": "medium"}):
+            yield
+    finally:
+        FIGURE_SIZE.reset(token)
+
+
 def _figure() -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(8, 4.5))
+    figure = Figure(figsize=FIGURE_SIZE.get())
     FigureCanvasAgg(figure)
     return figure
 
 
 def _mark_illustrative(figure: Figure, lang: Lang) -> None:
-    figure.text(0.5, 0.01, text(lang, "illustrative_note"), ha="center", fontsize=8, color="C3")
+    figure.text(
+        0.5, 0.01, text(lang, "illustrative_note"), ha="center", fontsize="small", color="C3"
+    )
 
 
 def _title(lang: Lang, key: str, illustrative: bool, **values: object) -> str:
@@ -82,7 +106,7 @@ def funding_figure(
         )  # fmt: skip
     wrapped = fill(missing, 11)
     ticks = [str(y) if y in known else f"{y}\n{wrapped}" for y in years]
-    axes.set_xticks(range(len(years)), ticks, fontsize=8)
+    axes.set_xticks(range(len(years)), ticks, fontsize="small")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: amount_text(lang, value)))
     axes.set_ylabel(text(lang, "funding_ylabel"))
     axes.set_xlabel(text(lang, "funding_xlabel"))

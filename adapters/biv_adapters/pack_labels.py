@@ -43,6 +43,9 @@ FILES_SV: dict[str, tuple[str | None, str]] = {
     "digest.txt": (None, "kedjans huvud, som `biv audit digest` skriver det"),
     "verification.json": (None, "genomgången av kedjan, som `biv audit verify --json` skriver den"),
     "manifest.json": (None, "ärendet, datum, kontrollsumman och varje fils SHA-256"),
+    "revisionsrapport.pdf": (None, "rapporten för läsning, A4 (PDF/A-3b): avtalet, besluten, "
+                             "budget, utbetalningar, rapport per år, uppföljningar, raderingar, "
+                             "kedjans kontroll och kontrollsumma, diagrammen"),
 }  # fmt: skip
 
 MANIFEST_WHAT_EN = "the case, on, the digest and each file's SHA-256"
@@ -113,6 +116,10 @@ HEADERS_SV: dict[str, str] = {
     "what": "vad",
     "value": "värde",
     "illustrative": "illustrativ (påhittad)",
+    "support_minutes": "stödminuter",
+    "support_minutes_assumed": "varav antagna minuter",
+    "counts_from": "räknas från",
+    "nothing_recorded": "inga uppgifter registrerade",
 }
 
 SHEET_DIGEST = {"sv": "Kontrollsumma", "en": "Digest"}

@@ -122,12 +122,16 @@ def report_table(document: dict[str, Any]) -> str:
                     t["yearly"],
                     t["expected"],
                     shown(t["actual"]),
-                    "yes" if t["met"] else "NO",
+                    "not assessed" if t["met"] is None else "yes" if t["met"] else "NO",
                 ]
                 for t in d["targets"]
             ],
         ),
     ]
+    if d.get("nothing_recorded"):
+        out += ["Nothing was recorded for this window (no group, no session): not assessed."]
+    late = [t for t in d["targets"] if t.get("counts_from") not in (None, d["from"])]
+    out += [f"{t['target']} counts from its decision, {t['counts_from']}." for t in late]
     if "threshold" in d:
         out += ["", f"For publication: counts of people under {d['threshold']} are withheld."]
     follow_up = d.get("follow_up")

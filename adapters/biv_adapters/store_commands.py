@@ -27,11 +27,12 @@ def add_store_commands(commands: Any, store: argparse.ArgumentParser) -> None:
 
 
 def run_store(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.demo_stages import demo_line
     from biv_adapters.documents import store_info_document
     from biv_domain.converter import json_text
 
     body = store_info_document(ledger)
-    print(json_text(body) if args.json else info_text(body))
+    print(json_text(body) if args.json else demo_line(body) + info_text(body))
     return 0
 
 

@@ -173,7 +173,14 @@ def open_store(url: str) -> Store:
     factories = store_factories()
     if scheme not in factories:
         known = ", ".join(sorted(factories))
-        raise StoreError(f"no store for {redact(url)!r}: the known schemes are {known}")
+        hint = ""
+        if not scheme and url.endswith((".sqlite3", ".sqlite", ".db")):  # a path, not a URL
+            hint = (
+                f"; for an SQLite file write sqlite:///{url.lstrip('/')}"
+                if url.startswith("/")
+                else f"; for an SQLite file write sqlite:{url}"
+            )
+        raise StoreError(f"no store for {redact(url)!r}: the known schemes are {known}{hint}")
     store = factories[scheme](url)
     if not isinstance(store, Store):
         raise StoreError(f"the store plugin for {scheme!r} gave no Store")

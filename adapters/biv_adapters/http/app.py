@@ -285,6 +285,12 @@ def create_app(
     async def index(request: Request) -> Response:
         return HTMLResponse(page)
 
+    statement = (HERE / "templates" / "tillganglighet.html").read_text("utf-8")
+
+    async def accessibility(request: Request) -> Response:
+        """The page's tillgänglighetsredogörelse (accessibility statement), as DIGG asks."""
+        return HTMLResponse(statement)
+
     routes: list[BaseRoute] = [service.route(endpoint) for endpoint in ENDPOINTS]
     routes += log_routes(service)  # the log's checkpoint, proofs and cosignatures (issue 21)
     routes += [
@@ -292,6 +298,7 @@ def create_app(
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs_html, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/tillganglighet", accessibility, methods=["GET"]),
     ]
     # The change feed, health and metrics (issue 25).
     metrics = Metrics(ledger)

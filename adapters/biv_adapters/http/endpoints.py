@@ -21,10 +21,12 @@ from biv_adapters.http.guard import JSON_LINES
 from biv_adapters.http.params import READERS, BadParameter, Param
 from biv_adapters.http.responses import (
     AgreementList,
+    AssessedTarget,
     ChainDigest,
     ImportReceipt,
     Returns,
     known,
+    marked,
 )
 from biv_adapters.http.tokens import Role
 from biv_domain.errors import InvalidValue
@@ -254,7 +256,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             AS_KNOWN_AT,
         ),
         cli="report CASE --from DATE --to DATE [--public]",
-        returns=known(ReportFigures | PublishedFigures),
+        returns=known(
+            ReportFigures | PublishedFigures,
+            targets=tuple[AssessedTarget, ...],
+            nothing_recorded=bool,
+        ),
     ),
     Endpoint(
         "follow_up_report",
@@ -285,7 +291,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             AS_KNOWN_AT,
         ),
         cli="follow-ups CASE --on DATE",
-        returns=Returns(FollowUpStandings),
+        returns=marked(FollowUpStandings),
     ),
     Endpoint(
         "history",
@@ -296,7 +302,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         (_case(), AS_KNOWN_AT),
         roles=AUDITOR,
         cli="history CASE",
-        returns=Returns(History),
+        returns=marked(History),
     ),
     Endpoint(
         "replay",
@@ -308,7 +314,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         (_case(), ON, BEFORE_EXTENSION),
         roles=AUDITOR,
         cli="audit replay CASE --until T",
-        returns=Returns(Replay),
+        returns=marked(Replay),
     ),
     Endpoint(
         "diff",
@@ -329,7 +335,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         roles=AUDITOR,
         cli="audit replay CASE --since T1 --until T2 --diff",
-        returns=Returns(ReplayDiff),
+        returns=marked(ReplayDiff),
     ),
     Endpoint(
         "verify",
@@ -361,7 +367,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         lambda call: documents.store_info_document(call.ledger),
         roles=AUDITOR,
         cli="store info",
-        returns=Returns(StoreInfo),
+        returns=marked(StoreInfo),
     ),
     Endpoint(
         "import",

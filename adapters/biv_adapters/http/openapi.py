@@ -77,6 +77,12 @@ class Page:
 PAGES = (
     Page("page", "/", "The auditor's page (Swedish): budget, chain and timeline", "text/html"),
     Page("docs", "/docs", "This API described as a plain page", "text/html"),
+    Page(
+        "accessibility",
+        "/tillganglighet",
+        "The page's accessibility statement (tillgänglighetsredogörelse, DIGG's template)",
+        "text/html",
+    ),
     Page("openapi", "/openapi.json", "This schema", "application/json"),
     Page(
         "static",
@@ -140,11 +146,13 @@ def response_schema(returns: Returns, components: Components) -> dict[str, Any]:
     """The schema of what an endpoint returns: its type's, with `extra` keys beside its fields."""
     if returns.type is None:
         return {"type": "string"}
-    if not returns.extra:
+    if not returns.extra and not returns.optional:
         return schema_of(returns.type, components)
     members = get_args(returns.type) if isinstance(returns.type, UnionType) else (returns.type,)
     merged = [
-        components.merged(returns.name or f"{m.__name__}Document", m, returns.extra)
+        components.merged(
+            returns.name or f"{m.__name__}Document", m, returns.extra, returns.optional
+        )
         for m in members
     ]
     return merged[0] if len(merged) == 1 else {"anyOf": merged}

@@ -11,7 +11,7 @@ a test holds every real response to its schema (`tests/test_http_schema.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -19,6 +19,7 @@ from attrs import field, frozen
 
 from biv_adapters.http.schemas import ABSENT
 from biv_domain.model.log_proofs import ImportReceipt as LogReceipt
+from biv_domain.model.vocabulary import TargetKind
 from biv_domain.projections.fiscal_year import AgreementRow
 
 
@@ -30,11 +31,32 @@ class Returns:
     media_type: str = "application/json"
     extra: Mapping[str, Any] = field(factory=dict)
     name: str | None = None  # the component of a document with extra keys
+    optional: Mapping[str, Any] = field(factory=dict)  # keys only some answers carry
+
+
+@frozen
+class DemoMark:
+    """The mark of a store that holds the demo (`biv demo`): its recorded times simulated, its
+    2023–24 figures invented; `note` says so in a sentence. Only a demo store's answers carry it."""
+
+    simulated_recorded_times: bool
+    invented_figures: bool
+    note: str
+
+
+MARK = {"demo": DemoMark}
+"""The key `biv_adapters.documents.marked` adds to a query's document on a demo store."""
 
 
 def known(of: Any, name: str | None = None, **more: Any) -> Returns:
-    """A document of `of`'s figures with `as_known_at` beside them (and `more` keys)."""
-    return Returns(of, extra={"as_known_at": datetime | None, **more}, name=name)
+    """A document of `of`'s figures with `as_known_at` beside them (and `more` keys), and the
+    demo's mark where the store holds the demo."""
+    return Returns(of, extra={"as_known_at": datetime | None, **more}, name=name, optional=MARK)
+
+
+def marked(of: Any) -> Returns:
+    """A query's document of `of`, with the demo's mark where the store holds the demo."""
+    return Returns(of, optional=MARK)
 
 
 def text(media_type: str) -> Returns:
@@ -45,6 +67,22 @@ def text(media_type: str) -> Returns:
 def absent() -> Any:
     """A field left out of the document when it has no value (never written as null)."""
     return attrs.field(default=None, metadata={ABSENT: True})
+
+
+@frozen
+class AssessedTarget:
+    """A yearly target in a report's document, judged (`biv_domain.projections.report`): `met`
+    is null, with the `reason`, when nothing was recorded in the window (inga uppgifter
+    registrerade); `counts_from` is the first day it counts; `actual` is null where a report for
+    publication withholds it."""
+
+    target: TargetKind
+    yearly: int
+    expected: int
+    actual: int | None
+    met: bool | None
+    counts_from: date | None
+    reason: str | None
 
 
 @frozen

@@ -67,13 +67,23 @@ class Components:
             self.schemas[name] = object_schema(cls, self)
         return {"$ref": f"#/components/schemas/{self._names[cls]}"}
 
-    def merged(self, name: str, cls: type[Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-        """A component of `cls`'s fields and `extra` keys beside them (a document's as_known_at)."""
+    def merged(
+        self,
+        name: str,
+        cls: type[Any],
+        extra: Mapping[str, Any],
+        optional: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A component of `cls`'s fields and `extra` keys beside them (a document's as_known_at),
+        and `optional` keys that only some answers carry (a demo store's mark)."""
         if name not in self.schemas:
             own = object_schema(cls, self)
-            for key, hint in extra.items():
+            for key, hint in extra.items():  # a key of the class's own is replaced
                 own["properties"][key] = schema_of(hint, self)
-                own["required"].append(key)
+                if key not in own["required"]:
+                    own["required"].append(key)
+            for key, hint in (optional or {}).items():
+                own["properties"][key] = schema_of(hint, self)
             self.schemas[name] = own
         return {"$ref": f"#/components/schemas/{name}"}
 

@@ -28,6 +28,7 @@ from biv_domain.ledger.bookkeeping import (
     group_stream,
     members_stream,
 )
+from biv_domain.ledger.case_numbers import closest_case_number
 from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.feed import FeedReads, history_page
 from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
@@ -335,14 +336,8 @@ class LedgerReads(Application[str], FeedReads):
                 f"it was first recorded at {recorded.recorded_at.isoformat()}",
             )
         reason = f"no agreement with case number {case_number!r}"
-        written = case_number.strip()
-        for candidate in (written, f"Dnr {written}", written.removeprefix("Dnr").strip()):
-            if candidate != case_number and self.recorder.select_events(
-                self._sid(agreement_stream(candidate)), limit=1
-            ):
-                reason += f"; did you mean {candidate!r}?"
-                break
-        return NotFound("case_number", reason)
+        near = closest_case_number(case_number, self.funding_rows().agreements)
+        return NotFound("case_number", reason + (f"; did you mean {near!r}?" if near else ""))
 
     def _members(
         self,

@@ -140,7 +140,16 @@ class SubjectKeys(ABC):
             ) from None
 
     def rekey(self, new_kek: bytes) -> int:
-        """Re-wraps every key under a new store key, in one transaction; how many keys."""
+        """Re-wraps every key under a new store key, in one transaction; how many keys.
+
+        A store written unencrypted is refused: its keys re-wrapped under a store key it
+        will not take would leave every child's data unreadable.
+        """
+        if not self.encrypted:
+            raise CipherKeyRefused(
+                "BIV_NEW_CIPHER_KEY",
+                "this store was written unencrypted, so it has no store key to rotate",
+            )
         self._check()
         rewrapped = []
         for subject, record in self._rows():

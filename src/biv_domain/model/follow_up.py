@@ -66,17 +66,23 @@ class FollowUpState:
         return self.report is not None and self.report.submitted_on > self.schedule.due_on
 
     def standing(self, on: date) -> FollowUpStanding:
-        """Where the follow-up stands on `on`: what `biv follow-ups` lists."""
+        """Where the follow-up stands on `on`: what `biv follow-ups` lists.
+
+        Only what had happened by `on` shows: a report submitted, or a meeting
+        that closed it, after that day is not yet there (nor its assessment).
+        """
+        report = self.report if self.report and self.report.submitted_on <= on else None
+        closed = self.closed if self.closed and self.closed.on <= on else None
         return FollowUpStanding(
             follow_up_ref=self.follow_up_ref,
             start=self.schedule.start,
             end=self.schedule.end,
             due_on=self.schedule.due_on,
             status=self.status_on(on),
-            submitted_on=self.report.submitted_on if self.report else None,
-            submitted_late=self.submitted_late(),
-            closed_on=self.closed.on if self.closed else None,
-            assessment=self.closed.assessment if self.closed else None,
+            submitted_on=report.submitted_on if report else None,
+            submitted_late=report is not None and self.submitted_late(),
+            closed_on=closed.on if closed else None,
+            assessment=closed.assessment if closed else None,
         )
 
 

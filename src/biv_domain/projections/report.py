@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from attrs import frozen
 
@@ -40,6 +40,32 @@ def window_months(window: Period) -> int:
     while add_months(window.start, months) <= window.end:
         months += 1
     return months
+
+
+def window_month_ends(window: Period) -> list[date]:
+    """The last day of each of the window's months (counted from its start), the last cut at
+    the window's end."""
+    months = window_months(window)
+    return [
+        min(add_months(window.start, i + 1) - timedelta(days=1), window.end) for i in range(months)
+    ]
+
+
+def expected_in(agreement: AgreementState, kind: TargetKind, window: Period) -> int:
+    """A yearly target's share of the window: for each of its months (a started month
+    counting) the yearly value in force by that month's end, over 12, summed and rounded
+    up. A target counts only from its decision: a month before it was decided adds nothing."""
+    twelfths = sum(agreement.target(kind, end) or 0 for end in window_month_ends(window))
+    return -(-twelfths // 12)
+
+
+def counts_from(agreement: AgreementState, kind: TargetKind, window: Period) -> date | None:
+    """The first day of the window a target counts from: its start, or the decision's day."""
+    for end in window_month_ends(window):
+        decided = agreement.target_decision(kind, end)
+        if decided is not None:
+            return max(window.start, decided.decided_on)
+    return None
 
 
 def age_band(age: int) -> str:
@@ -97,7 +123,6 @@ def report(
         else:  # a child whose data was erased: still counted, in a cell of its own
             by_age[UNKNOWN_AGE] += 1
 
-    months = window_months(window)
     actual = {
         TargetKind.CHILDREN_PER_YEAR: len(child_attendees),
         TargetKind.GROUPS_PER_YEAR: len(child_groups),
@@ -106,7 +131,7 @@ def report(
     for kind in TargetKind:
         yearly = agreement.target(kind, window.end)
         if yearly is not None:
-            expected = -(-yearly * months // 12)  # rounded up, in whole numbers
+            expected = expected_in(agreement, kind, window)
             targets.append(
                 TargetOutcome(kind, yearly, expected, actual[kind], actual[kind] >= expected)
             )
@@ -257,3 +282,70 @@ def for_publication(figures: ReportFigures, threshold: int = 5) -> PublishedFigu
         threshold=threshold,
         suppressed=tuple(suppressed),
     )
+
+
+NOTHING_RECORDED = "nothing recorded in the window (no group, no session): not assessed"
+
+
+@frozen
+class TargetAssessment:
+    """A yearly target judged for a window: `met` is None, with the reason, when the window
+    holds nothing to judge it by (inga uppgifter registrerade), never false for want of
+    documents. `counts_from` is the first day the target counts (its decision's day, when
+    that falls in the window)."""
+
+    target: TargetKind
+    yearly: int
+    expected: int
+    actual: int
+    met: bool | None
+    counts_from: date | None
+    reason: str | None
+
+
+@frozen
+class ReportView:
+    """A window's report figures with its targets assessed; what `biv report` shows.
+
+    `nothing_recorded` is true when no group overlapping the window was recorded and no
+    session was held in it: the ledger then knows nothing of the window (missing, not missed).
+    """
+
+    figures: ReportFigures
+    nothing_recorded: bool
+    targets: tuple[TargetAssessment, ...]
+
+
+def report_view(
+    agreement: AgreementState, groups: Iterable[GroupState], window: Period
+) -> ReportView:
+    groups = list(groups)
+    figures = report(agreement, groups, window)
+    planned = any(_open_in(g, window) for g in groups)
+    nothing = not planned and not (figures.sessions or figures.parent_sessions)
+    return assessed(agreement, figures, window, nothing_recorded=nothing)
+
+
+def _open_in(group: GroupState, window: Period) -> bool:
+    """Whether the group ran at some time in the window: planned to start by its end, not
+    closed (completed or cancelled) before its start."""
+    closed = group.closed_on
+    return group.plan.starts_on <= window.end and (closed is None or closed >= window.start)
+
+
+def assessed(
+    agreement: AgreementState, figures: ReportFigures, window: Period, *, nothing_recorded: bool
+) -> ReportView:
+    targets = tuple(
+        TargetAssessment(
+            target=t.target,
+            yearly=t.yearly,
+            expected=t.expected,
+            actual=t.actual,
+            met=None if nothing_recorded else t.met,
+            counts_from=counts_from(agreement, t.target, window),
+            reason=NOTHING_RECORDED if nothing_recorded else None,
+        )
+        for t in figures.targets
+    )
+    return ReportView(figures, nothing_recorded, targets)
