@@ -15,10 +15,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from biv_domain.converter import parse_json
 from biv_domain.errors import Refused
@@ -45,6 +44,9 @@ from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.store import MEMORY, Store
 from biv_domain.model.fact import Fact
 from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
+
+if TYPE_CHECKING:  # cryptography loads when the log's key is first used (a query needs none)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 BACKFILL_PAGE = 10_000
 
@@ -246,6 +248,8 @@ class LogReads(LedgerReads):
         """The note signed with the log's key, its private key made once (not once a batch)."""
         assert self.log_key is not None
         if self._signing is None or self._signing[0] is not self.log_key:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
             key = Ed25519PrivateKey.from_private_bytes(self.log_key.seed)
             self._signing = (self.log_key, self.log_key.verifier.id, key)
         _signer, key_id, private = self._signing

@@ -23,13 +23,14 @@ import re
 import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from attrs import frozen
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from biv_domain.errors import InvalidValue
+
+if TYPE_CHECKING:  # cryptography loads when a key is first used (a query needs none)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ED25519 = 0x01
 """The signature type of a log's (or any note's) Ed25519 key."""
@@ -98,6 +99,9 @@ class Verifier:
         return f"{self.name}+{self.id.hex()}+{_b64(bytes([self.kind]) + self.public_key)}"
 
     def verifies(self, message: bytes, signature: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
         except InvalidSignature:
@@ -115,6 +119,8 @@ class Signer:
 
     @classmethod
     def generate(cls, name: str, kind: int = ED25519) -> Signer:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         _checked_name("name", name)
         seed = Ed25519PrivateKey.generate().private_bytes_raw()
         return cls(name, kind, seed)
@@ -137,10 +143,14 @@ class Signer:
 
     @property
     def _private(self) -> Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return Ed25519PrivateKey.from_private_bytes(self.seed)
 
     @property
     def verifier(self) -> Verifier:
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return Verifier(self.name, self.kind, key_id(self.name, self.kind, public), public)
 
