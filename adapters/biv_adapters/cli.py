@@ -18,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from biv_adapters import documents, render
+from biv_adapters.archive_commands import run_archive
 from biv_adapters.arguments import UsageError
 from biv_adapters.audit_commands import run_audit
 from biv_adapters.demo import run_demo
@@ -194,6 +195,8 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         return _emit(args, body, render.follow_ups_table)
     if args.command in ("serve", "token"):
         return _run_http(args, ledger)
+    if args.command == "archive":
+        return run_archive(args, ledger)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 

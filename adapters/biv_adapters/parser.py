@@ -10,6 +10,7 @@ import argparse
 import os
 from importlib.metadata import PackageNotFoundError, version
 
+from biv_adapters.archive_commands import add_archive_commands
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands
 from biv_adapters.http.commands import add_http_commands
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
     add_http_commands(commands, store)
+    add_archive_commands(commands, store)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_examples(parser)
     return parser
@@ -181,6 +183,8 @@ EXAMPLES: dict[str, str] = {
     "serve": "biv serve --port 8080 --store sqlite:iop.sqlite3",
     "token": "biv token add kommunrevisionen --role auditor",
     "token add": "biv token add diariet --role writer",
+    "archive": "biv archive export 'Dnr 2016-292' --out dnr-2016-292.zip",
+    "archive export": "biv archive export 'Dnr 2016-292' --out leverans/ --on 2024-03-31",
 }
 
 

@@ -1,0 +1,143 @@
+"""What the archive keeps to prove its facts without the store: their stored content, the
+chain's hashes, a checkpoint of the log (RFC 9162 tree over every chain hash) and each
+archived fact's inclusion proof against it.
+
+The store's rows are read once (`read_chain`); `log_evidence` is the one place that
+turns them into a checkpoint and proofs. Today it computes the tree in memory with
+`merkle.appended` over the chain's hashes; once the ledger keeps the log itself
+(issue 21: `Ledger.checkpoint()` / `Ledger.inclusion_proof()`), only this function
+changes. The proof documents are the log's: inclusion
+`{"tree_size", "leaf_index", "leaf", "hashes"}`, hashes in lowercase hex.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+
+from attrs import frozen
+
+from biv_domain.ledger import Ledger
+from biv_domain.ledger.chain import content
+from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.merkle import NodeId, appended, inclusion_proof, leaf_hash, tree_root
+from biv_domain.ledger.note import Checkpoint, Note, Signer
+
+ORIGIN = "biv-domain"  # the checkpoint's origin when no signer key names the log
+LOG_KEY = "BIV_LOG_KEY"
+
+
+@frozen
+class StoredFact:
+    """One row of the chain as stored: its place, its hash and the exact bytes hashed."""
+
+    position: int
+    hash: str
+    previous: str
+    content: bytes  # canonical JSON: SHA-256 of it is `hash`
+
+
+@frozen
+class Chain:
+    """Every row of the store's chain, by position (1 to the head's), read once."""
+
+    facts: Mapping[int, StoredFact]
+
+    @property
+    def size(self) -> int:
+        return len(self.facts)
+
+    def leaves(self) -> list[bytes]:
+        """Leaf data of the log: each position's chain hash, 32 raw bytes, in order."""
+        return [bytes.fromhex(self.facts[p].hash) for p in range(1, self.size + 1)]
+
+
+def read_chain(ledger: Ledger) -> Chain:
+    """Reads every stored row once, as `audit verify` walks them (envelopes only)."""
+    facts: dict[int, StoredFact] = {}
+    for row in ledger.rows():
+        envelope = read_envelope(row)
+        place = envelope.chain
+        body = content(
+            stream=str(row.originator_id),
+            version=row.originator_version,
+            type=row.topic,
+            recorded_at=envelope.recorded_at,
+            actor=envelope.actor,
+            event=envelope.event,
+            position=place.position,
+            previous=place.previous,
+            schema=envelope.schema,
+            personal=envelope.personal,
+            encrypted=envelope.encrypted,
+        )
+        facts[place.position] = StoredFact(place.position, place.hash, place.previous, body)
+    if sorted(facts) != list(range(1, len(facts) + 1)):
+        raise ValueError("the chain has gaps: run `biv audit verify` before archiving")
+    return Chain(facts)
+
+
+@frozen
+class LogEvidence:
+    """The log's checkpoint (a signed note when `BIV_LOG_KEY` is set) and inclusion proofs."""
+
+    size: int
+    root: bytes
+    note: str  # the checkpoint note; unsigned: its text alone
+    signed_by: str | None
+    proofs: Mapping[int, dict[str, object]]  # chain position → inclusion proof document
+
+
+def log_evidence(
+    ledger: Ledger, chain: Chain, positions: Iterable[int], signer: Signer | None = None
+) -> LogEvidence:
+    """The checkpoint of the chain as stored and the inclusion proof of each position asked.
+
+    The tree's size is the chain head's position. The signer is `signer`, else
+    `BIV_LOG_KEY` when set (refused in one line naming it when it is no key), else
+    the checkpoint is its text alone, unsigned.
+    """
+    del ledger  # the ledger's own log answers here once issue 21 has landed
+    nodes = _nodes(chain.leaves())
+    size = chain.size
+
+    def read(ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        return {node: nodes[node] for node in ids}
+
+    root = tree_root(size, read)
+    key = signer or _signer_from_env()
+    origin = key.name if key else ORIGIN
+    checkpoint = Note(Checkpoint(origin, size, root).text, ())
+    note = str(checkpoint.signed_by(key)) if key else checkpoint.text
+    proofs = {
+        position: inclusion_document(
+            size, position, chain.facts[position].hash, inclusion_proof(position - 1, size, read)
+        )
+        for position in sorted(set(positions))
+    }
+    return LogEvidence(size, root, note, key.name if key else None, proofs)
+
+
+def inclusion_document(
+    size: int, position: int, leaf: str, hashes: Sequence[bytes]
+) -> dict[str, object]:
+    return {
+        "tree_size": size,
+        "leaf_index": position - 1,
+        "leaf": leaf,
+        "hashes": [h.hex() for h in hashes],
+    }
+
+
+def _nodes(leaves: Sequence[bytes]) -> dict[NodeId, bytes]:
+    return dict(appended(0, [], (leaf_hash(leaf) for leaf in leaves)))
+
+
+def _signer_from_env() -> Signer | None:
+    text = os.environ.get(LOG_KEY)
+    return Signer.parse(text, LOG_KEY) if text else None
+
+
+def content_text(fact: StoredFact) -> str:
+    """The stored content as text (UTF-8), for a JSON Lines file: its bytes are the hashed ones."""
+    return fact.content.decode("utf-8")

@@ -1,0 +1,419 @@
+"""`biv archive export`: one agreement as an E-ARK SIP 2.1.0 (CSIP 2.1.0) package, FGS 2.0.
+
+The package (a folder, or a zip holding one folder) is:
+
+    METS.xml                               the package's map: agents, metadata, files, structure
+    metadata/descriptive/dc.xml            the agreement for an archivist (Simple Dublin Core)
+    metadata/preservation/premis.xml       PREMIS 3: fixity, events, agents, rights
+    representations/rep1/data/             the history (JSON Lines), the stored facts and the
+                                           log's evidence, budget, payments, reports and
+                                           follow-ups (CSV, RFC 4180), the pack's PDF report
+                                           where the pack makes one
+    schemas/                               the XSDs the XML uses
+    documentation/                         how to read and check it, and a checker in Python
+
+It is written in a temporary folder beside the destination and moved there only when
+complete, so a failure (a full disk, a refused case) leaves nothing behind. The bytes
+are the same for the same store and day, apart from the creation time and the package's
+id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from biv_adapters.archive import xml
+from biv_adapters.archive.evidence import LogEvidence, log_evidence, read_chain
+from biv_adapters.archive.records import Archived, gather, history_record
+from biv_adapters.pack_files import write_csv
+from biv_domain.converter import document, json_text
+from biv_domain.errors import InvalidValue
+from biv_domain.ledger import Ledger
+from biv_domain.ledger.verification import Verification
+
+HERE = Path(__file__).parent
+DATA = "representations/rep1/data"
+REPRESENTATION = "Representations/rep1"
+PACK_PDF = "revisionsrapport.pdf"  # the auditor's pack's PDF report, where the pack makes one
+RIGHTS = (
+    "The participants are children. The package names each by a pseudonym (an HMAC of "
+    "the partner's reference under the store's pepper) or, once erased, by a stand-in "
+    "'erased-…'; no reference, age or gender is in the clear. Their sealed fields stay "
+    "sealed in the stored facts (chain.jsonl); erasures and retention (gallring) are "
+    "applied as they stood when the package was made."
+)
+# Each kind of file: its MIME type (IANA) and the format's name in PREMIS.
+FORMATS = {
+    ".jsonl": ("text/plain", "JSON Lines (UTF-8)"),
+    ".json": ("application/json", "JSON (RFC 8259)"),
+    ".csv": ("text/csv", "CSV (RFC 4180, UTF-8)"),
+    ".txt": ("text/plain", "Plain text (UTF-8)"),
+    ".md": ("text/markdown", "Markdown (UTF-8)"),
+    ".py": ("text/plain", "Python 3 source (UTF-8)"),
+    ".xsd": ("application/xml", "XML Schema 1.0"),
+    ".xml": ("application/xml", "XML 1.0"),
+    ".pdf": ("application/pdf", "PDF"),
+}
+
+
+class ArchiveRefused(InvalidValue):
+    """The package cannot be written where asked (the field names the option)."""
+
+
+def software_version() -> str:
+    try:
+        return version("biv-domain")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+def export(
+    ledger: Ledger,
+    case_number: str,
+    out: str | Path,
+    on: date,
+    *,
+    created: datetime | None = None,
+    objid: str | None = None,
+) -> dict[str, Any]:
+    """Writes the package for `case_number` as of `on` to `out` (a `.zip` or a folder).
+
+    Refuses an `out` that exists and is not an empty folder; raises `NotFound` for
+    an unknown case before anything is written. Returns a summary of what it wrote.
+    """
+    destination = Path(out)
+    zipped = destination.suffix.lower() == ".zip"
+    _check_destination(destination, zipped)
+    archived = gather(ledger, case_number, on)
+    created = created or ledger.clock()
+    objid = objid or f"urn:uuid:{uuid.uuid4()}"
+    chain = read_chain(ledger)
+    verification = ledger.verify_chain()
+    positions = [f.position for f in archived.facts]
+    archived_set = set(positions)
+    before = [p - 1 for p in positions if p > 1 and p - 1 not in archived_set]
+    evidence = log_evidence(ledger, chain, [*positions, *before])
+    name = destination.stem if zipped else destination.name
+    with _staging(destination) as staging:
+        root = staging / (name or "package")
+        files = _write(
+            root,
+            archived,
+            ledger,
+            chain_lines(chain, positions),
+            evidence,
+            verification,
+            created,
+            objid,
+        )
+        if zipped:
+            written = staging / "package.zip"
+            _zip(root, written, created)
+            os.replace(written, destination)
+        else:
+            if destination.exists():
+                destination.rmdir()  # empty, as checked
+            os.replace(root, destination)
+    return {
+        "case_number": case_number,
+        "on": on.isoformat(),
+        "out": str(destination),
+        "objid": objid,
+        "created": created.isoformat(),
+        "facts": len(positions),
+        "tree_size": evidence.size,
+        "checkpoint_signed_by": evidence.signed_by,
+        "chain_intact": verification.intact,
+        "files": files,
+    }
+
+
+def _check_destination(destination: Path, zipped: bool) -> None:
+    if zipped and destination.exists():
+        raise ArchiveRefused("--out", f"{destination} exists: name a new .zip file")
+    if destination.exists() and not destination.is_dir():
+        raise ArchiveRefused("--out", f"{destination} exists and is not a folder")
+    if destination.is_dir() and any(destination.iterdir()):
+        raise ArchiveRefused("--out", f"{destination} exists and is not empty")
+    if not destination.parent.is_dir():
+        raise ArchiveRefused("--out", f"{destination.parent} is not a folder")
+
+
+@contextmanager
+def _staging(destination: Path) -> Iterator[Path]:
+    """A temporary folder beside the destination (so the last move is a rename), removed after."""
+    staging = Path(tempfile.mkdtemp(prefix=".biv-archive-", dir=destination.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def chain_lines(chain: Any, positions: list[int]) -> list[dict[str, Any]]:
+    """Each archived fact as stored: position, hash and the exact content its hash is over."""
+    return [
+        {
+            "chain_position": p,
+            "hash": chain.facts[p].hash,
+            "content": chain.facts[p].content.decode("utf-8"),
+        }
+        for p in positions
+    ]
+
+
+def _write(
+    root: Path,
+    archived: Archived,
+    ledger: Ledger,
+    stored: list[dict[str, Any]],
+    evidence: LogEvidence,
+    verification: Verification,
+    created: datetime,
+    objid: str,
+) -> list[dict[str, Any]]:
+    data = root / DATA
+    data.mkdir(parents=True)
+    keys = ledger.keys
+    _jsonl(data / "history.jsonl", (history_record(f, keys) for f in archived.facts))
+    _jsonl(data / "chain.jsonl", stored)
+    (data / "checkpoint.txt").write_text(evidence.note, encoding="utf-8")
+    _jsonl(data / "inclusion_proofs.jsonl", (evidence.proofs[p] for p in sorted(evidence.proofs)))
+    walk = document(verification.document())
+    (data / "verification.json").write_text(json_text(walk) + "\n", encoding="utf-8")
+    for table in archived.tables:
+        write_csv(data / table.file, table, "en", "rfc4180")
+    pdf = pack_pdf(ledger, archived)
+    if pdf is not None:
+        (data / PACK_PDF).write_bytes(pdf)
+    schemas = root / "schemas"
+    schemas.mkdir()
+    for xsd in sorted(xml.SCHEMAS.glob("*.xsd")):
+        shutil.copyfile(xsd, schemas / xsd.name)
+    docs = root / "documentation"
+    docs.mkdir()
+    for text in sorted((HERE / "documentation").glob("*.md")):
+        shutil.copyfile(text, docs / text.name)
+    shutil.copyfile(HERE / "standalone.py", docs / "verify_package.py")
+
+    content = [_entry(root, path) for path in _files(root)]
+    facts = archived.facts
+    events = _events(archived, evidence, verification, created, content)
+    agents = _agents(archived, evidence)
+    preservation = root / "metadata" / "preservation" / "premis.xml"
+    preservation.parent.mkdir(parents=True)
+    preservation.write_bytes(xml.premis(content, events, agents, RIGHTS))
+    descriptive = root / "metadata" / "descriptive" / "dc.xml"
+    descriptive.parent.mkdir(parents=True)
+    descriptive.write_bytes(xml.dublin_core(description(archived)))
+    state = archived.state
+    header = xml.MetsHeader(
+        objid=objid,
+        label=f"{state.terms.case_number} {state.terms.title}",
+        created=created,
+        municipality=state.terms.municipality,
+        municipality_code=state.terms.municipality,
+        software_version=software_version(),
+    )
+    (root / "METS.xml").write_bytes(
+        xml.mets(header, _entry(root, descriptive), _entry(root, preservation), content)
+    )
+    del facts
+    return [
+        {"path": f.path, "size": f.size, "sha256": f.sha256}
+        for f in [_entry(root, p) for p in _files(root)]
+    ]
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(
+        (p for p in root.rglob("*") if p.is_file()), key=lambda p: p.relative_to(root).as_posix()
+    )
+
+
+def _entry(root: Path, path: Path) -> xml.PackageFile:
+    relative = path.relative_to(root).as_posix()
+    mime, name = FORMATS[path.suffix]
+    if relative.startswith("schemas/"):
+        use = "Schemas"
+    elif relative.startswith("documentation/"):
+        use = "Documentation"
+    else:
+        use = REPRESENTATION
+    body = path.read_bytes()
+    return xml.PackageFile(relative, len(body), mime, hashlib.sha256(body).hexdigest(), use, name)
+
+
+def _jsonl(path: Path, rows: Any) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(json_text(row, indent=False) + "\n")
+
+
+def _zip(root: Path, target: Path, created: datetime) -> None:
+    """The folder in a zip, its name the zip's root folder; entries in order, one timestamp."""
+    stamp = created.timetuple()[:6]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in [root, *sorted(root.rglob("*"))]:
+            name = path.relative_to(root.parent).as_posix() + ("/" if path.is_dir() else "")
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            if path.is_dir():
+                info.external_attr = 0o40755 << 16
+                archive.writestr(info, b"")
+            else:
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+
+
+def pack_pdf(ledger: Ledger, archived: Archived) -> bytes | None:
+    """The auditor's pack's PDF report of the agreement, where the pack makes one.
+
+    The pack is written to a temporary folder as `biv audit export` writes it; its
+    `revisionsrapport.pdf`, when there is one, goes into the package.
+    """
+    from biv_adapters.audit_pack import export as pack_export
+
+    with tempfile.TemporaryDirectory(prefix="biv-archive-pack-") as folder:
+        pack_export(ledger, archived.case_number, folder, archived.on, "sv", "rfc4180")
+        pdf = Path(folder) / PACK_PDF
+        return pdf.read_bytes() if pdf.is_file() else None
+
+
+def _events(
+    archived: Archived,
+    evidence: LogEvidence,
+    verification: Verification,
+    created: datetime,
+    content: list[xml.PackageFile],
+) -> list[xml.PremisEvent]:
+    data = [f.path for f in content if f.use == REPRESENTATION]
+    walk = verification.document()
+    checkpoint = f"{DATA}/checkpoint.txt"
+    events = [
+        xml.PremisEvent(
+            "event-export",
+            "creation",
+            created,
+            f"biv archive export of {archived.case_number} as of {archived.on.isoformat()}: "
+            f"{len(archived.facts)} facts",
+            "success",
+            "E-ARK SIP 2.1.0 (CSIP 2.1.0) package written by biv-domain",
+            tuple(data),
+            ("agent-software", "agent-municipality"),
+        ),
+        xml.PremisEvent(
+            "event-chain-verification",
+            "validation",
+            created,
+            "biv audit verify: every stored fact's hash over its content and the hash before it",
+            "success" if walk.intact else "failure",
+            f"the chain of {walk.facts} facts "
+            + (f"holds; its head is {walk.head}" if walk.intact else f"breaks: {walk.first_break}"),
+            (f"{DATA}/verification.json", f"{DATA}/chain.jsonl"),
+            ("agent-software",),
+        ),
+        xml.PremisEvent(
+            "event-checkpoint",
+            "message digest calculation",
+            created,
+            "RFC 9162 Merkle tree over every chain hash of the store (leaf i: the fact at "
+            "chain position i+1); checkpoint as a C2SP signed note"
+            + (f", signed by {evidence.signed_by}" if evidence.signed_by else ", unsigned"),
+            "success",
+            f"tree size {evidence.size}, root {evidence.root.hex()}",
+            (checkpoint,),
+            ("agent-software", *(("agent-log-key",) if evidence.signed_by else ())),
+        ),
+    ]
+    for fact in archived.facts:
+        proof = evidence.proofs[fact.position]
+        events.append(
+            xml.PremisEvent(
+                f"event-inclusion-{fact.position}",
+                "validation",
+                created,
+                f"inclusion of chain position {fact.position} (leaf index "
+                f"{proof['leaf_index']}, {fact.type}) in the checkpoint's tree",
+                "success",
+                f"leaf {fact.hash} proven in the tree of size {evidence.size} by "
+                f"{len(proof['hashes'])} hashes",  # type: ignore[arg-type]
+                (f"{DATA}/inclusion_proofs.jsonl", checkpoint),
+                ("agent-software",),
+            )
+        )
+    return events
+
+
+def _agents(archived: Archived, evidence: LogEvidence) -> list[xml.PremisAgent]:
+    terms = archived.state.terms
+    agents = [
+        xml.PremisAgent("agent-software", "biv-domain", "software", software_version()),
+        xml.PremisAgent(
+            "agent-municipality", terms.municipality, "organization", note="the submitter"
+        ),
+        xml.PremisAgent("agent-partner", terms.partner, "organization", note="the partner"),
+    ]
+    if evidence.signed_by:
+        agents.append(
+            xml.PremisAgent(
+                "agent-log-key",
+                evidence.signed_by,
+                "software",
+                note="the key that signed the log's checkpoint",
+            )
+        )
+    return agents
+
+
+def description(archived: Archived) -> list[tuple[str, str, str]]:
+    """The agreement for an archivist, as Dublin Core elements in order."""
+    state = archived.state
+    terms = state.terms
+    elements = [
+        ("title", f"{terms.title} (idéburet offentligt partnerskap)"),
+        ("identifier", terms.case_number),
+        ("creator", terms.municipality),
+        ("contributor", terms.partner),
+        ("subject", "idéburet offentligt partnerskap (IOP)"),
+        ("type", "Dataset"),
+        ("date", f"{terms.start.isoformat()}/{state.ends_on().isoformat()}"),
+        ("coverage", f"{terms.start.isoformat()}/{state.ends_on().isoformat()}"),
+        ("language", "sv"),
+        ("format", "JSON Lines; CSV (RFC 4180); XML"),
+        (
+            "description",
+            f"Avtalet {terms.case_number} mellan {terms.municipality} och {terms.partner}: "
+            f"hela historiken ({len(archived.facts)} händelser) till och med "
+            f"{archived.on.isoformat()}, budget, utbetalningar, rapporter och uppföljningar.",
+        ),
+    ]
+    elements += [("description", decision) for decision in decisions(archived)]
+    return [(name, value, "sv") for name, value in elements] + [("rights", RIGHTS, "en")]
+
+
+def decisions(archived: Archived) -> list[str]:
+    """Each decision behind the archived facts: kind, date, deciding body and reference."""
+    seen: list[str] = []
+    for fact in archived.facts:
+        decided_on = getattr(fact.event, "decided_on", None)
+        if decided_on is None:
+            continue
+        body = getattr(fact.event, "decided_by", None)
+        reference = getattr(fact.event, "decision_ref", None)
+        line = f"Beslut: {fact.type} {decided_on.isoformat()}"
+        line += f", {body}" if body else ""
+        line += f" ({reference})" if reference else ""
+        if line not in seen:
+            seen.append(line)
+    return seen
