@@ -29,11 +29,19 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from biv_adapters.archive import xml
+from biv_adapters.archive.describing import (
+    DATA,
+    REPRESENTATION,
+    RIGHTS,
+    agents,
+    description,
+    events,
+    software_version,
+)
 from biv_adapters.archive.evidence import LogEvidence, log_evidence, read_chain
 from biv_adapters.archive.records import Archived, gather, history_record
 from biv_adapters.pack_files import write_csv
@@ -43,16 +51,7 @@ from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import Verification
 
 HERE = Path(__file__).parent
-DATA = "representations/rep1/data"
-REPRESENTATION = "Representations/rep1"
 PACK_PDF = "revisionsrapport.pdf"  # the auditor's pack's PDF report, where the pack makes one
-RIGHTS = (
-    "The participants are children. The package names each by a pseudonym (an HMAC of "
-    "the partner's reference under the store's pepper) or, once erased, by a stand-in "
-    "'erased-…'; no reference, age or gender is in the clear. Their sealed fields stay "
-    "sealed in the stored facts (chain.jsonl); erasures and retention (gallring) are "
-    "applied as they stood when the package was made."
-)
 # Each kind of file: its MIME type (IANA) and the format's name in PREMIS.
 FORMATS = {
     ".jsonl": ("text/plain", "JSON Lines (UTF-8)"),
@@ -69,13 +68,6 @@ FORMATS = {
 
 class ArchiveRefused(InvalidValue):
     """The package cannot be written where asked (the field names the option)."""
-
-
-def software_version() -> str:
-    try:
-        return version("biv-domain")
-    except PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "unknown"
 
 
 def export(
@@ -207,15 +199,14 @@ def _write(
     shutil.copyfile(HERE / "standalone.py", docs / "verify_package.py")
 
     content = [_entry(root, path) for path in _files(root)]
-    facts = archived.facts
-    events = _events(archived, evidence, verification, created, content)
-    agents = _agents(archived, evidence)
-    preservation = root / "metadata" / "preservation" / "premis.xml"
-    preservation.parent.mkdir(parents=True)
-    preservation.write_bytes(xml.premis(content, events, agents, RIGHTS))
     descriptive = root / "metadata" / "descriptive" / "dc.xml"
     descriptive.parent.mkdir(parents=True)
     descriptive.write_bytes(xml.dublin_core(description(archived)))
+    described = [*content, _entry(root, descriptive)]  # PREMIS: every file but itself, METS
+    story = events(archived, evidence, verification, created, content)
+    preservation = root / "metadata" / "preservation" / "premis.xml"
+    preservation.parent.mkdir(parents=True)
+    preservation.write_bytes(xml.premis(described, story, agents(archived, evidence), RIGHTS))
     state = archived.state
     header = xml.MetsHeader(
         objid=objid,
@@ -228,7 +219,6 @@ def _write(
     (root / "METS.xml").write_bytes(
         xml.mets(header, _entry(root, descriptive), _entry(root, preservation), content)
     )
-    del facts
     return [
         {"path": f.path, "size": f.size, "sha256": f.sha256}
         for f in [_entry(root, p) for p in _files(root)]
@@ -248,6 +238,8 @@ def _entry(root: Path, path: Path) -> xml.PackageFile:
         use = "Schemas"
     elif relative.startswith("documentation/"):
         use = "Documentation"
+    elif relative.startswith("metadata/"):
+        use = "Metadata"  # pointed at from dmdSec and amdSec, not from a file group
     else:
         use = REPRESENTATION
     body = path.read_bytes()
@@ -288,132 +280,3 @@ def pack_pdf(ledger: Ledger, archived: Archived) -> bytes | None:
         pack_export(ledger, archived.case_number, folder, archived.on, "sv", "rfc4180")
         pdf = Path(folder) / PACK_PDF
         return pdf.read_bytes() if pdf.is_file() else None
-
-
-def _events(
-    archived: Archived,
-    evidence: LogEvidence,
-    verification: Verification,
-    created: datetime,
-    content: list[xml.PackageFile],
-) -> list[xml.PremisEvent]:
-    data = [f.path for f in content if f.use == REPRESENTATION]
-    walk = verification.document()
-    checkpoint = f"{DATA}/checkpoint.txt"
-    events = [
-        xml.PremisEvent(
-            "event-export",
-            "creation",
-            created,
-            f"biv archive export of {archived.case_number} as of {archived.on.isoformat()}: "
-            f"{len(archived.facts)} facts",
-            "success",
-            "E-ARK SIP 2.1.0 (CSIP 2.1.0) package written by biv-domain",
-            tuple(data),
-            ("agent-software", "agent-municipality"),
-        ),
-        xml.PremisEvent(
-            "event-chain-verification",
-            "validation",
-            created,
-            "biv audit verify: every stored fact's hash over its content and the hash before it",
-            "success" if walk.intact else "failure",
-            f"the chain of {walk.facts} facts "
-            + (f"holds; its head is {walk.head}" if walk.intact else f"breaks: {walk.first_break}"),
-            (f"{DATA}/verification.json", f"{DATA}/chain.jsonl"),
-            ("agent-software",),
-        ),
-        xml.PremisEvent(
-            "event-checkpoint",
-            "message digest calculation",
-            created,
-            "RFC 9162 Merkle tree over every chain hash of the store (leaf i: the fact at "
-            "chain position i+1); checkpoint as a C2SP signed note"
-            + (f", signed by {evidence.signed_by}" if evidence.signed_by else ", unsigned"),
-            "success",
-            f"tree size {evidence.size}, root {evidence.root.hex()}",
-            (checkpoint,),
-            ("agent-software", *(("agent-log-key",) if evidence.signed_by else ())),
-        ),
-    ]
-    for fact in archived.facts:
-        proof = evidence.proofs[fact.position]
-        events.append(
-            xml.PremisEvent(
-                f"event-inclusion-{fact.position}",
-                "validation",
-                created,
-                f"inclusion of chain position {fact.position} (leaf index "
-                f"{proof['leaf_index']}, {fact.type}) in the checkpoint's tree",
-                "success",
-                f"leaf {fact.hash} proven in the tree of size {evidence.size} by "
-                f"{len(proof['hashes'])} hashes",  # type: ignore[arg-type]
-                (f"{DATA}/inclusion_proofs.jsonl", checkpoint),
-                ("agent-software",),
-            )
-        )
-    return events
-
-
-def _agents(archived: Archived, evidence: LogEvidence) -> list[xml.PremisAgent]:
-    terms = archived.state.terms
-    agents = [
-        xml.PremisAgent("agent-software", "biv-domain", "software", software_version()),
-        xml.PremisAgent(
-            "agent-municipality", terms.municipality, "organization", note="the submitter"
-        ),
-        xml.PremisAgent("agent-partner", terms.partner, "organization", note="the partner"),
-    ]
-    if evidence.signed_by:
-        agents.append(
-            xml.PremisAgent(
-                "agent-log-key",
-                evidence.signed_by,
-                "software",
-                note="the key that signed the log's checkpoint",
-            )
-        )
-    return agents
-
-
-def description(archived: Archived) -> list[tuple[str, str, str]]:
-    """The agreement for an archivist, as Dublin Core elements in order."""
-    state = archived.state
-    terms = state.terms
-    elements = [
-        ("title", f"{terms.title} (idéburet offentligt partnerskap)"),
-        ("identifier", terms.case_number),
-        ("creator", terms.municipality),
-        ("contributor", terms.partner),
-        ("subject", "idéburet offentligt partnerskap (IOP)"),
-        ("type", "Dataset"),
-        ("date", f"{terms.start.isoformat()}/{state.ends_on().isoformat()}"),
-        ("coverage", f"{terms.start.isoformat()}/{state.ends_on().isoformat()}"),
-        ("language", "sv"),
-        ("format", "JSON Lines; CSV (RFC 4180); XML"),
-        (
-            "description",
-            f"Avtalet {terms.case_number} mellan {terms.municipality} och {terms.partner}: "
-            f"hela historiken ({len(archived.facts)} händelser) till och med "
-            f"{archived.on.isoformat()}, budget, utbetalningar, rapporter och uppföljningar.",
-        ),
-    ]
-    elements += [("description", decision) for decision in decisions(archived)]
-    return [(name, value, "sv") for name, value in elements] + [("rights", RIGHTS, "en")]
-
-
-def decisions(archived: Archived) -> list[str]:
-    """Each decision behind the archived facts: kind, date, deciding body and reference."""
-    seen: list[str] = []
-    for fact in archived.facts:
-        decided_on = getattr(fact.event, "decided_on", None)
-        if decided_on is None:
-            continue
-        body = getattr(fact.event, "decided_by", None)
-        reference = getattr(fact.event, "decision_ref", None)
-        line = f"Beslut: {fact.type} {decided_on.isoformat()}"
-        line += f", {body}" if body else ""
-        line += f" ({reference})" if reference else ""
-        if line not in seen:
-            seen.append(line)
-    return seen
