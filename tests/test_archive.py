@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -573,3 +574,113 @@ def test_the_package_as_text_lists_its_files(sqlite_store: str, tmp_path: Path) 
     assert out.splitlines()[0].startswith(f"wrote the archive package of {CASE_NUMBER} (178 facts")
     assert "METS.xml" in out
     assert f"{DATA}/history.jsonl" in out
+
+
+# --- What the package takes where it exists ----------------------------------------------------
+
+XMP_PDFA = (
+    b'<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">'
+    b"<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>"
+    b"</rdf:Description>"
+)
+
+
+@pytest.mark.parametrize(
+    ("pdf", "named"),
+    [
+        (b"%PDF-1.7\n" + XMP_PDFA + b"\n%%EOF\n", "PDF/A-2b"),
+        (b"%PDF-1.7\n%%EOF\n", "PDF (not PDF/A)"),
+    ],
+)
+def test_the_packs_pdf_report_is_archived_and_listed_where_the_pack_makes_one(
+    sqlite_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pdf: bytes, named: str
+) -> None:
+    # Given the auditor's pack makes a PDF report (today it makes none: see the next test)
+    monkeypatch.setattr(archive_package, "pack_pdf", lambda *_: pdf)
+    folder = tmp_path / "package"
+    export(sqlite_store, folder)
+    # Then it is in the data, listed in METS as application/pdf, its format named in PREMIS
+    path = f"{DATA}/revisionsrapport.pdf"
+    assert (folder / path).read_bytes() == pdf
+    mets = etree.parse(str(folder / "METS.xml"))
+    [listed] = [
+        f
+        for f in mets.iter("{http://www.loc.gov/METS/}file")
+        if f[0].get("{http://www.w3.org/1999/xlink}href") == path
+    ]
+    assert listed.get("MIMETYPE") == "application/pdf"
+    premis = etree.parse(str(folder / "metadata/preservation/premis.xml"))
+    formats = {
+        o.findtext(f"{PREMIS}storage/{PREMIS}contentLocation/{PREMIS}contentLocationValue"): (
+            o.findtext(f".//{PREMIS}formatName")
+        )
+        for o in premis.iter(f"{PREMIS}object")
+    }
+    assert formats[path] == named
+
+
+def test_without_a_pdf_from_the_pack_none_is_listed(sqlite_store: str, tmp_path: Path) -> None:
+    folder = tmp_path / "package"
+    export(sqlite_store, folder)
+    assert not list(folder.rglob("*.pdf"))
+    assert b".pdf" not in (folder / "METS.xml").read_bytes()
+
+
+def test_the_verification_algorithm_is_in_the_documentation_where_it_exists(
+    sqlite_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    algorithm = tmp_path / "verification.md"
+    algorithm.write_text("# How a fact's hash is taken\n", encoding="utf-8")
+    monkeypatch.setattr(archive_package, "VERIFICATION_MD", algorithm)
+    folder = tmp_path / "package"
+    export(sqlite_store, folder)
+    assert (folder / "documentation/verification.md").read_bytes() == algorithm.read_bytes()
+    assert b'xlink:href="documentation/verification.md"' in (folder / "METS.xml").read_bytes()
+
+
+# --- A store the package cannot vouch for, and an encrypted one ---------------------------------
+
+
+def test_a_broken_chain_is_refused_in_one_line(sqlite_store: str, tmp_path: Path) -> None:
+    # Given someone changed a payment in the store, around the ledger
+    database = sqlite3.connect(sqlite_store.removeprefix("sqlite://"))
+    [(row, state)] = database.execute(
+        "SELECT rowid, state FROM stored_events WHERE topic = 'DisbursementRecorded' "
+        "ORDER BY rowid LIMIT 1"
+    ).fetchall()
+    changed = bytes(state).replace(b'"amount":"', b'"amount":"1', 1)
+    assert changed != bytes(state)
+    database.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (changed, row))
+    database.commit()
+    database.close()
+    # Then the package is refused, naming where the chain breaks, and nothing is written
+    code, _, err = biv(
+        "archive", "export", CASE_NUMBER, "--out", str(tmp_path / "p"), "--store", sqlite_store
+    )
+    assert code == 1
+    assert err.startswith("biv: refused: store: the chain breaks at row ")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "p").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_encrypted_store_gives_a_package_that_verifies_and_names_no_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the demo recorded in a store encrypted at rest
+    monkeypatch.setenv("BIV_CIPHER_KEY", biv("keygen")[1].strip())
+    url = f"sqlite://{tmp_path}/biv.sqlite3"
+    assert biv("demo", "--store", url)[0] == 0
+    summary = export(url, tmp_path / "package")
+    # Then the package holds every fact, verifies on its own and names no child
+    assert summary["facts"] == 178
+    checker = archive_package.HERE / "standalone.py"
+    run = subprocess.run(
+        [sys.executable, "-I", str(checker), str(tmp_path / "package")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    everything = b"".join(p.read_bytes() for p in (tmp_path / "package").rglob("*") if p.is_file())
+    assert [ref for ref in REFS if ref.encode() in everything] == []

@@ -13,15 +13,17 @@ changes. The proof documents are the log's: inclusion
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from attrs import frozen
+from eventsourcing.persistence import Notification
 
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.chain import content
 from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.merkle import NodeId, appended, inclusion_proof, leaf_hash, tree_root
 from biv_domain.ledger.note import Checkpoint, Note, Signer
+from biv_domain.ledger.verification import Verification, verify
 
 ORIGIN = "biv-domain"  # the checkpoint's origin when no signer key names the log
 LOG_KEY = "BIV_LOG_KEY"
@@ -34,7 +36,7 @@ class StoredFact:
     position: int
     hash: str
     previous: str
-    content: bytes  # canonical JSON: SHA-256 of it is `hash`
+    content: bytes  # canonical JSON, SHA-256 of it is `hash` (kept for archived facts only)
 
 
 @frozen
@@ -52,29 +54,35 @@ class Chain:
         return [bytes.fromhex(self.facts[p].hash) for p in range(1, self.size + 1)]
 
 
-def read_chain(ledger: Ledger) -> Chain:
-    """Reads every stored row once, as `audit verify` walks them (envelopes only)."""
+def read_chain(ledger: Ledger, keep: Collection[int]) -> tuple[Chain, Verification]:
+    """Walks every stored row once, as `biv audit verify` does (envelopes only): the walk's
+    result, every position's hash, and the stored content of the positions in `keep`."""
     facts: dict[int, StoredFact] = {}
-    for row in ledger.rows():
-        envelope = read_envelope(row)
-        place = envelope.chain
-        body = content(
-            stream=str(row.originator_id),
-            version=row.originator_version,
-            type=row.topic,
-            recorded_at=envelope.recorded_at,
-            actor=envelope.actor,
-            event=envelope.event,
-            position=place.position,
-            previous=place.previous,
-            schema=envelope.schema,
-            personal=envelope.personal,
-            encrypted=envelope.encrypted,
-        )
-        facts[place.position] = StoredFact(place.position, place.hash, place.previous, body)
-    if sorted(facts) != list(range(1, len(facts) + 1)):
-        raise ValueError("the chain has gaps: run `biv audit verify` before archiving")
-    return Chain(facts)
+
+    def walked() -> Iterator[Notification]:
+        for row in ledger.rows():
+            yield row  # verify checks it first
+            envelope = read_envelope(row)
+            place = envelope.chain
+            body = b""
+            if place.position in keep:
+                body = content(
+                    stream=str(row.originator_id),
+                    version=row.originator_version,
+                    type=row.topic,
+                    recorded_at=envelope.recorded_at,
+                    actor=envelope.actor,
+                    event=envelope.event,
+                    position=place.position,
+                    previous=place.previous,
+                    schema=envelope.schema,
+                    personal=envelope.personal,
+                    encrypted=envelope.encrypted,
+                )
+            facts[place.position] = StoredFact(place.position, place.hash, place.previous, body)
+
+    verification = verify(walked())
+    return Chain(facts), verification
 
 
 @frozen

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -52,6 +53,9 @@ from biv_domain.ledger.verification import Verification
 
 HERE = Path(__file__).parent
 PACK_PDF = "revisionsrapport.pdf"  # the auditor's pack's PDF report, where the pack makes one
+# The ledger's verification algorithm (issue 21's docs/verification.md), where this source
+# tree has it: copied into documentation/ beside the package's own texts.
+VERIFICATION_MD = HERE.parents[2] / "docs" / "verification.md"
 # Each kind of file: its MIME type (IANA) and the format's name in PREMIS.
 FORMATS = {
     ".jsonl": ("text/plain", "JSON Lines (UTF-8)"),
@@ -90,9 +94,14 @@ def export(
     archived = gather(ledger, case_number, on)
     created = created or ledger.clock()
     objid = objid or f"urn:uuid:{uuid.uuid4()}"
-    chain = read_chain(ledger)
-    verification = ledger.verify_chain()
     positions = [f.position for f in archived.facts]
+    chain, verification = read_chain(ledger, set(positions))
+    if not verification.intact:
+        raise ArchiveRefused(
+            "store",
+            f"the chain breaks at {verification.first_break}: an archive of it could not be "
+            "verified; see `biv audit verify`",
+        )
     archived_set = set(positions)
     before = [p - 1 for p in positions if p > 1 and p - 1 not in archived_set]
     evidence = log_evidence(ledger, chain, [*positions, *before])
@@ -196,6 +205,8 @@ def _write(
     docs.mkdir()
     for text in sorted((HERE / "documentation").glob("*.md")):
         shutil.copyfile(text, docs / text.name)
+    if VERIFICATION_MD.is_file():
+        shutil.copyfile(VERIFICATION_MD, docs / VERIFICATION_MD.name)
     shutil.copyfile(HERE / "standalone.py", docs / "verify_package.py")
 
     content = [_entry(root, path) for path in _files(root)]
@@ -234,6 +245,9 @@ def _files(root: Path) -> list[Path]:
 def _entry(root: Path, path: Path) -> xml.PackageFile:
     relative = path.relative_to(root).as_posix()
     mime, name = FORMATS[path.suffix]
+    body = path.read_bytes()
+    if path.suffix == ".pdf":
+        name = pdf_format(body)
     if relative.startswith("schemas/"):
         use = "Schemas"
     elif relative.startswith("documentation/"):
@@ -242,7 +256,6 @@ def _entry(root: Path, path: Path) -> xml.PackageFile:
         use = "Metadata"  # pointed at from dmdSec and amdSec, not from a file group
     else:
         use = REPRESENTATION
-    body = path.read_bytes()
     return xml.PackageFile(relative, len(body), mime, hashlib.sha256(body).hexdigest(), use, name)
 
 
@@ -266,6 +279,21 @@ def _zip(root: Path, target: Path, created: datetime) -> None:
                 info.external_attr = 0o644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
+
+
+_PDFA_PART = re.compile(rb"pdfaid:part(?:>|=\"|=')\s*([1-4])")
+_PDFA_CONFORMANCE = re.compile(rb"pdfaid:conformance(?:>|=\"|=')\s*([ABUabu])")
+
+
+def pdf_format(body: bytes) -> str:
+    """The PDF's format as PREMIS names it: PDF/A-NX where its XMP metadata claims it, else
+    "PDF (not PDF/A)", so that an archivist sees at once what to convert."""
+    part = _PDFA_PART.search(body)
+    if part is None:
+        return "PDF (not PDF/A)"
+    conformance = _PDFA_CONFORMANCE.search(body)
+    level = conformance[1].decode().lower() if conformance else ""
+    return f"PDF/A-{part[1].decode()}{level}"
 
 
 def pack_pdf(ledger: Ledger, archived: Archived) -> bytes | None:
