@@ -43,7 +43,7 @@ from biv_adapters.archive.describing import (
     events,
     software_version,
 )
-from biv_adapters.archive.evidence import LogEvidence, log_evidence, read_chain
+from biv_adapters.archive.evidence import Chain, LogEvidence, log_evidence, read_chain
 from biv_adapters.archive.records import Archived, gather, history_record
 from biv_adapters.pack_files import write_csv
 from biv_domain.converter import document, json_text
@@ -161,7 +161,7 @@ def _staging(destination: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def chain_lines(chain: Any, positions: list[int]) -> list[dict[str, Any]]:
+def chain_lines(chain: Chain, positions: list[int]) -> list[dict[str, Any]]:
     """Each archived fact as stored: position, hash and the exact content its hash is over."""
     return [
         {
@@ -194,7 +194,7 @@ def _write(
     (data / "verification.json").write_text(json_text(walk) + "\n", encoding="utf-8")
     for table in archived.tables:
         write_csv(data / table.file, table, "en", "rfc4180")
-    pdf = pack_pdf(ledger, archived)
+    pdf = pack_pdf(ledger, archived, root.parent)
     if pdf is not None:
         (data / PACK_PDF).write_bytes(pdf)
     schemas = root / "schemas"
@@ -296,15 +296,19 @@ def pdf_format(body: bytes) -> str:
     return f"PDF/A-{part[1].decode()}{level}"
 
 
-def pack_pdf(ledger: Ledger, archived: Archived) -> bytes | None:
+def pack_pdf(ledger: Ledger, archived: Archived, staging: Path) -> bytes | None:
     """The auditor's pack's PDF report of the agreement, where the pack makes one.
 
-    The pack is written to a temporary folder as `biv audit export` writes it; its
+    The pack is written as `biv audit export` writes it into the package's staging
+    folder (removed with it: the pack names children, the package does not), and its
     `revisionsrapport.pdf`, when there is one, goes into the package.
     """
     from biv_adapters.audit_pack import export as pack_export
 
-    with tempfile.TemporaryDirectory(prefix="biv-archive-pack-") as folder:
+    folder = staging / "auditors-pack"
+    try:
         pack_export(ledger, archived.case_number, folder, archived.on, "sv", "rfc4180")
-        pdf = Path(folder) / PACK_PDF
+        pdf = folder / PACK_PDF
         return pdf.read_bytes() if pdf.is_file() else None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

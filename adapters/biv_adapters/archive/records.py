@@ -10,8 +10,7 @@ and stay so in the archive's copy of the stored facts (`chain.jsonl`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 from attrs import frozen
@@ -31,8 +30,6 @@ from biv_domain.model.agreement import AgreementState
 from biv_domain.model.fact import Fact
 from biv_domain.projections.budget import budget
 from biv_domain.projections.history import FactRecord
-
-UTC_END_OF_DAY = time(23, 59, 59, 999999)
 
 
 @frozen
@@ -107,13 +104,3 @@ def _pseudonym(reference: str, keys: SubjectKeys) -> str:
     if reference.startswith(ERASED_PREFIX):
         return reference  # erased: the stand-in, already derived from the pseudonym
     return keys.subject_of(reference)
-
-
-def end_of(on: date) -> datetime:
-    from datetime import UTC
-
-    return datetime.combine(on, UTC_END_OF_DAY, tzinfo=UTC)
-
-
-def rows_of(tables: Sequence[Table]) -> int:
-    return sum(len(t.rows) for t in tables)
