@@ -684,3 +684,52 @@ def test_an_encrypted_store_gives_a_package_that_verifies_and_names_no_child(
     assert run.returncode == 0, run.stderr
     everything = b"".join(p.read_bytes() for p in (tmp_path / "package").rglob("*") if p.is_file())
     assert [ref for ref in REFS if ref.encode() in everything] == []
+
+
+def test_the_checker_names_a_file_slipped_into_the_package(
+    sqlite_store: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "package"
+    export(sqlite_store, folder)
+    (folder / DATA / "extra.csv").write_text("a,b\r\n1,2\r\n")
+    checker = archive_package.HERE / "standalone.py"
+    run = subprocess.run(
+        [sys.executable, "-I", str(checker), str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert run.stderr == (
+        f"the package does not hold: {DATA}/extra.csv: in the package but not listed in METS.xml\n"
+    )
+
+
+def test_the_description_and_the_preservation_events_say_what_an_archivist_needs(
+    sqlite_store: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "package"
+    summary = export(sqlite_store, folder)
+    dc = etree.parse(str(folder / "metadata/descriptive/dc.xml"))
+    said = [(etree.QName(e).localname, e.text) for e in dc.getroot()]
+    assert ("identifier", CASE_NUMBER) in said
+    assert ("creator", "Linköpings kommun, Omsorgsnämnden") in said
+    assert ("contributor", "Linköpings domkyrkopastorat") in said
+    decisions = [t for name, t in said if name == "description" and str(t).startswith("Beslut")]
+    assert "Beslut: AgreementConcluded 2017-04-01, Omsorgsnämnden" in decisions
+    premis = etree.parse(str(folder / "metadata/preservation/premis.xml"))
+    story = [
+        (e.findtext(f"{PREMIS}eventType"), e.findtext(f".//{PREMIS}eventOutcome"))
+        for e in premis.iter(f"{PREMIS}event")
+    ]
+    assert story[:3] == [
+        ("creation", "success"),
+        ("validation", "success"),
+        ("message digest calculation", "success"),
+    ]
+    assert story[3:] == [("validation", "success")] * summary["facts"]
+    agents = [a.findtext(f"{PREMIS}agentName") for a in premis.iter(f"{PREMIS}agent")]
+    assert agents[:2] == ["biv-domain", "Linköpings kommun, Omsorgsnämnden"]
+    rights = premis.findtext(f".//{PREMIS}otherRightsNote")
+    assert rights is not None
+    assert "pseudonym" in rights

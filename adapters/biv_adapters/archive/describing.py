@@ -78,16 +78,17 @@ def events(
     ]
     for fact in archived.facts:
         proof = evidence.proofs[fact.position]
+        holds = proof.holds(evidence.root)  # checked here, as an archivist will
         story.append(
             xml.PremisEvent(
                 f"event-inclusion-{fact.position}",
                 "validation",
                 created,
                 f"inclusion of chain position {fact.position} (leaf index "
-                f"{proof['leaf_index']}, {fact.type}) in the checkpoint's tree",
-                "success",
-                f"leaf {fact.hash} proven in the tree of size {evidence.size} by "
-                f"{len(proof['hashes'])} hashes",  # type: ignore[arg-type]
+                f"{proof.leaf_index}, {fact.type}) in the checkpoint's tree",
+                "success" if holds else "failure",
+                f"leaf {fact.hash} {'proven' if holds else 'NOT proven'} in the tree of size "
+                f"{evidence.size} by {len(proof.hashes)} hashes",
                 (f"{DATA}/inclusion_proofs.jsonl", checkpoint),
                 ("agent-software",),
             )

@@ -21,7 +21,14 @@ from eventsourcing.persistence import Notification
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.chain import content
 from biv_domain.ledger.mapper import read_envelope
-from biv_domain.ledger.merkle import NodeId, appended, inclusion_proof, leaf_hash, tree_root
+from biv_domain.ledger.merkle import (
+    NodeId,
+    appended,
+    inclusion_proof,
+    leaf_hash,
+    tree_root,
+    verify_inclusion,
+)
 from biv_domain.ledger.note import Checkpoint, Note, Signer
 from biv_domain.ledger.verification import Verification, verify
 
@@ -86,6 +93,30 @@ def read_chain(ledger: Ledger, keep: Collection[int]) -> tuple[Chain, Verificati
 
 
 @frozen
+class InclusionProof:
+    """A leaf's inclusion proof in the log's document shape (hashes in lowercase hex)."""
+
+    tree_size: int
+    leaf_index: int  # the chain position less one
+    leaf: str  # the leaf data: the fact's chain hash
+    hashes: tuple[str, ...]
+
+    def document(self) -> dict[str, object]:
+        return {
+            "tree_size": self.tree_size,
+            "leaf_index": self.leaf_index,
+            "leaf": self.leaf,
+            "hashes": list(self.hashes),
+        }
+
+    def holds(self, root: bytes) -> bool:
+        """Whether the proof leads from its leaf to `root` (RFC 9162 §2.1.3.2)."""
+        leaf = leaf_hash(bytes.fromhex(self.leaf))
+        path = [bytes.fromhex(h) for h in self.hashes]
+        return verify_inclusion(self.leaf_index, self.tree_size, leaf, path, root)
+
+
+@frozen
 class LogEvidence:
     """The log's checkpoint (a signed note when `BIV_LOG_KEY` is set) and inclusion proofs."""
 
@@ -93,7 +124,7 @@ class LogEvidence:
     root: bytes
     note: str  # the checkpoint note; unsigned: its text alone
     signed_by: str | None
-    proofs: Mapping[int, dict[str, object]]  # chain position → inclusion proof document
+    proofs: Mapping[int, InclusionProof]  # by chain position
 
 
 def log_evidence(
@@ -118,23 +149,15 @@ def log_evidence(
     checkpoint = Note(Checkpoint(origin, size, root).text, ())
     note = str(checkpoint.signed_by(key)) if key else checkpoint.text
     proofs = {
-        position: inclusion_document(
-            size, position, chain.facts[position].hash, inclusion_proof(position - 1, size, read)
+        position: InclusionProof(
+            size,
+            position - 1,
+            chain.facts[position].hash,
+            tuple(h.hex() for h in inclusion_proof(position - 1, size, read)),
         )
         for position in sorted(set(positions))
     }
     return LogEvidence(size, root, note, key.name if key else None, proofs)
-
-
-def inclusion_document(
-    size: int, position: int, leaf: str, hashes: Sequence[bytes]
-) -> dict[str, object]:
-    return {
-        "tree_size": size,
-        "leaf_index": position - 1,
-        "leaf": leaf,
-        "hashes": [h.hex() for h in hashes],
-    }
 
 
 def _nodes(leaves: Sequence[bytes]) -> dict[NodeId, bytes]:

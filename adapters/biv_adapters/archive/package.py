@@ -189,7 +189,10 @@ def _write(
     _jsonl(data / "history.jsonl", (history_record(f, keys) for f in archived.facts))
     _jsonl(data / "chain.jsonl", stored)
     (data / "checkpoint.txt").write_text(evidence.note, encoding="utf-8")
-    _jsonl(data / "inclusion_proofs.jsonl", (evidence.proofs[p] for p in sorted(evidence.proofs)))
+    _jsonl(
+        data / "inclusion_proofs.jsonl",
+        (evidence.proofs[p].document() for p in sorted(evidence.proofs)),
+    )
     walk = document(verification.document())
     (data / "verification.json").write_text(json_text(walk) + "\n", encoding="utf-8")
     for table in archived.tables:

@@ -4,7 +4,8 @@
     python3 documentation/verify_package.py PACKAGE_FOLDER
 
 It needs neither biv-domain nor its store. It checks, and prints one line for each:
-1. every file listed in METS.xml is there, with the size and SHA-256 that METS.xml gives;
+1. every file listed in METS.xml is there, with the size and SHA-256 that METS.xml gives, and
+   no other file is;
 2. every file's fixity in the PREMIS file (metadata/preservation/premis.xml) matches it;
 3. every archived fact's hash: SHA-256 of its stored content (data/chain.jsonl) is its hash,
    and the history (data/history.jsonl) gives the same position and hash for each fact;
@@ -58,6 +59,10 @@ def check_mets(package: Path) -> int:
     listed = [(e, e.find(f"{METS}FLocat")) for e in root.iter(f"{METS}file")]
     entries = [(e, loc.get(f"{XLINK}href")) for e, loc in listed if loc is not None]
     entries += [(e, e.get(f"{XLINK}href")) for e in root.iter(f"{METS}mdRef")]
+    every = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
+    unlisted = sorted(every - {href for _, href in entries} - {"METS.xml"})
+    if unlisted:
+        raise Broken(f"{unlisted[0]}: in the package but not listed in METS.xml")
     for element, href in entries:
         if href is None:
             raise Broken("METS.xml names a file without an address")
