@@ -29,6 +29,7 @@ from lxml import etree
 import biv_adapters.archive
 from biv_adapters.archive import package as archive_package
 from biv_adapters.archive import xml as archive_xml
+from biv_adapters.archive.records import gather
 from biv_adapters.archive.validation import validate
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
@@ -733,3 +734,34 @@ def test_the_description_and_the_preservation_events_say_what_an_archivist_needs
     rights = premis.findtext(f".//{PREMIS}otherRightsNote")
     assert rights is not None
     assert "pseudonym" in rights
+
+
+def test_the_pack_is_written_for_its_pdf_only_when_it_makes_one(
+    sqlite_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from biv_adapters import audit_pack
+
+    written: list[Path] = []
+
+    def pack(ledger: object, case: str, out: Path, *_: object) -> dict[str, Any]:
+        written.append(Path(out))
+        Path(out).mkdir(parents=True)
+        (Path(out) / "revisionsrapport.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+        (Path(out) / "history.jsonl").write_text("names children\n")
+        return {}
+
+    monkeypatch.setattr(audit_pack, "export", pack)
+    ledger = open_ledger(sqlite_store)
+    try:
+        archived = gather(ledger, CASE_NUMBER, datetime(2026, 12, 6, tzinfo=UTC).date())
+        # Given a pack that lists no PDF among its files: it is not written at all
+        assert "revisionsrapport.pdf" not in audit_pack.PACK
+        assert archive_package.pack_pdf(ledger, archived, tmp_path) is None
+        assert written == []
+        # Given a pack that does: its PDF is taken, and the rest of the pack removed at once
+        monkeypatch.setitem(audit_pack.PACK, "revisionsrapport.pdf", (None, "the report"))
+        assert archive_package.pack_pdf(ledger, archived, tmp_path) == b"%PDF-1.7\n%%EOF\n"
+        assert written == [tmp_path / "auditors-pack"]
+        assert not written[0].exists()
+    finally:
+        ledger.close()

@@ -302,15 +302,18 @@ def pdf_format(body: bytes) -> str:
 def pack_pdf(ledger: Ledger, archived: Archived, staging: Path) -> bytes | None:
     """The auditor's pack's PDF report of the agreement, where the pack makes one.
 
-    The pack is written as `biv audit export` writes it into the package's staging
+    The pack lists every file it writes (`audit_pack.PACK`); only when the PDF is among
+    them is the pack written, as `biv audit export` writes it, into the package's staging
     folder (removed with it: the pack names children, the package does not), and its
-    `revisionsrapport.pdf`, when there is one, goes into the package.
+    `revisionsrapport.pdf` taken into the package.
     """
-    from biv_adapters.audit_pack import export as pack_export
+    from biv_adapters import audit_pack
 
+    if PACK_PDF not in audit_pack.PACK:
+        return None  # this pack makes no PDF: nothing to write the pack for
     folder = staging / "auditors-pack"
     try:
-        pack_export(ledger, archived.case_number, folder, archived.on, "sv", "rfc4180")
+        audit_pack.export(ledger, archived.case_number, folder, archived.on, "sv", "rfc4180")
         pdf = folder / PACK_PDF
         return pdf.read_bytes() if pdf.is_file() else None
     finally:
