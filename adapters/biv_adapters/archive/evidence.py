@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from attrs import frozen
 from eventsourcing.persistence import Notification
 
+from biv_domain.converter import parse_json
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.chain import content
 from biv_domain.ledger.mapper import read_envelope
@@ -68,11 +69,12 @@ def read_chain(ledger: Ledger, keep: Collection[int]) -> tuple[Chain, Verificati
 
     def walked() -> Iterator[Notification]:
         for row in ledger.rows():
-            yield row  # verify checks it first
-            envelope = read_envelope(row)
-            place = envelope.chain
+            yield row  # verify checks it first, and stops at a row that does not hold
+            place = parse_json(row.state)["chain"]  # checked already: its three fields only
+            position, previous = int(place["position"]), str(place["previous"])
             body = b""
-            if place.position in keep:
+            if position in keep:
+                envelope = read_envelope(row)
                 body = content(
                     stream=str(row.originator_id),
                     version=row.originator_version,
@@ -80,13 +82,13 @@ def read_chain(ledger: Ledger, keep: Collection[int]) -> tuple[Chain, Verificati
                     recorded_at=envelope.recorded_at,
                     actor=envelope.actor,
                     event=envelope.event,
-                    position=place.position,
-                    previous=place.previous,
+                    position=position,
+                    previous=previous,
                     schema=envelope.schema,
                     personal=envelope.personal,
                     encrypted=envelope.encrypted,
                 )
-            facts[place.position] = StoredFact(place.position, place.hash, place.previous, body)
+            facts[position] = StoredFact(position, str(place["hash"]), previous, body)
 
     verification = verify(walked())
     return Chain(facts), verification
