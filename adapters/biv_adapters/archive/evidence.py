@@ -169,8 +169,3 @@ def _nodes(leaves: Sequence[bytes]) -> dict[NodeId, bytes]:
 def _signer_from_env() -> Signer | None:
     text = os.environ.get(LOG_KEY)
     return Signer.parse(text, LOG_KEY) if text else None
-
-
-def content_text(fact: StoredFact) -> str:
-    """The stored content as text (UTF-8), for a JSON Lines file: its bytes are the hashed ones."""
-    return fact.content.decode("utf-8")
