@@ -765,3 +765,23 @@ def test_the_pack_is_written_for_its_pdf_only_when_it_makes_one(
         assert not written[0].exists()
     finally:
         ledger.close()
+
+
+def test_a_day_before_the_agreement_is_refused(sqlite_store: str, tmp_path: Path) -> None:
+    code, _, err = biv(
+        "archive",
+        "export",
+        CASE_NUMBER,
+        "--out",
+        str(tmp_path / "p"),
+        "--on",
+        "2016-12-31",
+        "--store",
+        sqlite_store,
+    )
+    assert code == 1
+    assert err == (
+        "biv: refused: --on: nothing of Dnr 2016-292 had happened by 2016-12-31: "
+        "it was concluded 2017-04-01\n"
+    )
+    assert not (tmp_path / "p").exists()

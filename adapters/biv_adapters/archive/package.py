@@ -92,6 +92,11 @@ def export(
     zipped = destination.suffix.lower() == ".zip"
     _check_destination(destination, zipped)
     archived = gather(ledger, case_number, on)
+    if not archived.facts:
+        concluded = archived.state.terms.decided_on.isoformat()
+        raise ArchiveRefused(
+            "--on", f"nothing of {case_number} had happened by {on}: it was concluded {concluded}"
+        )
     created = created or ledger.clock()
     objid = objid or f"urn:uuid:{uuid.uuid4()}"
     positions = [f.position for f in archived.facts]
