@@ -257,6 +257,10 @@ def _run(args: argparse.Namespace, ledger: Ledger) -> int:
         from biv_adapters.feed_commands import run_facts
 
         return run_facts(args, ledger)
+    if args.command == "archive":
+        from biv_adapters.archive_commands import run_archive
+
+        return run_archive(args, ledger)
     raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover
 
 

@@ -15,10 +15,11 @@ embedded, no outside resources), so that an E-ARK package can hold it as is.
 
 from __future__ import annotations
 
+import base64
 import html
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from biv_adapters.demo_stages import demo_mark
@@ -273,9 +274,15 @@ def _erasures(ledger: Ledger, groups: list[GroupState], lang: Lang) -> str:
 
 
 def audit_report_html(
-    ledger: Ledger, case_number: str, on: date, lang: Lang = "sv", charts: Path | None = None
+    ledger: Ledger,
+    case_number: str,
+    on: date,
+    lang: Lang = "sv",
+    charts: Path | None = None,
+    at: datetime | None = None,
 ) -> str:
-    """The report as HTML; `charts` is a folder holding funding.png and participation.png."""
+    """The report as HTML; `charts` is a folder holding funding.png and participation.png;
+    `at` the moment the ledger is reported as it stood (default: the ledger's clock)."""
     state = ledger.agreement(case_number)
     groups = ledger.groups(case_number)
     figures = budget(state, on)
@@ -283,7 +290,7 @@ def audit_report_html(
     head = ledger.digest()
     terms = state.terms
     mark = demo_mark(ledger)
-    now = ledger.clock().replace(microsecond=0).isoformat()
+    now = (at or ledger.clock()).replace(microsecond=0).isoformat()
     parts = [
         f'<h1 data-case="{html.escape(case_number)}">{_t(lang, "title")}: '
         f"{html.escape(case_number)}</h1>",
@@ -324,8 +331,11 @@ def audit_report_html(
             ("participation.png", "participation_alt"),
         ):
             if (charts / name).exists():
+                # As a data URI: WeasyPrint names an image by its address, so a temporary
+                # folder's name would make each PDF's bytes differ (a package's must not).
+                image = base64.b64encode((charts / name).read_bytes()).decode("ascii")
                 parts.append(
-                    f'<figure><img src="{(charts / name).as_uri()}" alt="{_t(lang, alt)}">'
+                    f'<figure><img src="data:image/png;base64,{image}" alt="{_t(lang, alt)}">'
                     f"<figcaption>{_t(lang, alt)}</figcaption></figure>"
                 )
         parts.append("</section>")
@@ -347,9 +357,15 @@ CHART_WIDTH, CHART_HEIGHT, CHART_FONT_SIZE = 10.0, 5.4, 11
 
 
 def audit_report_pdf(
-    ledger: Ledger, case_number: str, on: date, lang: Lang = "sv", charts: Path | None = None
+    ledger: Ledger,
+    case_number: str,
+    on: date,
+    lang: Lang = "sv",
+    charts: Path | None = None,
+    at: datetime | None = None,
 ) -> bytes:
-    """The report as PDF/A-3b bytes. Without `charts`, the charts are drawn for it."""
+    """The report as PDF/A-3b bytes. Without `charts`, the charts are drawn for it. The same
+    ledger, day and moment `at` give the same bytes (an archive package's report)."""
     try:
         from weasyprint import HTML  # the extra `pack`
     except OSError:  # WeasyPrint is installed, but not the system's pango it draws text with
@@ -361,9 +377,10 @@ def audit_report_pdf(
             groups = ledger.groups(case_number)
             with printed(CHART_WIDTH, CHART_HEIGHT, CHART_FONT_SIZE):
                 write_charts(Path(folder), state, groups, budget(state, on), lang)
-            return audit_report_pdf(ledger, case_number, on, lang, Path(folder))
-    page = audit_report_html(ledger, case_number, on, lang, charts)
-    pdf: bytes = HTML(string=page, base_url=str(charts)).write_pdf(pdf_variant="pdf/a-3b")
+            return audit_report_pdf(ledger, case_number, on, lang, Path(folder), at)
+    page = audit_report_html(ledger, case_number, on, lang, charts, at)
+    html = HTML(string=page, base_url=str(charts))
+    pdf: bytes = html.write_pdf(pdf_variant="pdf/a-3b")
     return pdf
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from biv_adapters.archive_commands import add_archive_commands
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.audit_commands import add_audit_commands
 from biv_adapters.feed_commands import add_feed_commands, add_history_paging
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_http_commands(commands, store)
     add_witness_command(commands)
     add_feed_commands(commands, query)
+    add_archive_commands(commands, store)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_examples(parser)
     return parser
@@ -192,6 +194,8 @@ EXAMPLES: dict[str, str] = {
     "token add": "biv token add diariet --role writer",
     **LOG_EXAMPLES,
     "facts": "biv facts --after 1200 --limit 100 --json\n  biv facts --after 1200 --follow --json",
+    "archive": "biv archive export 'Dnr 2016-292' --out dnr-2016-292.zip",
+    "archive export": "biv archive export 'Dnr 2016-292' --out leverans/ --on 2024-03-31",
 }
 
 
