@@ -210,7 +210,7 @@ class LedgerReads(Application[str], FeedReads):
         """The chain's head as a digest for an auditor to keep outside the system.
 
         >>> ledger.digest().position
-        376
+        391
         """
         head = self.chain_head()
         return Digest(head.position, head.hash) if head.position else None
@@ -221,7 +221,10 @@ class LedgerReads(Application[str], FeedReads):
 
         >>> ledger.agreement("Dnr 2016-292").ends_on()
         datetime.date(2024, 3, 31)
-        >>> ledger.agreement("Dnr 2016-292", as_known_at=datetime(2020, 1, 1, tzinfo=UTC))
+        >>> before_2022_extension = datetime(2022, 10, 31, tzinfo=UTC)
+        >>> ledger.agreement("Dnr 2016-292", as_known_at=before_2022_extension).ends_on()
+        datetime.date(2023, 3, 31)
+        >>> ledger.agreement("Dnr 2016-292", as_known_at=datetime(2017, 1, 1, tzinfo=UTC))
         Traceback (most recent call last):
         biv_domain.errors.NotFound: case_number: agreement 'Dnr 2016-292' was not yet recorded ...
         """
