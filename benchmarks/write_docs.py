@@ -218,6 +218,7 @@ def _log(runs: list[dict[str, Any]]) -> list[str]:
         f"Runs: {stamps}; Python {runs[0]['python']}, {runs[0]['cpus']} CPUs shared with other "
         "work (single figures swing; the ratio is the run's own, batch by batch).",
         "",
+        *(line for f in runs if f.get("note") for line in (str(f["note"]), "")),
     ]
 
 

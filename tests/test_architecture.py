@@ -33,6 +33,9 @@ LONG_MODULES: dict[str, str] = {
     # Every question of the read side, each with its example (issue 25); issue 20 restructures
     # the Ledger's surface and its packages, and with them this module.
     "biv_domain.ledger.reading": "the read side's questions and their examples",
+    # The write path, now also placing a batch's tree nodes and counts in its transaction
+    # (issues 21, 22); issue 20 gives the Ledger an application instead of inheriting one.
+    "biv_domain.ledger.application": "the write path, with the log's and the counts' rows",
 }
 
 

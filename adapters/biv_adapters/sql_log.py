@@ -1,7 +1,9 @@
 """The log (issue 21) in SQLite or PostgreSQL tables beside the facts.
 
-- `biv_log_nodes (level, idx, hash)`: the tree's perfect nodes, never changed once
-  written; level 0 holds the leaf's data (the fact's chain hash).
+- `biv_log_nodes (last_leaf, level, hash)`: the tree's perfect nodes, never changed once
+  written; level 0 holds the leaf's data (the fact's chain hash). A node `(level, index)` is
+  keyed by the leaf that completed it, `(index + 1) * 2**level - 1`, and its level, so that each
+  batch's nodes go at the end of the key's order (appended, never splitting a page midway).
 - `biv_log_checkpoints (size, note)`: the checkpoints the log signed, one a size.
 - `biv_log_cosignatures (size, witness, line)`: the witnesses' cosignature lines.
 - `biv_log_keys (role, key)`: the log's verifier key (role `log`); never a signer key.
@@ -30,14 +32,23 @@ TABLES = {
     "keys": "biv_log_keys",
 }
 CREATE = (
-    "CREATE TABLE IF NOT EXISTS {nodes} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
-    "hash {blob} NOT NULL, PRIMARY KEY (level, idx)){without_rowid}",
+    "CREATE TABLE IF NOT EXISTS {nodes} (last_leaf BIGINT NOT NULL, level INTEGER NOT NULL, "
+    "hash {blob} NOT NULL, PRIMARY KEY (last_leaf, level)){without_rowid}",
     "CREATE TABLE IF NOT EXISTS {checkpoints} (size BIGINT PRIMARY KEY, note TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {cosignatures} (size BIGINT NOT NULL, witness TEXT NOT NULL, "
     "line TEXT NOT NULL, PRIMARY KEY (size, witness))",
     "CREATE TABLE IF NOT EXISTS {keys} (role TEXT PRIMARY KEY, key TEXT NOT NULL)",
 )
 CHUNK = 400  # nodes a query
+
+
+def _last_leaf(level: int, index: int) -> int:
+    """The leaf (0-based) whose arrival completed the node: the nodes' key, with the level."""
+    return ((index + 1) << level) - 1
+
+
+def _node(level: int, last_leaf: int) -> NodeId:
+    return level, ((last_leaf + 1) >> level) - 1
 
 
 class SqlLog(LogStorage):
@@ -86,20 +97,23 @@ class SqlLog(LogStorage):
             return found
         with reading(self._datastore) as c:
             for start in range(0, len(wanted), CHUNK):
-                # One term a level, `level = ? AND idx IN (...)`: each an index search (a row
+                # One term a level, `level = ? AND last_leaf IN (...)`: index searches (a row
                 # value IN a list of rows is a scan of the table on SQLite).
                 levels: dict[int, list[int]] = {}
                 for level, index in wanted[start : start + CHUNK]:
-                    levels.setdefault(level, []).append(index)
+                    levels.setdefault(level, []).append(_last_leaf(level, index))
                 terms = " OR ".join(
-                    f"(level = ? AND idx IN ({','.join('?' * len(v))}))" for v in levels.values()
+                    f"(level = ? AND last_leaf IN ({','.join('?' * len(v))}))"
+                    for v in levels.values()
                 )
                 params = [x for level, v in levels.items() for x in (level, *v)]
                 c.execute(
-                    self._sql(f"SELECT level, idx, hash FROM {{nodes}} WHERE {terms}"), params
+                    self._sql(f"SELECT level, last_leaf, hash FROM {{nodes}} WHERE {terms}"),
+                    params,
                 )
                 found.update(
-                    ((int(r["level"]), int(r["idx"])), bytes(r["hash"])) for r in c.fetchall()
+                    (_node(int(r["level"]), int(r["last_leaf"])), bytes(r["hash"]))
+                    for r in c.fetchall()
                 )
         return found
 
@@ -112,15 +126,19 @@ class SqlLog(LogStorage):
         if self._postgres:
             c.execute(
                 self._sql(
-                    "INSERT INTO {nodes} (level, idx, hash) SELECT * FROM "
+                    "INSERT INTO {nodes} (level, last_leaf, hash) SELECT * FROM "
                     "unnest(?::integer[], ?::bigint[], ?::bytea[])" + conflict
                 ),
-                ([n[0] for n, _ in nodes], [n[1] for n, _ in nodes], [h for _, h in nodes]),
+                (
+                    [n[0] for n, _ in nodes],
+                    [_last_leaf(*n) for n, _ in nodes],
+                    [h for _, h in nodes],
+                ),
             )
         else:
             c.executemany(
                 self._sql("INSERT INTO {nodes} VALUES (?, ?, ?)" + conflict),
-                [(level, index, value) for (level, index), value in nodes],
+                [(_last_leaf(level, index), level, value) for (level, index), value in nodes],
             )
 
     def _write(self, cursor: Any, append: LogAppend) -> None:
@@ -143,14 +161,14 @@ class SqlLog(LogStorage):
         nodes = append.nodes
         c.execute(
             self._sql(
-                "WITH added AS (INSERT INTO {nodes} (level, idx, hash) SELECT * FROM "
+                "WITH added AS (INSERT INTO {nodes} (level, last_leaf, hash) SELECT * FROM "
                 "unnest(%b::integer[], %b::bigint[], %b::bytea[])) "
                 "INSERT INTO {checkpoints} SELECT size, note FROM (VALUES (%b::bigint, %b::text)) "
                 "AS c (size, note) WHERE note IS NOT NULL ON CONFLICT (size) DO NOTHING"
             ),
             (
                 [n[0] for n, _ in nodes],
-                [n[1] for n, _ in nodes],
+                [_last_leaf(*n) for n, _ in nodes],
                 [h for _, h in nodes],
                 append.size,
                 append.checkpoint,
