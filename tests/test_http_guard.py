@@ -162,6 +162,19 @@ def test_requests_without_a_valid_token_count_against_the_rate_limit() -> None:
     assert answers[-1].headers["retry-after"]
 
 
+def test_requests_the_guard_refuses_count_against_the_rate_limit() -> None:
+    # Given a limit of 3 a minute, when a rebinding page (another Host) and another web page
+    # (another Origin) keep asking, then their refusals are counted, and the fourth is 429
+    with _client(Ledger(), rate_per_minute=3) as client:
+        rebinding = [client.get("/agreements", headers={"Host": "evil.example"}) for _ in range(2)]
+        cross = [client.get("/agreements", headers={"Origin": "http://evil.example"})]
+        limited = client.get("/agreements", headers={"Host": "evil.example"})
+    assert [a.status_code for a in [*rebinding, *cross]] == [421, 421, 403]
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["field"] == "authorization"
+
+
 def test_a_batch_that_keeps_colliding_on_the_chain_is_409_with_retry_after() -> None:
     ledger = Ledger()
     ledger.retries_on_conflict = 0  # every attempt lost to another writer

@@ -307,7 +307,13 @@ def create_app(
     app = Starlette(
         routes=_one_route_a_path(routes),
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
-        middleware=[Middleware(Guard, hosts=hosts if hosts is not None else allowed_hosts(None))],
+        middleware=[
+            Middleware(
+                Guard,
+                hosts=hosts if hosts is not None else allowed_hosts(None),
+                limit=service.limit,
+            )
+        ],
     )
     app.add_middleware(metrics.middleware)
     return app

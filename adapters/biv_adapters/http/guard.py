@@ -29,6 +29,8 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from biv_adapters.http.auth import Limited, RateLimit
+
 JSON_LINES = ("application/x-ndjson", "application/jsonl")
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 PUBLIC_PREFIXES = ("/static/",)
@@ -91,9 +93,10 @@ def refusal(status: int, field: str, reason: str) -> tuple[int, bytes]:
 class Guard:
     """ASGI middleware: the Host and Origin rules, and the security headers on every response."""
 
-    def __init__(self, app: ASGIApp, hosts: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, hosts: frozenset[str], limit: RateLimit | None = None) -> None:
         self.app = app
         self.hosts = hosts
+        self.limit = limit  # a refused request counts against its address's rate limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,6 +129,14 @@ class Guard:
             await self.app(scope, receive, secured)
             return
         status, body = refused
+        extra: list[tuple[bytes, bytes]] = []
+        try:  # refusals cost the sender too, so that probing them is rate-limited
+            if self.limit is not None:
+                client = scope.get("client")
+                self.limit.take(f"address:{client[0] if client else '?'}")
+        except Limited as limited:
+            status, body = refusal(429, "authorization", "too many requests: try again later")
+            extra.append((b"retry-after", str(limited.seconds).encode()))
         await secured(
             {
                 "type": "http.response.start",
@@ -133,6 +144,7 @@ class Guard:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    *extra,
                 ],
             }
         )
