@@ -28,6 +28,7 @@ from typing import Any, Literal
 from attrs import frozen
 
 from biv_adapters.pack_labels import Lang, header, text
+from biv_adapters.pack_words import value_text
 from biv_domain.model.money import Money
 
 CsvDialect = Literal["excel-sv", "rfc4180"]
@@ -104,7 +105,9 @@ def write_workbook(path: Path, sheets: Sequence[tuple[str, Table]], lang: Lang) 
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([_xlsx_cell(row.get(h), ILLEGAL_CHARACTERS_RE) for h in table.headers])
+            sheet.append(
+                [_xlsx_cell(row.get(h), ILLEGAL_CHARACTERS_RE, lang) for h in table.headers]
+            )
             if row.get(ILLUSTRATIVE):
                 for cell in sheet[sheet.max_row]:
                     cell.fill = shade
@@ -190,7 +193,11 @@ def _shown(value: object) -> str:
     return str(value if value is not None else "")
 
 
-def _xlsx_cell(value: object, illegal: Any) -> object:
+def _xlsx_cell(value: object, illegal: Any, lang: Lang) -> object:
+    if isinstance(value, bool):
+        # In the reader's words (ja/nej), as the PDF says them: a spreadsheet shows a boolean
+        # cell as FALSE, or as 0 where its column is numbers, so the same fact read two ways.
+        return value_text(lang, value)
     if isinstance(value, Money):
         return Decimal(str(value))
     if isinstance(value, str):
