@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlsplit
 from urllib.response import addinfourl
 
 VOCABULARIES = Path(__file__).parent / "vectors" / "eark-csip"
@@ -24,12 +25,24 @@ SERVED = frozenset(
 )
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _loopback(request: urllib.request.Request) -> bool:
+    """A request to this machine: the tests' own servers (a witness asks `biv serve`)."""
+    return urlsplit(request.full_url).hostname in LOOPBACK
+
+
 class LocalVocabularies(urllib.request.BaseHandler):
-    """Answers the four vocabulary addresses from the local copies; refuses any other."""
+    """Answers the four vocabulary addresses from the local copies; refuses any other address
+    but loopback, which it leaves to the standard handlers (installed for the whole session,
+    it must not cut the other tests off their own servers)."""
 
     handler_order = 100  # before the standard handlers, which would go to the web
 
-    def https_open(self, request: urllib.request.Request) -> addinfourl:
+    def https_open(self, request: urllib.request.Request) -> addinfourl | None:
+        if _loopback(request):
+            return None  # the next handler opens it
         url = request.full_url
         name = url.removeprefix(PREFIX)
         if not url.startswith(PREFIX) or name not in SERVED:
@@ -42,6 +55,8 @@ class LocalVocabularies(urllib.request.BaseHandler):
         return response
 
     def http_open(self, request: urllib.request.Request) -> Any:
+        if _loopback(request):
+            return None  # the next handler opens it
         raise URLError(f"no web in the tests: {request.full_url}")
 
 

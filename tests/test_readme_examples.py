@@ -4,8 +4,9 @@ In a fresh folder, `biv demo` records the Linköping history (in its stages); th
 `sh` line of the README, in order, and each command's `--help` example is run by bash
 with this installation's `biv` first on the PATH, and must exit 0; where a comment
 says what it shows, the output shows it. Lines that start a server or need one (`biv
-serve`, `curl`), install the project or run the tests are not run here: the HTTP and
-CI tests run those. The README's Python example runs too and prints what it says.
+serve`, `curl`), follow the ledger for ever (`biv facts --follow`), install the project
+or run the tests are not run here: the HTTP, feed and CI tests run those. The README's
+Python example runs too and prints what it says.
 `biv import decisions.jsonl` reads a file of the user's: the folder holds one.
 """
 
@@ -25,7 +26,12 @@ from biv_adapters.parser import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
-NOT_RUN = re.compile(r"^(python3 -m venv|\.venv/|export \"\$\(scripts/|scripts/|curl |biv serve)")
+# Not run: installing, serving (`biv serve`, `curl`), and following the ledger for ever
+# (`biv facts --follow`, which tests/test_feed.py runs in a process of its own).
+NOT_RUN = re.compile(
+    r"^(python3 -m venv|\.venv/|export \"\$\(scripts/|scripts/|curl |biv serve"
+    r"|biv facts .*--follow)"
+)
 DECISIONS = (
     '{"id": "readme/1", "command": "set_target", "case_number": "Dnr 2016-292", '
     '"target": "children_per_year", "value": 40, "decided_on": "2023-03-01"}\n'
@@ -75,7 +81,8 @@ def run(folder: Path, line: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_readme_has_examples_to_run() -> None:
     assert len(readme_lines()) >= 10
-    assert len(help_lines()) == len([t for v in EXAMPLES.values() for t in v.split("\n")]) - 1
+    every = [t for v in EXAMPLES.values() for t in v.split("\n")]
+    assert len(help_lines()) == len(every) - 2  # but `biv serve` and `biv facts --follow`
 
 
 def test_every_readme_example_runs_as_written_on_the_demo(folder: Path) -> None:

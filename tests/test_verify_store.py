@@ -384,7 +384,7 @@ def test_over_http_an_unreadable_fact_is_a_one_line_422_and_verify_names_it(
     ledger = open_ledger(insider.url)
     try:
         app = create_app(ledger, Access(MemoryTokens(), require_tokens=False, local_user="t"))
-        with TestClient(app, raise_server_exceptions=False) as client:
+        with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
             history = client.get(f"/agreements/{CASE}/history")
             verified = client.get("/audit/verify")
     finally:

@@ -14,13 +14,17 @@ from biv_adapters.arguments import parse_count
 LOG_COMMANDS = frozenset({"checkpoint", "prove", "consistency"})
 OFFLINE = frozenset({"keygen", "check-receipt"})
 EXAMPLES = {
-    "audit keygen": "biv audit keygen linkoping.se/biv   # the first line goes to BIV_LOG_KEY",
-    "audit checkpoint": "biv audit checkpoint > checkpoint-2024-01-31.txt",
+    "audit keygen": "biv audit keygen linkoping.se/biv > log.keys"
+    "   # line 1 goes to BIV_LOG_KEY (the vault), line 2 to the auditors",
+    "audit checkpoint": 'BIV_LOG_KEY="$(head -1 log.keys)" biv audit checkpoint > checkpoint.txt',
     "audit prove": "biv audit prove 372 --size 376 --json",
     "audit consistency": "biv audit consistency 300 376 --json",
-    "audit check-receipt": 'biv audit check-receipt kvitto.json --key "$(cat log.vkey)"',
-    "witness": 'biv witness --log https://biv.example --key "$WITNESS_KEY" '
-    '--log-key "$(cat log.vkey)" --state witness.json',
+    "audit check-receipt": 'BIV_LOG_KEY="$(head -1 log.keys)" biv import decisions.jsonl '
+    "--actor Eva --receipt kvitto.json\n"
+    '  biv audit check-receipt kvitto.json --key "$(tail -1 log.keys)"',
+    "witness": "biv audit keygen kommunrevisionen.example --witness > witness.keys\n"
+    '  biv witness --log sqlite:biv.sqlite3 --key "$(head -1 witness.keys)" '
+    '--log-key "$(tail -1 log.keys)" --state witness.json',
 }
 
 
