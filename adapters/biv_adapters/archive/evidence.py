@@ -19,7 +19,7 @@ from eventsourcing.persistence import Notification
 from biv_domain.converter import parse_json
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger
-from biv_domain.ledger.chain import content
+from biv_domain.ledger.chain import stored_content
 from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.merkle import leaf_hash, verify_inclusion
 from biv_domain.ledger.note import Checkpoint, Note, Signer
@@ -67,18 +67,8 @@ def read_chain(ledger: Ledger, keep: Collection[int]) -> tuple[Chain, Verificati
             body = b""
             if position in keep:
                 envelope = read_envelope(row)
-                body = content(
-                    stream=str(row.originator_id),
-                    version=row.originator_version,
-                    type=row.topic,
-                    recorded_at=envelope.recorded_at,
-                    actor=envelope.actor,
-                    event=envelope.event,
-                    position=position,
-                    previous=previous,
-                    schema=envelope.schema,
-                    personal=envelope.personal,
-                    encrypted=envelope.encrypted,
+                body = stored_content(
+                    str(row.originator_id), row.originator_version, row.topic, envelope
                 )
             facts[position] = StoredFact(position, str(place["hash"]), previous, body)
 

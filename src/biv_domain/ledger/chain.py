@@ -62,26 +62,24 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def stored_content(stream: str, version: int, type: str, envelope: Envelope) -> bytes:
+    """The bytes a stored fact's hash covers: its content exactly as stored, with its place in
+    the chain (what the e-archive keeps beside each archived fact)."""
+    return content(
+        stream=stream,
+        version=version,
+        type=type,
+        recorded_at=envelope.recorded_at,
+        actor=envelope.actor,
+        event=envelope.event,
+        position=envelope.chain.position,
+        previous=envelope.chain.previous,
+        schema=envelope.schema,
+        personal=envelope.personal,
+        encrypted=envelope.encrypted,
+    )
+
+
 def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str:
     """The hash of a fact's content exactly as stored: what is written and what verify checks."""
-    return _hash(stream, version, type, envelope, envelope.chain.position, envelope.chain.previous)
-
-
-def _hash(
-    stream: str, version: int, type: str, envelope: Envelope, position: int, previous: str
-) -> str:
-    return sha256(
-        content(
-            stream=stream,
-            version=version,
-            type=type,
-            recorded_at=envelope.recorded_at,
-            actor=envelope.actor,
-            event=envelope.event,
-            position=position,
-            previous=previous,
-            schema=envelope.schema,
-            personal=envelope.personal,
-            encrypted=envelope.encrypted,
-        )
-    )
+    return sha256(stored_content(stream, version, type, envelope))
