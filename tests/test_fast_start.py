@@ -86,6 +86,9 @@ def test_a_query_on_sqlite_loads_no_driver_key_server_or_pack(
         allowed.add("cryptography")
     assert [m for m in LIBRARIES if m in modules and m not in allowed] == []
     assert "eventsourcing" in modules
+    # nor the log's commands, which bring the web client a witness needs (urllib, http.client)
+    assert "biv_adapters.log_commands" not in modules
+    assert "http.client" not in modules
 
 
 def test_the_grammar_spells_the_domains_words_as_the_domain_does() -> None:

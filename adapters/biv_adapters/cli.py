@@ -16,13 +16,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError
+from biv_adapters.log_grammar import is_offline
 from biv_adapters.parser import build_parser
 
 if TYPE_CHECKING:  # loaded by `_load` once the arguments are read
     from biv_adapters import documents, render
     from biv_adapters.audit_commands import run_audit
     from biv_adapters.demo import run_demo
-    from biv_adapters.log_commands import run_offline, write_receipt
     from biv_adapters.store_commands import run_store
     from biv_adapters.stores import (
         MissingStore,
@@ -51,13 +51,12 @@ def _load() -> None:
     global documents, render, run_audit, run_demo, run_store, MissingStore, StoreError
     global new_cipher_key, open_ledger, parse_cipher_key, redact, require_existing
     global store_failures, store_url, url_password, json_text, Refused, Ledger, LineRefused
-    global WriteConflict, EraseParticipant, Split, run_offline, write_receipt
+    global WriteConflict, EraseParticipant, Split
     if "documents" in globals():
         return
     from biv_adapters import documents, render
     from biv_adapters.audit_commands import run_audit
     from biv_adapters.demo import run_demo
-    from biv_adapters.log_commands import run_offline, write_receipt
     from biv_adapters.store_commands import run_store
     from biv_adapters.stores import (
         MissingStore,
@@ -148,9 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "keygen":  # a new store key needs no store
         print(new_cipher_key())
         return 0
-    offline = run_offline(args)  # the log's keys, receipts and witnesses (issue 21)
-    if offline is not None:
-        return offline
+    if is_offline(args):  # the log's keys, receipts and witnesses (issue 21): no store opened
+        from biv_adapters.log_commands import run_offline
+
+        offline = run_offline(args)
+        if offline is not None:
+            return offline
     url = getattr(args, "store", None)
     failures = store_failures(store_url(url))
     try:
@@ -375,6 +377,8 @@ def _import(args: argparse.Namespace, ledger: Ledger) -> int:
         except OSError as error:
             raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
     if args.receipt is not None:  # the batch's receipt, written before anything is printed
+        from biv_adapters.log_commands import write_receipt
+
         return write_receipt(args, ledger, data)
     receipt = documents.import_document(ledger, data)
     if args.json:

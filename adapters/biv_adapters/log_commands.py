@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from biv_adapters.arguments import UsageError
-from biv_adapters.log_grammar import OFFLINE
+from biv_adapters.log_grammar import is_offline
 from biv_adapters.stores import open_ledger, redact, require_existing, store_failures
 from biv_adapters.witness import log_at, witness
 from biv_domain.converter import document, json_text, parse_json
@@ -42,7 +42,7 @@ def _verifier(text: str, field: str = "key") -> Verifier:
 def run_offline(args: argparse.Namespace) -> int | None:
     """The log's commands that need no store of their own; None for every other command."""
     audit = getattr(args, "audit_command", None)
-    if not (args.command == "witness" or (args.command == "audit" and audit in OFFLINE)):
+    if not is_offline(args):
         return None
     try:
         if args.command == "witness":

@@ -28,6 +28,13 @@ EXAMPLES = {
 }
 
 
+def is_offline(args: argparse.Namespace) -> bool:
+    """Whether the command is one of the log's that needs no store of its own (a key made, a
+    receipt checked, a witness's round): the command line runs it before opening a store."""
+    audit = getattr(args, "audit_command", None)
+    return bool(args.command == "witness" or (args.command == "audit" and audit in OFFLINE))
+
+
 def add_log_commands(verbs: Any, store: argparse.ArgumentParser) -> None:
     """The log's `biv audit` verbs."""
     keygen = verbs.add_parser(
