@@ -1,8 +1,7 @@
 """The `biv` command line: the contract other programs and auditors use.
 
-Exit 0 on success, 1 when input or a domain rule is refused (one line on
-standard error, nothing stored), 2 on a usage error. Every query takes `--json`
-and `--as-known-at`.
+Exit 0 on success, 1 when input or a domain rule is refused (one line on standard error,
+nothing stored), 2 on a usage error. Every query takes `--json` and `--as-known-at`.
 """
 
 from __future__ import annotations
@@ -44,10 +43,9 @@ if TYPE_CHECKING:  # loaded by `_load` once the arguments are read
 
 
 def _load() -> None:
-    """Loads what the commands run on, once the arguments are read: `biv --version` and
-    `--help` need the grammar alone, and a query on SQLite never loads PostgreSQL's driver,
-    the server's or the pack's libraries (tests/test_fast_start.py). A name set already
-    (a test's stand-in) is kept."""
+    """Loads what the commands run on once the arguments are read: `--version` and `--help`
+    need the grammar alone, a query on SQLite no driver, server or pack library
+    (tests/test_fast_start.py). A name set already (a test's stand-in) is kept."""
     global documents, render, run_audit, run_demo, run_store, MissingStore, StoreError
     global new_cipher_key, open_ledger, parse_cipher_key, redact, require_existing
     global store_failures, store_url, url_password, json_text, Refused, Ledger, LineRefused
@@ -150,9 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if is_offline(args):  # the log's keys, receipts and witnesses (issue 21): no store opened
         from biv_adapters.log_commands import run_offline
 
-        offline = run_offline(args)
-        if offline is not None:
-            return offline
+        return run_offline(args)
     url = getattr(args, "store", None)
     failures = store_failures(store_url(url))
     try:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from biv_adapters.arguments import UsageError
-from biv_adapters.log_grammar import is_offline
 from biv_adapters.stores import open_ledger, redact, require_existing, store_failures
 from biv_adapters.witness import log_at, witness
 from biv_domain.converter import document, json_text, parse_json
@@ -39,11 +38,9 @@ def _verifier(text: str, field: str = "key") -> Verifier:
     return Verifier.parse(text, field)
 
 
-def run_offline(args: argparse.Namespace) -> int | None:
-    """The log's commands that need no store of their own; None for every other command."""
+def run_offline(args: argparse.Namespace) -> int:
+    """The log's commands that need no store of their own (`log_grammar.is_offline`)."""
     audit = getattr(args, "audit_command", None)
-    if not is_offline(args):
-        return None
     try:
         if args.command == "witness":
             return _witness(args)
