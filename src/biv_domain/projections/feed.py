@@ -8,22 +8,29 @@ with the fact's hash, so that a follower can check it against a kept digest.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-import attrs
 from attrs import frozen
 
 from biv_domain.model.fact import Fact
-from biv_domain.projections.history import FactRecord
+from biv_domain.projections.history import Decision, FactRecord
 
 
 @frozen
-class FeedFact(FactRecord):
-    """A fact as a follower receives it: the history's record of it (its chain position, when,
-    what, who) and its chain hash, to check against a checkpoint's proofs."""
+class FeedFact:
+    """A fact as a follower receives it: its chain position and hash, when, what, who."""
 
+    chain_position: int
     hash: str
+    recorded_at: datetime
+    effective_on: date | None
+    type: str
+    aggregate: str
+    version: int
+    actor: str | None
+    decision: Decision | None
+    data: dict[str, Any]
 
     @classmethod
     def of(cls, fact: Fact, data: dict[str, Any] | None = None) -> FeedFact:
@@ -32,10 +39,19 @@ class FeedFact(FactRecord):
         >>> FeedFact.of(fact).chain_position == fact.position  # doctest: +SKIP
         True
         """
-        record = attrs.asdict(FactRecord.of(fact), recurse=False)
-        if data is not None:
-            record["data"] = data
-        return cls(**record, hash=fact.hash)
+        record = FactRecord.of(fact)
+        return cls(
+            chain_position=record.chain_position,
+            hash=fact.hash,
+            recorded_at=record.recorded_at,
+            effective_on=record.effective_on,
+            type=record.type,
+            aggregate=record.aggregate,
+            version=record.version,
+            actor=record.actor,
+            decision=record.decision,
+            data=record.data if data is None else data,
+        )
 
 
 @frozen
