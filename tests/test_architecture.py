@@ -1,8 +1,11 @@
-"""The layers of docs/architecture.md hold: the domain is pure and no import runs back up.
+"""The layers of docs/architecture.md hold: each layer imports only those below it, the model and
+the projections are pure (no I/O, no clock, no eventsourcing), no modules import each other in a
+circle, and no module takes another module's private name.
 
 Imports are read from the source with `ast` (every `import` and `from … import`,
 at the top of a module or inside a function), not searched for as text, so a
-word in a docstring neither hides nor fakes one.
+word in a docstring neither hides nor fakes one. The rules name layers and packages,
+never a module inside `biv_adapters`, so they hold however the adapters are arranged.
 """
 
 from __future__ import annotations
@@ -27,15 +30,64 @@ PURE_OWN = (*PURE, "biv_domain.errors", "biv_domain.converter")
 CONVERTER_THIRD_PARTY = {"attrs", "cattrs", "orjson"}
 CONVERTER_OWN = ("biv_domain.model", "biv_domain.errors")
 
-# A module over this many lines is split, or named here with the reason it is not.
-MAX_LINES = 400
-LONG_MODULES: dict[str, str] = {
-    # Every question of the read side, each with its example (issue 25); issue 20 restructures
-    # the Ledger's surface and its packages, and with them this module.
-    "biv_domain.ledger.reading": "the read side's questions and their examples",
-    # The write path, now also placing a batch's tree nodes and counts in its transaction
-    # (issues 21, 22); issue 20 gives the Ledger an application instead of inheriting one.
-    "biv_domain.ledger.application": "the write path, with the log's and the counts' rows",
+# Each layer and the layers it may import (besides the standard library and third parties):
+# the model nothing above it, the projections the model, the service both, the adapters all.
+BESIDE = ("biv_domain.errors", "biv_domain.converter", "biv_domain._version")
+LAYERS: dict[str, tuple[str, ...]] = {
+    "biv_domain.model": ("biv_domain.model", *BESIDE),
+    "biv_domain.projections": ("biv_domain.projections", "biv_domain.model", *BESIDE),
+    "biv_domain.ledger": (
+        "biv_domain.ledger",
+        "biv_domain.projections",
+        "biv_domain.model",
+        *BESIDE,
+    ),
+    "biv_adapters": ("biv_adapters", "biv_domain"),
+}
+# The standard library's ways to the outside world and to the clock: none is for the pure layers.
+IO_MODULES = {
+    "asyncio",
+    "ftplib",
+    "glob",
+    "http",
+    "io",
+    "logging",
+    "os",
+    "pathlib",
+    "random",
+    "secrets",
+    "select",
+    "selectors",
+    "shutil",
+    "signal",
+    "smtplib",
+    "socket",
+    "sqlite3",
+    "ssl",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "threading",
+    "time",
+    "urllib",
+    "uuid",
+    "zoneinfo",
+}
+# What reads the clock, the console or a file when called.
+IO_CALLS = {"now", "today", "utcnow", "time", "monotonic", "perf_counter", "open", "print", "input"}
+
+# What breaks a rule today, each with the part of issue 20 that removes it; the list only shrinks.
+KNOWN_PRIVATE_IMPORTS: dict[str, str] = {
+    # Issue 20 item 5: shared validators public, each field's limit declared in its validator.
+    "biv_domain.model.commands": "the validators' `_text`, `_limits`, … (issue 20 item 5)",
+    "biv_domain.model.protection": "the validators' `_text`, `_limits` (issue 20 item 5)",
+    # Issue 20 item 1: one codec for the stored form replaces the mapper.
+    "biv_domain.ledger.audit_checks": "the mapper's `_subjects_named` (issue 20 item 1)",
+}
+# A circle named by the package its modules share.
+KNOWN_CIRCLES: dict[str, str] = {
+    # `feed` imports `error` and `log` from `app` inside a function, and `app` mounts `feed`.
+    "biv_adapters.http": "the app and its routes (issue 20 item 4: adapters in packages)",
 }
 
 
@@ -78,6 +130,116 @@ def top(name: str) -> str:
 
 def in_layer(*packages: str) -> list[str]:
     return [name for name in ALL if within(name, *packages)]
+
+
+def type_only(tree: ast.Module) -> set[int]:
+    """The ids of the imports under `if TYPE_CHECKING:`: they name a type, and load nothing."""
+    only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            only.update(id(inner) for body in node.body for inner in ast.walk(body))
+    return only
+
+
+def resolved(name: str) -> Iterator[tuple[str, ast.alias, ast.ImportFrom | ast.Import]]:
+    """Each module of ours `name` loads when it runs, with the name imported and its statement.
+
+    `from package import module` loads the module; `from module import name`, the module. An
+    import inside a function counts (it loads when called); one under `TYPE_CHECKING` does not.
+    """
+    path = ALL[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(), str(path))
+    skipped = type_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found = ours(alias.name)
+                if found:
+                    yield found, alias, node
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                source = f"{base}.{node.module}" if node.module else base
+            else:
+                assert node.module is not None
+                source = node.module
+            for alias in node.names:
+                found = ours(f"{source}.{alias.name}") or ours(source)
+                if found:
+                    yield found, alias, node
+
+
+def ours(name: str) -> str | None:
+    """The longest prefix of `name` that is a module of ours, or None."""
+    while name and name not in ALL:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def graph() -> dict[str, set[str]]:
+    """Every module of ours and the modules of ours it imports (itself left out)."""
+    return {name: {m for m, _, _ in resolved(name) if m != name} for name in ALL}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for after in sorted(edges[node]):
+            if after not in index:
+                visit(after)
+                low[node] = min(low[node], low[after])
+            elif after in on_stack:
+                low[node] = min(low[node], index[after])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def shared_package(names: list[str]) -> str:
+    """The longest package all `names` are in: `a.b` of `a.b.c` and `a.b.d`."""
+    parts = [name.split(".") for name in names]
+    common = 0
+    while all(len(p) > common and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return ".".join(parts[0][:common])
+
+
+def private(name: str) -> bool:
+    return name.startswith("_") and not name.endswith("__")
+
+
+def private_imports(name: str) -> Iterator[str]:
+    """Each private name (`_x`, not `__x__`) `name` takes from another module of ours."""
+    for module, alias, node in resolved(name):
+        # A module `_x` taken from its package is not a name of another module's.
+        submodule = module.endswith("." + alias.name)
+        taken = isinstance(node, ast.ImportFrom) and module != name and not submodule
+        if taken and private(alias.name):
+            yield f"{name} imports {alias.name} from {module}"
 
 
 def test_the_pure_layers_import_only_attrs_cattrs_the_standard_library_and_their_own() -> None:
@@ -167,13 +329,92 @@ def test_no_import_runs_back_up(layer: str, above: tuple[str, ...]) -> None:
     assert upward == set()
 
 
-def test_no_module_is_over_400_lines() -> None:
-    # Given every module under src/ and adapters/
-    lengths = {name: len(path.read_text().splitlines()) for name, path in ALL.items()}
-    # Then each is at most 400 lines, or named with its reason
-    assert {n: lines for n, lines in lengths.items() if lines > MAX_LINES} == {
-        n: lengths[n] for n in LONG_MODULES
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_each_layer_imports_only_the_layers_below_it(layer: str) -> None:
+    # Given the modules of a layer
+    members = in_layer(layer)
+    assert members
+    # When their imports of our own packages are read (those only a type checker reads too)
+    beyond = {
+        f"{name} imports {imported}"
+        for name in members
+        for imported in imports(name)
+        if top(imported) in ("biv_domain", "biv_adapters") and not within(imported, *LAYERS[layer])
     }
+    # Then each is of the layer itself or of one below it
+    assert beyond == set()
+
+
+def test_every_module_is_in_a_layer_or_beside_them() -> None:
+    # Given every module under src/ and adapters/
+    # Then each is of a layer, or one of those beside the layers, or the package itself
+    placed = (*LAYERS, *BESIDE)
+    assert [name for name in ALL if name != "biv_domain" and not within(name, *placed)] == []
+
+
+def test_the_pure_layers_use_no_clock_no_file_and_no_console() -> None:
+    # Given every module of the model and the projections
+    pure = in_layer(*PURE)
+    # When their imports and their calls are read
+    reaching = {
+        f"{name} imports {imported}"
+        for name in pure
+        for imported in imports(name)
+        if top(imported) in IO_MODULES
+    }
+    for name in pure:
+        for node in ast.walk(ast.parse(ALL[name].read_text(), str(ALL[name]))):
+            if isinstance(node, ast.Call):
+                called = node.func
+                word = called.attr if isinstance(called, ast.Attribute) else None
+                word = called.id if isinstance(called, ast.Name) else word
+                if word in IO_CALLS:
+                    reaching.add(f"{name} calls {ast.unparse(called)} (line {node.lineno})")
+    # Then none reads the clock, a file, the network, the environment or the console:
+    # a recorded time comes from the ledger's clock, a date from the command
+    assert reaching == set()
+
+
+def test_the_circle_finder_finds_a_circle_and_only_it() -> None:
+    # Given a → b → c → a, and d → a outside the circle
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    # Then the circle is found, and nothing else
+    assert circles(edges) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    # Given every import that loads a module of ours when it runs (inside functions too)
+    found = circles(graph())
+    # When each circle is named by the package its modules share
+    packages = {shared_package(circle) for circle in found}
+    # Then there is none, but those issue 20 is removing
+    assert packages == set(KNOWN_CIRCLES), found
+
+
+def test_no_module_takes_another_module_s_private_name() -> None:
+    # Given every module of ours; when its `from … import _name` are read
+    taking = {line for name in ALL for line in private_imports(name)}
+    # Then none takes another module's private name, but those issue 20 is removing
+    assert {line.partition(" ")[0] for line in taking} == set(KNOWN_PRIVATE_IMPORTS), taking
+    mapper = "biv_domain.ledger.audit_checks imports _subjects_named from biv_domain.ledger.mapper"
+    assert mapper in taking or "biv_domain.ledger.audit_checks" not in KNOWN_PRIVATE_IMPORTS
+
+
+def test_no_test_takes_a_private_name() -> None:
+    # Given every module of the tests
+    tests = sorted((ROOT / "tests").rglob("*.py"))
+    # When their `from … import _name` are read
+    taking = {
+        f"{path.relative_to(ROOT)} imports {alias.name} from {node.module}"
+        for path in tests
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if private(alias.name)
+    }
+    # Then none does: a test uses what a module offers, or shares a helper by a public name
+    assert taking == set()
 
 
 def test_the_readme_s_first_command_needs_no_extra(tmp_path: Path) -> None:

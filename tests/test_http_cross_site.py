@@ -23,7 +23,7 @@ import httpx
 
 from tests.builders import biv_serve, free_port
 from tests.http_server import ROOT, store_of
-from tests.test_http_page import ARGS, CHROMIUM, _needs
+from tests.test_http_page import ARGS, CHROMIUM, needs
 
 ERASE = (
     '{"command":"erase_participant","participant_ref":"ILL-C001",'
@@ -81,11 +81,11 @@ def test_a_page_of_another_origin_or_a_rebound_name_gets_nothing_and_stores_noth
     tmp_path: Path,
 ) -> None:
     if not Path(CHROMIUM).exists():
-        _needs("no chromium: apt-get install chromium")
+        needs("no chromium: apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _needs("no playwright: pip install 'biv-domain[dev]'")
+        needs("no playwright: pip install 'biv-domain[dev]'")
     site = tmp_path / "site"
     site.mkdir()
     port = free_port()

@@ -29,7 +29,7 @@ ARGS = [
 ]
 
 
-def _needs(reason: str) -> None:
+def needs(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run the browser test: {reason}")
     pytest.skip(reason)
@@ -39,11 +39,11 @@ def test_the_page_shows_the_budget_as_known_before_and_after_the_extension(
     tmp_path: Path,
 ) -> None:
     if not Path(CHROMIUM).exists():
-        _needs("no chromium: apt-get install chromium")
+        needs("no chromium: apt-get install chromium")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
-        _needs("no playwright: pip install 'biv-domain[dev]'")
+        needs("no playwright: pip install 'biv-domain[dev]'")
     with (
         store_of("sqlite", tmp_path) as url,
         serve(url, log=tmp_path / "serve.log") as base,
