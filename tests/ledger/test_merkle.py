@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from biv_domain.ledger import merkle
 from biv_domain.ledger.merkle import NodeId
 
-VECTORS = Path(__file__).parent / "vectors" / "rfc9162"
+VECTORS = Path(__file__).parents[1] / "vectors" / "rfc9162"
 
 
 def _cases(kind: str) -> list[Path]:

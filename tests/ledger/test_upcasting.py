@@ -28,7 +28,7 @@ from biv_domain.model.events import EVENT_TYPES, SESSION_NORM_MINUTES, ReportSub
 from biv_domain.model.figures import ReportFigures
 from tests.strategies import EVENT_STRATEGIES
 
-FORMAT_1 = Path(__file__).parent / "stores" / "format-1" / "store.sqlite3"
+FORMAT_1 = Path(__file__).parents[1] / "stores" / "format-1" / "store.sqlite3"
 DEMO = "Dnr 2016-292"
 
 

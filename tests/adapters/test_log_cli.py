@@ -14,7 +14,7 @@ from biv_domain.ledger import merkle
 from biv_domain.ledger.note import COSIGNATURE_V1, Checkpoint, Note, Signer, Verifier
 from biv_domain.ledger.receipts import check_receipt, read_receipt
 
-DATA = Path(__file__).parents[1] / "src" / "biv_domain" / "data"
+DATA = Path(__file__).parents[2] / "src" / "biv_domain" / "data"
 DOCUMENTS = DATA / "linkoping_documents.jsonl"
 GROUPS = DATA / "linkoping_illustrative_2023.jsonl"
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from biv_adapters.demo import CASE_NUMBER
 from biv_domain.model.commands import COMMANDS
+from tests.conftest import drop_schema, postgres_url
 
-from .conftest import drop_schema, postgres_url
 from .test_hardening_support import postgres_rows, run, sqlite_rows
 
 FUZZ = settings(

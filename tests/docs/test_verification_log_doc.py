@@ -20,8 +20,8 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-DOC = Path(__file__).parents[1] / "docs" / "verification.md"
-DATA = Path(__file__).parents[1] / "src" / "biv_domain" / "data"
+DOC = Path(__file__).parents[2] / "docs" / "verification.md"
+DATA = Path(__file__).parents[2] / "src" / "biv_domain" / "data"
 DASH = "\u2014"
 
 

@@ -29,7 +29,7 @@ import pytest
 from biv_adapters.cli import main
 from biv_adapters.demo import linkoping_lines
 
-STORES = Path(__file__).parent / "stores"
+STORES = Path(__file__).parents[1] / "stores"
 FOLDERS = sorted(p for p in STORES.glob("format-*") if p.is_dir())
 FILES = (
     "history.jsonl",

@@ -39,8 +39,7 @@ from biv_domain.model.events import FundingChanged, SessionHeld
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Gender, GroupKind, Party
 from biv_domain.projections.fiscal_year import fold
-
-from .conftest import drop_schema, postgres_url
+from tests.conftest import drop_schema, postgres_url
 
 CASE = "Dnr 2016-292"
 GROUPS = ("G1", "G2", "G3", "G4")

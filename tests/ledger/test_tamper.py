@@ -32,8 +32,7 @@ from biv_domain.ledger.mapper import (
 from biv_domain.ledger.verification import Break, Digest, Verification
 from biv_domain.model.events import DisbursementRecorded
 from biv_domain.model.money import Money
-
-from .conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 
 Row = tuple[str, int, str, bytes]  # stream, version, type, stored bytes
 

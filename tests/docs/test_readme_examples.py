@@ -24,7 +24,7 @@ import pytest
 
 from biv_adapters.parser import EXAMPLES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text("utf-8")
 # Not run: installing, serving (`biv serve`, `curl`), and following the ledger for ever
 # (`biv facts --follow`, which tests/test_feed.py runs in a process of its own).

@@ -61,7 +61,7 @@ def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> str:
         [sys.executable, "-m", "biv_adapters.cli", "demo", "--store", url],
         check=True,
         capture_output=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
     )
     return url
 

@@ -24,11 +24,11 @@ from biv_domain.model.commands import PlanGroup, SetFunding, SetTarget
 from biv_domain.model.money import MAX_ORE, Money
 from biv_domain.model.validators import COUNT_LIMIT, FREE_TEXT_LIMIT, NAME_LIMIT
 from biv_domain.model.vocabulary import GroupKind, Party, TargetKind
+from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 
-from .conftest import POSTGRES_URL, drop_schema, postgres_url
 from .test_hardening_support import message, one_line, run, sqlite_rows
 
-CORPUS = json.loads((Path(__file__).parent / "corpus" / "hardening.json").read_text("utf-8"))
+CORPUS = json.loads((Path(__file__).parents[1] / "corpus" / "hardening.json").read_text("utf-8"))
 GOOD_LINE = {
     "command": "set_target",
     "case_number": CASE_NUMBER,

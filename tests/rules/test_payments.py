@@ -9,8 +9,7 @@ from biv_domain.model.events import DisbursementRecorded, DisbursementRetracted,
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import PaymentFlag, payments_against_decisions
-
-from .scenario import CASE, agreement_state, linkoping
+from tests.scenario import CASE, agreement_state, linkoping
 
 
 def line(source: str, start: date, end: date, amount: int, decided_on: date) -> FundingChanged:

@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from biv_adapters.demo import CASE_NUMBER
 from biv_domain.errors import InvalidValue
 from biv_domain.model.validators import text_refusal
+from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 
-from .conftest import POSTGRES_URL, drop_schema, postgres_url
 from .test_hardening_support import message, postgres_rows, run, sqlite_rows
 
-CORPUS = json.loads((Path(__file__).parent / "corpus" / "hardening.json").read_text("utf-8"))
+CORPUS = json.loads((Path(__file__).parents[1] / "corpus" / "hardening.json").read_text("utf-8"))
 BOTH = [case for case in CORPUS if case.get("stores") == "both"]
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="no PostgreSQL server named")
 

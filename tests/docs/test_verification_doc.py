@@ -24,12 +24,11 @@ from typing import Any
 import pytest
 
 from biv_adapters.cli import main
+from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.ledger.test_frozen_stores import postgres_database as postgres_database
+from tests.ledger.test_frozen_stores import psql
 
-from .conftest import POSTGRES_URL, drop_schema, postgres_url
-from .test_frozen_stores import postgres_database as postgres_database
-from .test_frozen_stores import psql
-
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 DOC = ROOT / "docs" / "verification.md"
 FROZEN = sorted((ROOT / "tests" / "stores").glob("format-*/store.sqlite3"))
 GENESIS = "0" * 64

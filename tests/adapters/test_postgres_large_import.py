@@ -31,9 +31,8 @@ from urllib.parse import urlsplit
 
 from biv_adapters.cli import main
 from biv_adapters.stores import open_ledger
-
-from .builders import exchange_lines
-from .conftest import drop_schema, postgres_url
+from tests.builders import exchange_lines
+from tests.conftest import drop_schema, postgres_url
 
 LINES = 20_000
 # The import takes some 10 s through the relay: the deadline tells a hang from a slow machine.

@@ -267,7 +267,7 @@ def test_biv_facts_follow_prints_each_new_fact_as_it_is_stored(tmp_path: Path) -
         [*command, "--after", str(last), "--poll", "0.05", "--store", store],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
     )
     try:
         head.execute(EraseParticipant(CHILD, "the guardian asked", head.clock().date()))

@@ -24,7 +24,7 @@ from biv_domain.ledger.verification import Digest
 from biv_domain.model.commands import RecordDisbursement
 from biv_domain.model.money import Money
 from tests.builders import Clock
-from tests.test_frozen_stores import FOLDERS, postgres_database, psql  # noqa: F401 (a fixture)
+from tests.ledger.test_frozen_stores import FOLDERS, postgres_database, psql  # noqa: F401 (a fixture)
 
 
 def chain_hashes(ledger: Ledger) -> list[bytes]:

@@ -30,9 +30,9 @@ from biv_domain.ledger.subjects import erased_reference
 from biv_domain.ledger.verification import Digest, Verification
 from biv_domain.model.commands import SetTarget
 from biv_domain.model.vocabulary import TargetKind
+from tests.conftest import drop_schema, postgres_url
+from tests.rechain import rechained
 
-from .conftest import drop_schema, postgres_url
-from .rechain import rechained
 from .test_tamper import StoredRows
 
 CASE = "Dnr 2016-292"

@@ -37,9 +37,8 @@ from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Gender, GroupKind, ResidenceStatus
 from biv_domain.projections.budget import budget
 from biv_domain.projections.report import report
-
-from .conftest import Clock
-from .scenario import (
+from tests.conftest import Clock
+from tests.scenario import (
     CASE,
     GROUP,
     agreement_state,

@@ -18,7 +18,7 @@ from biv_domain.ledger.receipts import check_receipt, read_receipt
 from tests.conftest import drop_schema, postgres_url
 from tests.http_server import serve
 
-DATA = Path(__file__).parents[1] / "src" / "biv_domain" / "data"
+DATA = Path(__file__).parents[3] / "src" / "biv_domain" / "data"
 
 
 @pytest.fixture(params=("sqlite", "postgresql"))

@@ -23,10 +23,9 @@ from biv_adapters.stores import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.store_info import store_info
+from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 
-from .conftest import POSTGRES_URL, drop_schema, postgres_url
-
-STORES = Path(__file__).parent / "stores"
+STORES = Path(__file__).parents[1] / "stores"
 TARGET = (
     '{"id": "%s", "command": "set_target", "case_number": "Dnr 2016-292", '
     '"target": "children_per_year", "value": %d, "decided_on": "2017-04-01"}'

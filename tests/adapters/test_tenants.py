@@ -21,8 +21,7 @@ from biv_domain.errors import NotFound
 from biv_domain.model.commands import ConcludeAgreement, PlanGroup, SetFunding
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import GroupKind, Party
-
-from .conftest import drop_schema, postgres_url
+from tests.conftest import drop_schema, postgres_url
 
 OTHER_CASE = "KS 2021-77"
 

@@ -22,8 +22,7 @@ import pytest
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
 from biv_adapters.stores import open_ledger
-
-from .conftest import drop_schema, postgres_url
+from tests.conftest import drop_schema, postgres_url
 
 CASE = "Dnr 2016-292"
 CHILD = "ILL-C001"
@@ -189,8 +188,8 @@ def test_the_page_timeline_shows_each_erasure_with_its_decision_and_reason(
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _needs("no playwright: pip install 'biv-domain[dev]'")
+    from tests.adapters.http.test_http_page import ARGS
     from tests.http_server import serve, store_of
-    from tests.test_http_page import ARGS
 
     with store_of("sqlite", tmp_path) as url:
         refs = references(url, capsys)
@@ -238,9 +237,9 @@ def test_the_page_names_what_verify_found_beside_the_chain(tmp_path: Path) -> No
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _needs("no playwright: pip install 'biv-domain[dev]'")
+    from tests.adapters.http.test_http_page import ARGS
     from tests.http_server import serve, store_of
-    from tests.test_http_page import ARGS
-    from tests.test_verify_store import Insider
+    from tests.ledger.test_verify_store import Insider
 
     with store_of("sqlite", tmp_path) as url:
         insider = Insider(url, None)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.adapters.http.test_http_page import ARGS, CHROMIUM, needs
 from tests.builders import biv_serve, free_port
 from tests.http_server import ROOT, store_of
-from tests.test_http_page import ARGS, CHROMIUM, needs
 
 ERASE = (
     '{"command":"erase_participant","participant_ref":"ILL-C001",'

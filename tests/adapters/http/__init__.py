@@ -1,0 +1,1 @@
+"""`biv serve`: the HTTP service, its schema, its guard and its page in a browser."""
