@@ -2,8 +2,11 @@
 
 - values: money, dates, periods, texts and references;
 - events and facts of every type, with values the deciders could have produced;
+- the rules' model, the tests' one oracle of what the rules allow (`AgreementModel`,
+  `GroupModel`, `MemberModel`, `FollowUpModel`): the state machine checks the
+  ledger against it;
 - `agreement_histories()`: a valid sequence of commands for one agreement with
-  its groups and follow-ups, valid by construction (it keeps a small model of
+  its groups and follow-ups, valid by construction (it keeps the rules' model of
   the agreement's period, each group's participants and sessions, and each
   follow-up's progress, and draws only commands that model allows);
 - `fold_facts` and `ledger_states`: the states a list of facts folds to, and
@@ -12,6 +15,7 @@
 
 from __future__ import annotations
 
+import calendar
 import types
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -351,28 +355,89 @@ def facts(draw: st.DrawFn, of: st.SearchStrategy[Any] | None = None) -> Fact:
 # --- Valid command sequences ------------------------------------------------------------------
 
 
+# --- The rules' model: the one oracle -----------------------------------------------------------
+# Written from the rules in ../shared/domain.md and the deciders' docstrings, not from the
+# deciders: the generator below draws only what it allows, and the state machine
+# (tests/rules/test_stateful.py) checks that the ledger accepts exactly what it allows.
+
+
+def months_later(day: date, months: int) -> date:
+    """The model's own month arithmetic: a month-end stays a month-end."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    month_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    return date(year, month + 1, last if month_end else min(day.day, last))
+
+
 @attrs.define
-class _Participant:
-    kind: GroupKind
+class AgreementModel:
+    """An agreement (avtal): its period, its notice, the ages its children's groups take."""
+
+    start: date
+    end: date
+    notice_months: int
+    min_age: int
+    max_age: int
+    notice_ends: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day: its end, or the end of the notice (uppsägning) if sooner."""
+        return self.end if self.notice_ends is None else min(self.end, self.notice_ends)
+
+    def covers(self, first: date, last: date) -> bool:
+        return self.start <= first and last <= self.last_day
+
+    def give_notice(self, given_on: date) -> None:
+        self.notice_ends = min(months_later(given_on, self.notice_months), self.end)
+
+
+@attrs.define
+class MemberModel:
+    """A participant of a group: enrolled, perhaps withdrawn, and the sessions attended."""
+
     enrolled_on: date
     withdrawn_on: date | None = None
-    last_attended: date | None = None
+    attended: list[date] = attrs.Factory(list)
 
-    def enrolled_on_day(self, day: date) -> bool:
+    def present(self, day: date) -> bool:
         return self.enrolled_on <= day and (self.withdrawn_on is None or day < self.withdrawn_on)
 
+    @property
+    def leaves_from(self) -> date:
+        """The first day the participant may leave: once enrolled, after the last session."""
+        return max([self.enrolled_on, *(held + timedelta(days=1) for held in self.attended)])
+
 
 @attrs.define
-class _Group:
+class GroupModel:
+    """A group of an agreement: its members, the days it met, and whether it is closed."""
+
+    case_number: str
     kind: GroupKind
     starts_on: date
-    participants: dict[str, _Participant] = attrs.Factory(dict)
-    sessions: set[date] = attrs.Factory(set)
+    members: dict[str, MemberModel] = attrs.Factory(dict)
+    sessions: list[date] = attrs.Factory(list)
     closed: bool = False
+
+    def present_on(self, day: date) -> list[str]:
+        return sorted(ref for ref, member in self.members.items() if member.present(day))
+
+    @property
+    def completes_from(self) -> date:
+        """The first day the group may be completed: once started, on or after its last session."""
+        return max([self.starts_on, *self.sessions])
+
+    def hold(self, held_on: date, attendees: Iterable[str]) -> None:
+        self.sessions.append(held_on)
+        for ref in attendees:
+            self.members[ref].attended.append(held_on)
 
 
 @attrs.define
-class _FollowUp:
+class FollowUpModel:
+    """A follow-up (uppföljning): the half-year it covers, the report, the closing."""
+
     start: date
     end: date
     due_on: date
@@ -381,24 +446,14 @@ class _FollowUp:
 
 
 @attrs.define
-class _History:
+class _History(AgreementModel):
     """What the generator knows of the agreement so far, to draw only valid commands."""
 
-    case_number: str
-    start: date
-    end: date
-    notice_months: int
-    min_age: int
-    max_age: int
-    notice_ends: date | None = None
-    groups: dict[str, _Group] = attrs.Factory(dict)
-    follow_ups: dict[str, _FollowUp] = attrs.Factory(dict)
+    case_number: str = attrs.field(kw_only=True)
+    groups: dict[str, GroupModel] = attrs.Factory(dict)
+    follow_ups: dict[str, FollowUpModel] = attrs.Factory(dict)
     funding: list[tuple[Party, str, date, date]] = attrs.Factory(list)
     counter: int = 0
-
-    @property
-    def period_end(self) -> date:
-        return self.end if self.notice_ends is None else min(self.end, self.notice_ends)
 
     def fresh(self, label: str) -> str:
         self.counter += 1
@@ -407,7 +462,7 @@ class _History:
     def open_groups(self) -> list[str]:
         # Conservative: a group takes enrolments and sessions inside the agreement's period.
         return [
-            ref for ref, g in self.groups.items() if not g.closed and g.starts_on <= self.period_end
+            ref for ref, g in self.groups.items() if not g.closed and g.starts_on <= self.last_day
         ]
 
     def session_candidates(self) -> list[tuple[str, str, date, date]]:
@@ -415,9 +470,9 @@ class _History:
         result = []
         for ref in self.open_groups():
             g = self.groups[ref]
-            for participant_ref, p in g.participants.items():
+            for participant_ref, p in g.members.items():
                 low = max(g.starts_on, p.enrolled_on)
-                high = self.period_end
+                high = self.last_day
                 if p.withdrawn_on is not None:
                     high = min(high, p.withdrawn_on - timedelta(days=1))
                 if low <= high:
@@ -488,9 +543,7 @@ def _options(h: _History) -> list[str]:
     open_groups = h.open_groups()
     if open_groups:
         options += ["enroll", "cancel", "complete"]
-    if any(
-        p.withdrawn_on is None for ref in open_groups for p in h.groups[ref].participants.values()
-    ):
+    if any(p.withdrawn_on is None for ref in open_groups for p in h.groups[ref].members.values()):
         options.append("withdraw")
     if h.session_candidates():
         options += ["session", "session"]
@@ -510,21 +563,21 @@ def _step(draw: st.DrawFn, h: _History, option: str) -> Command | None:
         return ExtendAgreement(case, new_end, decided_on, note=_one(draw, ["", "ok"]))
     if option == "notice":
         given_on = _between(draw, h.start, h.end)
-        h.notice_ends = min(add_months(given_on, h.notice_months), h.end)
+        h.give_notice(given_on)
         return GiveNotice(case, _one(draw, list(Party)), given_on)
     if option == "funding":
         reuse: bool = draw(st.booleans())
         if h.funding and reuse:
             party, source, start, end = _one(draw, h.funding)
-            if not (h.start <= start and end <= h.period_end):
+            if not h.covers(start, end):
                 return None
         else:
             party, source = _one(draw, list(Party)), draw(_SOURCES)
-            start = _between(draw, h.start, h.period_end)
+            start = _between(draw, h.start, h.last_day)
             if draw(st.booleans()):
                 start = max(start.replace(day=1), h.start)
-            end = _between(draw, start, h.period_end)
-            if draw(st.booleans()) and _month_end(end) <= h.period_end:
+            end = _between(draw, start, h.last_day)
+            if draw(st.booleans()) and _month_end(end) <= h.last_day:
                 end = _month_end(end)
             h.funding.append((party, source, start, end))
         amount = draw(_AMOUNTS)
@@ -541,14 +594,14 @@ def _step(draw: st.DrawFn, h: _History, option: str) -> Command | None:
         return RecordDisbursement(
             case,
             draw(_PAYMENTS),
-            _between(draw, h.start, h.period_end),
+            _between(draw, h.start, h.last_day),
             draw(_MAYBE_SOURCE),
         )
     if option == "plan":
         ref = h.fresh(draw(_LABELS))
         kind = _one(draw, list(GroupKind))
-        starts_on = _between(draw, h.start, h.period_end)
-        h.groups[ref] = _Group(kind, starts_on)
+        starts_on = _between(draw, h.start, h.last_day)
+        h.groups[ref] = GroupModel(case, kind, starts_on)
         return PlanGroup(
             ref,
             case,
@@ -563,8 +616,8 @@ def _step(draw: st.DrawFn, h: _History, option: str) -> Command | None:
         ref = _one(draw, h.open_groups())
         g = h.groups[ref]
         participant = h.fresh(draw(_LABELS))
-        enrolled_on = _between(draw, g.starts_on, h.period_end)
-        g.participants[participant] = _Participant(g.kind, enrolled_on)
+        enrolled_on = _between(draw, g.starts_on, h.last_day)
+        g.members[participant] = MemberModel(enrolled_on)
         if g.kind is GroupKind.CHILDREN:
             gender = _one(draw, _CHILD_GENDERS)
             age: int | None = draw(st.integers(h.min_age, h.max_age))
@@ -577,16 +630,12 @@ def _step(draw: st.DrawFn, h: _History, option: str) -> Command | None:
         choices = [
             (ref, p_ref)
             for ref in h.open_groups()
-            for p_ref, p in h.groups[ref].participants.items()
+            for p_ref, p in h.groups[ref].members.items()
             if p.withdrawn_on is None
         ]
         ref, p_ref = _one(draw, choices)
-        p = h.groups[ref].participants[p_ref]
-        # A participant leaves on or after enrolling, and after the last session attended.
-        low = p.enrolled_on
-        if p.last_attended is not None:
-            low = max(low, p.last_attended + timedelta(days=1))
-        on = _between(draw, low, h.period_end)
+        p = h.groups[ref].members[p_ref]
+        on = _between(draw, p.leaves_from, h.last_day)
         p.withdrawn_on = on
         return WithdrawParticipant(ref, p_ref, on)
     if option == "session":
@@ -595,32 +644,27 @@ def _step(draw: st.DrawFn, h: _History, option: str) -> Command | None:
         held_on = _between(draw, low, high)
         if held_on in g.sessions:
             return None
-        present = sorted(r for r, p in g.participants.items() if p.enrolled_on_day(held_on))
+        present = g.present_on(held_on)
         others = draw(st.lists(st.sampled_from(present), unique=True, max_size=len(present)))
         attendees = [p_ref, *(r for r in others if r != p_ref)]
-        g.sessions.add(held_on)
-        for attendee in attendees:
-            p = g.participants[attendee]
-            p.last_attended = max(held_on, p.last_attended or held_on)
+        g.hold(held_on, attendees)
         return HoldSession(ref, held_on, tuple(attendees))
     if option == "complete":
         ref = _one(draw, h.open_groups())
         g = h.groups[ref]
-        low = max([g.starts_on, *g.sessions])
         g.closed = True
-        return CompleteGroup(ref, _between(draw, low, h.period_end))
+        return CompleteGroup(ref, _between(draw, g.completes_from, h.last_day))
     if option == "cancel":
         ref = _one(draw, h.open_groups())
         g = h.groups[ref]
         g.closed = True
-        low = max([g.starts_on, *g.sessions])
-        return CancelGroup(ref, _between(draw, low, h.period_end), draw(_TEXTS))
+        return CancelGroup(ref, _between(draw, g.completes_from, h.last_day), draw(_TEXTS))
     if option == "schedule":
         ref = h.fresh(draw(_LABELS))
-        start = _between(draw, h.start, h.period_end)
-        end = _between(draw, start, h.period_end)
+        start = _between(draw, h.start, h.last_day)
+        end = _between(draw, start, h.last_day)
         due_on = end + timedelta(days=draw(st.integers(0, 90)))
-        h.follow_ups[ref] = _FollowUp(start, end, due_on)
+        h.follow_ups[ref] = FollowUpModel(start, end, due_on)
         return ScheduleFollowUp(ref, case, start, end, due_on)
     if option == "submit":
         ref = draw(

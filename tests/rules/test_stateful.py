@@ -1,7 +1,8 @@
 """A state machine drives the ledger with commands, valid and not, against a simple model.
 
-The model is written from the rules in docs/domain.md and the deciders' docstrings,
-not from the deciders: it says whether a command should be accepted. After
+The model (`tests.strategies`' rules' model, the one the generator of valid histories
+keeps too) is written from the rules in ../shared/domain.md and the deciders'
+docstrings, not from the deciders: it says whether a command should be accepted. After
 every command: a refused one changed nothing in the store, an accepted one added
 exactly the facts its receipt returned, and the ledger's states are a fold of
 its stored facts.
@@ -9,12 +10,10 @@ its stored facts.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-import attrs
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -52,6 +51,10 @@ from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Gender, GroupKind, Party, TargetKind
 from tests.strategies import (
     DOMAIN_STREAMS,
+    AgreementModel,
+    FollowUpModel,
+    GroupModel,
+    MemberModel,
     StepClock,
     evolve_fact,
     fold_facts,
@@ -71,68 +74,15 @@ CHILD = frozenset({Gender.GIRL, Gender.BOY, Gender.OTHER, Gender.UNKNOWN})
 ADULT = frozenset({Gender.WOMAN, Gender.MAN, Gender.OTHER, Gender.UNKNOWN})
 
 
-def months_later(day: date, months: int) -> date:
-    """The model's own month arithmetic: a month-end stays a month-end."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    month_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return date(year, month + 1, last if month_end else min(day.day, last))
-
-
-@attrs.define
-class Agreement:
-    start: date
-    end: date
-    notice_months: int
-    min_age: int
-    max_age: int
-    notice_ends: date | None = None
-
-    @property
-    def last_day(self) -> date:
-        return self.end if self.notice_ends is None else min(self.end, self.notice_ends)
-
-    def covers(self, first: date, last: date) -> bool:
-        return self.start <= first and last <= self.last_day
-
-
-@attrs.define
-class Member:
-    enrolled_on: date
-    withdrawn_on: date | None = None
-    attended: list[date] = attrs.Factory(list)
-
-    def present(self, day: date) -> bool:
-        return self.enrolled_on <= day and (self.withdrawn_on is None or day < self.withdrawn_on)
-
-
-@attrs.define
-class Group:
-    case_number: str
-    kind: GroupKind
-    starts_on: date
-    members: dict[str, Member] = attrs.Factory(dict)
-    sessions: list[date] = attrs.Factory(list)
-    closed: bool = False
-
-
-@attrs.define
-class FollowUp:
-    start: date
-    end: date
-    submitted_on: date | None = None
-    closed: bool = False
-
-
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.ledger = Ledger(clock=StepClock())
         self.stored: list[Fact] = []
         self.folded: dict[str, Any] = {}  # the stored facts folded, a receipt at a time
-        self.agreements: dict[str, Agreement] = {}
-        self.groups: dict[str, Group] = {}
-        self.follow_ups: dict[str, FollowUp] = {}
+        self.agreements: dict[str, AgreementModel] = {}
+        self.groups: dict[str, GroupModel] = {}
+        self.follow_ups: dict[str, FollowUpModel] = {}
         self.accepted = 0
         self.refused = 0
 
@@ -246,7 +196,7 @@ class LedgerMachine(RuleBasedStateMachine):
             max_age=max_age,
         )
         if self.run(command, case not in self.agreements):
-            self.agreements[case] = Agreement(start, end, notice_months, min_age, max_age)
+            self.agreements[case] = AgreementModel(start, end, notice_months, min_age, max_age)
 
     @rule(data=st.data())
     def extend(self, data: st.DataObject) -> None:
@@ -272,7 +222,7 @@ class LedgerMachine(RuleBasedStateMachine):
         ok = a is not None and a.notice_ends is None and a.start <= given_on <= a.end
         if self.run(GiveNotice(case, party, given_on), ok):
             assert a is not None
-            a.notice_ends = min(months_later(given_on, a.notice_months), a.end)
+            a.give_notice(given_on)
 
     @rule(data=st.data())
     def set_funding(self, data: st.DataObject) -> None:
@@ -309,9 +259,9 @@ class LedgerMachine(RuleBasedStateMachine):
         a = self.agreements.get(case)
         ok = ref not in self.groups and a is not None and a.covers(starts_on, starts_on)
         if self.run(PlanGroup(ref, case, kind, "Skäggetorp", starts_on), ok):
-            self.groups[ref] = Group(case, kind, starts_on)
+            self.groups[ref] = GroupModel(case, kind, starts_on)
 
-    def _open(self, ref: str) -> Group | None:
+    def _open(self, ref: str) -> GroupModel | None:
         g = self.groups.get(ref)
         return g if g is not None and not g.closed else None
 
@@ -342,7 +292,7 @@ class LedgerMachine(RuleBasedStateMachine):
             ok = ok and gender in ADULT and (age is None or age >= 0)
         if self.run(EnrollParticipant(ref, participant, enrolled_on, gender, age), ok):
             assert g is not None
-            g.members[participant] = Member(enrolled_on)
+            g.members[participant] = MemberModel(enrolled_on)
 
     @rule(data=st.data())
     def withdraw(self, data: st.DataObject) -> None:
@@ -351,13 +301,7 @@ class LedgerMachine(RuleBasedStateMachine):
         participant = self.pick(data, PARTICIPANTS, sorted(g.members) if g else [], "participant")
         on = self.day(data, "on")
         m = g.members.get(participant) if g is not None else None
-        ok = (
-            m is not None
-            and m.withdrawn_on is None
-            and on >= m.enrolled_on
-            # A participant leaves after the last session attended.
-            and all(on > held for held in m.attended)
-        )
+        ok = m is not None and m.withdrawn_on is None and on >= m.leaves_from
         if self.run(WithdrawParticipant(ref, participant, on), ok):
             assert m is not None
             m.withdrawn_on = on
@@ -367,7 +311,7 @@ class LedgerMachine(RuleBasedStateMachine):
         ref = self.pick(data, GROUPS, self._open_refs(), "group_ref")
         g = self._open(ref)
         held_on = self.day(data, "held_on", (g.starts_on, LAST) if g else None)
-        present = sorted(p for p, m in g.members.items() if m.present(held_on)) if g else []
+        present = g.present_on(held_on) if g else []
         anyone = st.lists(st.sampled_from(PARTICIPANTS), min_size=1, max_size=4, unique=True)
         likely = st.lists(st.sampled_from(present), min_size=1, unique=True) if present else anyone
         attendees = data.draw(st.one_of(likely, likely, anyone), label="attendees")
@@ -379,13 +323,11 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if self.run(HoldSession(ref, held_on, tuple(attendees)), ok):
             assert g is not None
-            g.sessions.append(held_on)
-            for a in attendees:
-                g.members[a].attended.append(held_on)
+            g.hold(held_on, attendees)
 
     # Corrections: allowed whatever became of the group since, completed or cancelled.
 
-    def _a_session(self, data: st.DataObject) -> tuple[str, Group | None, date]:
+    def _a_session(self, data: st.DataObject) -> tuple[str, GroupModel | None, date]:
         met = sorted(ref for ref, g in self.groups.items() if g.sessions)
         ref = self.pick(data, GROUPS, met, "group_ref")
         g = self.groups.get(ref)
@@ -411,7 +353,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def correct_attendance(self, data: st.DataObject) -> None:
         ref, g, held_on = self._a_session(data)
-        present = sorted(p for p, m in g.members.items() if m.present(held_on)) if g else []
+        present = g.present_on(held_on) if g else []
         anyone = st.lists(st.sampled_from(PARTICIPANTS), min_size=1, max_size=4, unique=True)
         likely = st.lists(st.sampled_from(present), min_size=1, unique=True) if present else anyone
         attendees = data.draw(st.one_of(likely, anyone), label="attendees")
@@ -436,7 +378,7 @@ class LedgerMachine(RuleBasedStateMachine):
         ref = self.pick(data, GROUPS, self._open_refs(), "group_ref")
         on = self.day(data, "on")
         g = self._open(ref)
-        ok = g is not None and on >= g.starts_on and all(on >= held for held in g.sessions)
+        ok = g is not None and on >= g.completes_from
         if self.run(CompleteGroup(ref, on), ok):
             assert g is not None
             g.closed = True
@@ -468,7 +410,7 @@ class LedgerMachine(RuleBasedStateMachine):
         a = self.agreements.get(case)
         ok = ref not in self.follow_ups and a is not None and a.covers(first, last)
         if self.run(ScheduleFollowUp(ref, case, first, last, due_on), ok):
-            self.follow_ups[ref] = FollowUp(first, last)
+            self.follow_ups[ref] = FollowUpModel(first, last, due_on)
 
     @rule(data=st.data())
     def submit_report(self, data: st.DataObject) -> None:
