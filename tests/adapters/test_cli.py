@@ -1,4 +1,4 @@
-"""The `biv` command line, as the contract in docs/interface describes it.
+"""The `biv` command line, as the contract in ../shared/interface.md and the README describe it.
 
 Most tests call `biv_adapters.cli.main` in the test's process on an SQLite file;
 a few run `biv` as a real process to see its exit codes and standard error.

@@ -1,4 +1,4 @@
-"""The exchange format is a contract: every command and field of docs/interface is read.
+"""The exchange format is a contract: every command and field of ../shared/interface.md is read.
 
 `biv_adapters.exchange.read_line` turns one JSON line into a ledger line. Each
 command of the contract is read here with every field, optional ones too; the

@@ -27,7 +27,7 @@ from biv_adapters.parser import EXAMPLES
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text("utf-8")
 # Not run: installing, serving (`biv serve`, `curl`), and following the ledger for ever
-# (`biv facts --follow`, which tests/test_feed.py runs in a process of its own).
+# (`biv facts --follow`, which tests/ledger/test_feed.py runs in a process of its own).
 NOT_RUN = re.compile(
     r"^(python3 -m venv|\.venv/|export \"\$\(scripts/|scripts/|curl |biv serve"
     r"|biv facts .*--follow)"

@@ -219,7 +219,7 @@ def test_odd_text_survives_the_store(kind: str, tmp_path: Path) -> None:
     """Text a store must take care with: quotes, backslashes, newlines, emoji, RTL letters.
 
     (NUL and other control characters are refused before any store sees them, the same
-    on every store: see tests/test_input_refusals.py.)"""
+    on every store: see tests/adapters/test_input_refusals.py.)"""
     odd = 'a"b\\cé🙂ا\ud7ff'
     data: dict[str, Any] = {
         "command": "conclude_agreement",

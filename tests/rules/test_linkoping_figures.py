@@ -2,7 +2,7 @@
 
 The Linköping history (the demo's data) is recorded on each store, then read back
 through `biv budget … --json` and `biv report … --json`. The figures are those of
-docs/domain: periods, notice, the 2023–24 money by party and fiscal year (by months
+../shared/domain.md: periods, notice, the 2023–24 money by party and fiscal year (by months
 and by days), the 530 000 kr of the first period, the budget before and after the
 extension decision, the status on the edges, and the report that meets the group
 target while it misses the children target.

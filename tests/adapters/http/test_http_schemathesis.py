@@ -154,7 +154,7 @@ def test_a_generated_client_parses_every_endpoints_real_responses(tmp_path: Path
                     continue  # a page, a file or the signed checkpoint: not JSON
                 body = operation.get("requestBody", {}).get("content", {})
                 if method == "post" and "application/x-ndjson" not in body:
-                    continue  # a witness's cosignature: tests/test_log_http.py sends real ones
+                    continue  # a witness's cosignature: test_log_http.py sends real ones
                 names = _model_names(
                     operation["responses"]["200"]["content"]["application/json"]["schema"]
                 )
