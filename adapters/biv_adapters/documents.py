@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from biv_adapters.arguments import UsageError
+from biv_adapters.cli.arguments import UsageError
 from biv_adapters.demo_stages import demo_mark
 from biv_adapters.exchange import read_lines
 from biv_domain.converter import document
@@ -39,6 +39,13 @@ def marked(ledger: Ledger, body: Document) -> Document:
 def known(figures: object, as_known_at: datetime | None) -> Document:
     """A document of figures, with the moment they are known at."""
     return {**document(figures), "as_known_at": document(as_known_at)}
+
+
+def agreements_document(ledger: Ledger, as_known_at: datetime | None = None) -> Document:
+    """`GET /agreements`: every agreement's case number, title, municipality and partner."""
+    rows = ledger.funding_rows(as_known_at)
+    agreements = [document(row) for _, row in sorted(rows.agreements.items())]
+    return {"agreements": agreements, "as_known_at": document(as_known_at)}
 
 
 def budget_document(
@@ -164,13 +171,19 @@ def diff_document(
     on: date | None,
 ) -> Document:
     """`biv audit replay CASE --since T1 [--until T2] --diff --json`."""
+    since = diff_window(since, until)
+    day = on or (until or ledger.clock()).date()
+    body: Document = document(ledger.diff(case_number, since, until, day))
+    return marked(ledger, body)
+
+
+def diff_window(since: datetime | None, until: datetime | None) -> datetime:
+    """A diff's two moments: `since` given, and `until` (if given) not before it."""
     if since is None:
         raise UsageError("--diff compares two moments: give --since TIMESTAMP (and --until)")
     if until is not None and until < since:
         raise UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}")
-    day = on or (until or ledger.clock()).date()
-    body: Document = document(ledger.diff(case_number, since, until, day))
-    return marked(ledger, body)
+    return since
 
 
 def verify_document(ledger: Ledger, digest: Digest | None = None) -> Document:

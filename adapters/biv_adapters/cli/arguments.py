@@ -1,6 +1,6 @@
 """The command line's own words: dates and moments as users write them, and usage errors.
 
-Shared by `cli` and `audit_commands`, which both read dates and times.
+Shared by the command line's modules (`cli.audit` among them), which both read dates and times.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from biv_adapters.arguments import UsageError
+from biv_adapters.cli.arguments import UsageError
 
 if TYPE_CHECKING:
     from biv_domain.ledger import Ledger
@@ -32,6 +32,7 @@ def add_feed_commands(commands: Any, query: argparse.ArgumentParser) -> None:
     facts.add_argument("--limit", type=_position, default=None, metavar="K")
     facts.add_argument("--follow", action="store_true", help="wait for new facts, for ever")
     facts.add_argument("--poll", type=float, default=0.5, metavar="SECONDS", help=argparse.SUPPRESS)
+    facts.set_defaults(run=run_facts)
 
 
 def add_history_paging(history: argparse.ArgumentParser) -> None:

@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from biv_adapters.arguments import UsageError
+from biv_adapters.cli.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
 from biv_adapters.http.feed import FACTS, stream_route
@@ -36,7 +36,7 @@ from biv_adapters.http.health import Metrics, health_routes
 from biv_adapters.http.log import log_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
-from biv_adapters.stores import redact, store_failures
+from biv_adapters.stores.registry import redact, store_failures
 from biv_domain.converter import json_text
 from biv_domain.errors import NotFound, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict

@@ -211,7 +211,7 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
             follow(c, last)  # the funding view follows in the same transaction
         counts = kwargs.get("counts")
         if counts is not None:
-            counts(c, last)  # and the facts by type and version (`sql_counts`)
+            counts(c, last)  # and the facts by type and version (`stores.counts`)
         return list(range(last - len(stored_events) + 1, last + 1))
 
 

@@ -3,7 +3,7 @@
 - `memory:` nothing persists (tests, trials, a dry run of an import)
 - `sqlite:///abs/path/file.sqlite3` or `sqlite:relative/file.sqlite3` the embedded default
 - `postgresql://user:password@host:port/dbname[?schema=tenant]` a PostgreSQL server
-  (`biv_adapters.postgresql`, with the extra `biv-domain[postgresql]`)
+  (`biv_adapters.stores.postgresql`, with the extra `biv-domain[postgresql]`)
 
 A store factory turns a URL into a `Store`: the settings of the `eventsourcing`
 library, the storage of the read models, and the lock held while tables are
@@ -28,9 +28,9 @@ from urllib.parse import unquote
 
 from eventsourcing.persistence import PersistenceError
 
-from biv_adapters.sql_keys import SqlSubjectKeys
-from biv_adapters.sql_log import SqlLog
-from biv_adapters.sql_views import SqlFundingView
+from biv_adapters.stores.keys import SqlSubjectKeys
+from biv_adapters.stores.log import SqlLog
+from biv_adapters.stores.views import SqlFundingView
 from biv_domain.ledger import MEMORY, Ledger, Store, utc_now
 from biv_domain.ledger.crypto import KEY_BYTES, new_key
 from biv_domain.ledger.log import log_key
@@ -112,7 +112,7 @@ def sqlite_store(url: str) -> Store:
         # Writers wait for each other's transactions instead of failing at once.
         "SQLITE_LOCK_TIMEOUT": "30",
         # Writes each batch's key changes in the batch's transaction (children's data).
-        "APPLICATION_RECORDER_TOPIC": "biv_adapters.sql_keys:KeyedSQLiteRecorder",
+        "APPLICATION_RECORDER_TOPIC": "biv_adapters.stores.keys:KeyedSQLiteRecorder",
     }
     return Store(
         settings=settings, funding_view=SqlFundingView, subject_keys=SqlSubjectKeys, log=SqlLog
@@ -218,7 +218,7 @@ def open_ledger(
         store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key), log_key=signer
     )
     if hasattr(ledger.factory, "datastore"):  # SQLite or PostgreSQL: counts kept as it writes
-        from biv_adapters.sql_counts import SqlFactCounts
+        from biv_adapters.stores.counts import SqlFactCounts
 
         ledger.fact_counts = SqlFactCounts(ledger)
     return ledger
