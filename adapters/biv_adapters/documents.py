@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from biv_adapters.cli.arguments import UsageError
+from biv_adapters.arguments import UsageError
 from biv_adapters.demo_stages import demo_mark
 from biv_adapters.exchange import read_lines
 from biv_domain.converter import document

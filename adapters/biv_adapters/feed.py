@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from biv_adapters.cli.arguments import UsageError
+from biv_adapters.arguments import UsageError
 from biv_domain.converter import document
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.feed import DEFAULT_LIMIT, MAX_LIMIT

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from biv_adapters.cli.arguments import UsageError
+from biv_adapters.arguments import UsageError
 
 
 def _store_failure(error: BaseException, url: str | None) -> str:
@@ -45,7 +45,7 @@ def _unencodable(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from biv_adapters.cli.parser import build_parser  # not on import: `arguments` is shared
+    from biv_adapters.cli.parser import build_parser
 
     parser = build_parser()
     try:

@@ -13,7 +13,7 @@ import argparse
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from biv_adapters.cli.arguments import UsageError, parse_day
+from biv_adapters.arguments import UsageError, parse_day
 
 if TYPE_CHECKING:  # the ledger loads when the command runs, not for --help
     from biv_domain.ledger import Ledger

@@ -17,7 +17,7 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from biv_adapters.cli.arguments import UsageError, parse_day, parse_moment
+from biv_adapters.arguments import UsageError, parse_day, parse_moment
 from biv_adapters.cli.log_grammar import add_checkpoint_options, add_log_commands
 
 if TYPE_CHECKING:  # the ledger and its documents load when a command runs, not for --help

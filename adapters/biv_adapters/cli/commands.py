@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from biv_adapters.cli.arguments import UsageError
+from biv_adapters.arguments import UsageError
 
 if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
     from biv_domain.ledger import Ledger

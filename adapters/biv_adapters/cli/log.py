@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from biv_adapters.cli.arguments import UsageError
+from biv_adapters.arguments import UsageError
 from biv_adapters.stores.registry import open_ledger, redact, require_existing, store_failures
 from biv_adapters.witness import log_at, witness
 from biv_domain.converter import document, json_text, parse_json

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from biv_adapters.cli.arguments import parse_count
+from biv_adapters.arguments import parse_count
 
 if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
     from biv_domain.ledger import Ledger

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 
+from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.cli import commands as run
 from biv_adapters.cli.archive import add_archive_commands
-from biv_adapters.cli.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.cli.audit import add_audit_commands
 from biv_adapters.cli.feed import add_feed_commands, add_history_paging
 from biv_adapters.cli.log_grammar import EXAMPLES as LOG_EXAMPLES

@@ -11,7 +11,7 @@ import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 
-from biv_adapters.cli.arguments import UsageError
+from biv_adapters.arguments import UsageError
 
 if TYPE_CHECKING:  # the ledger and the tokens load when a command runs, not for --help
     from biv_domain.ledger import Ledger

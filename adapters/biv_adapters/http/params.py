@@ -1,6 +1,6 @@
 """The parameters of the endpoints: how each kind is read from a query string, and its schema.
 
-The readers are the command line's own (`biv_adapters.cli.arguments`), so a date or
+The readers are the command line's own (`biv_adapters.arguments`), so a date or
 a moment means the same in a URL as in an option.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from attrs import frozen
 
-from biv_adapters.cli.arguments import UsageError, parse_count, parse_day, parse_moment, parse_year
+from biv_adapters.arguments import UsageError, parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.feed import page_size
 from biv_domain.ledger.feed import MAX_LIMIT
 from biv_domain.ledger.verification import Digest
