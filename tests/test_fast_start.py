@@ -89,6 +89,9 @@ def test_a_query_on_sqlite_loads_no_driver_key_server_or_pack(
     # nor the log's commands, which bring the web client a witness needs (urllib, http.client)
     assert "biv_adapters.cli.log" not in modules
     assert "http.client" not in modules
+    # nor the adapters of the pack, the e-archive, PostgreSQL or the server behind the grammar
+    unused = ("biv_adapters.pack", "biv_adapters.archive", "biv_adapters.stores.postgresql")
+    assert [m for m in modules if m.startswith(unused) or m == "biv_adapters.http.app"] == []
 
 
 def test_the_grammar_spells_the_domains_words_as_the_domain_does() -> None:
