@@ -30,7 +30,7 @@ from tests.builders import Clock
 
 from benchmarks.scale import Generated, all_batches
 from biv_adapters.archive import package
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Line
 
 

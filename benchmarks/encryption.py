@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import new_cipher_key, open_ledger
+from biv_adapters.stores.registry import new_cipher_key, open_ledger
 from biv_domain.model.dates import Period
 
 WINDOW = Period(date(2023, 4, 1), date(2024, 3, 31))

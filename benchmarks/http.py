@@ -60,7 +60,7 @@ from benchmarks.projections import populate
 from benchmarks.scale import Generated, all_batches
 from biv_adapters.documents import budget_document, report_document
 from biv_adapters.http.endpoints import ENDPOINTS
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.converter import json_text
 from biv_domain.ledger import Ledger
 

@@ -41,7 +41,7 @@ from tests.builders import Clock, exchange_lines
 
 from benchmarks.scale import Generated, all_batches
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.log_verification import verify_checkpoint
 from biv_domain.ledger.note import Checkpoint, Note, Signer

@@ -29,7 +29,7 @@ from tests.builders import Clock
 from benchmarks.measures import Query, find_history_streams, make_queries, run_history_raw
 from benchmarks.scale import Generated, all_batches
 from biv_adapters.demo import CASE_NUMBER
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger, Line
 
 BIV = str(Path(sys.executable).parent / "biv")

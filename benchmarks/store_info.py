@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.encryption import copies
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.store_info import store_info

@@ -27,7 +27,7 @@ from typing import Any
 from tests.builders import Clock
 
 from benchmarks.scale import Generated, all_batches
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.verification import verify
 

@@ -43,7 +43,7 @@ from eventsourcing.domain import Aggregate, event
 from tests.builders import exchange_lines
 
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 
 EVENTS_PER_AGGREGATE = 10
 

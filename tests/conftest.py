@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from tests.builders import Clock as Clock  # the tests import it from here too
 
@@ -80,7 +80,7 @@ def stored_bytes(store: str) -> bytes:
     """Every byte a store keeps: the SQLite file and its WAL, or a dump of the tenant's schema."""
     import subprocess
 
-    from biv_adapters.stores import sqlite_path
+    from biv_adapters.stores.sqlite import sqlite_path
 
     if store.startswith("sqlite:"):
         path = sqlite_path(store)

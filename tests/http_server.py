@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from biv_adapters.http.examples import STAGES, SettableClock, record_staged
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from tests.builders import biv_serve
 from tests.conftest import drop_schema, postgres_url
 

@@ -1,6 +1,8 @@
-"""The command line's own words: dates and moments as users write them, and usage errors.
+"""The words both interfaces read: days, moments, years and counts as users write them, and
+usage errors.
 
-Shared by `cli` and `audit_commands`, which both read dates and times.
+The command line's argument types (`cli`) and the HTTP service's parameters (`http.params`)
+read them alike; `documents` refuses options that do not go together with `UsageError`.
 """
 
 from __future__ import annotations

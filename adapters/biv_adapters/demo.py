@@ -12,7 +12,7 @@ from datetime import date
 from importlib.resources import files
 from typing import Any
 
-from biv_adapters import render
+from biv_adapters.cli import render
 from biv_adapters.demo_stages import demo_mark, record_in_stages
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger

@@ -41,6 +41,13 @@ def known(figures: object, as_known_at: datetime | None) -> Document:
     return {**document(figures), "as_known_at": document(as_known_at)}
 
 
+def agreements_document(ledger: Ledger, as_known_at: datetime | None = None) -> Document:
+    """`GET /agreements`: every agreement's case number, title, municipality and partner."""
+    rows = ledger.funding_rows(as_known_at)
+    agreements = [document(row) for _, row in sorted(rows.agreements.items())]
+    return {"agreements": agreements, "as_known_at": document(as_known_at)}
+
+
 def budget_document(
     ledger: Ledger,
     case_number: str,
@@ -164,13 +171,19 @@ def diff_document(
     on: date | None,
 ) -> Document:
     """`biv audit replay CASE --since T1 [--until T2] --diff --json`."""
+    since = diff_window(since, until)
+    day = on or (until or ledger.clock()).date()
+    body: Document = document(ledger.diff(case_number, since, until, day))
+    return marked(ledger, body)
+
+
+def diff_window(since: datetime | None, until: datetime | None) -> datetime:
+    """A diff's two moments: `since` given, and `until` (if given) not before it."""
     if since is None:
         raise UsageError("--diff compares two moments: give --since TIMESTAMP (and --until)")
     if until is not None and until < since:
         raise UsageError(f"--until {until.isoformat()} is before --since {since.isoformat()}")
-    day = on or (until or ledger.clock()).date()
-    body: Document = document(ledger.diff(case_number, since, until, day))
-    return marked(ledger, body)
+    return since
 
 
 def verify_document(ledger: Ledger, digest: Digest | None = None) -> Document:

@@ -56,10 +56,19 @@ def feed_facts(facts: list[Fact], *, public: bool = False) -> list[FeedFact]:
     return [FeedFact.of(fact, data) for fact, data in shown if data is not None]
 
 
-def check_limit(limit: int) -> int:
+def page_size(limit: int) -> int:
+    """A page's size, 1 to `MAX_LIMIT` (the one check: `--limit` and `?limit=` both)."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise UsageError(f"--limit: must be from 1 to {MAX_LIMIT}, got {limit}")
+        raise ValueError(f"must be from 1 to {MAX_LIMIT}, got {limit}")
     return limit
+
+
+def check_limit(limit: int) -> int:
+    """`page_size`, refused as the command line's `--limit`."""
+    try:
+        return page_size(limit)
+    except ValueError as error:
+        raise UsageError(f"--limit: {error}") from None
 
 
 def feed_page(

@@ -23,12 +23,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from biv_adapters.audit_pack import PACK
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
-from biv_adapters.pack_charts import funding_figure, participation_figure
-from biv_adapters.pack_files import FONT_POINTS, PRINTABLE_INCHES, print_plan, printed_inches
-from biv_adapters.stores import open_ledger
+from biv_adapters.pack.charts import funding_figure, participation_figure
+from biv_adapters.pack.export import PACK
+from biv_adapters.pack.files import FONT_POINTS, PRINTABLE_INCHES, print_plan, printed_inches
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.model.commands import RecordDisbursement, RetractDisbursement, RetractSession
 from biv_domain.model.money import Money
@@ -338,7 +338,7 @@ def test_an_unwritable_folder_exits_2(
 
 
 def test_text_a_spreadsheet_would_run_is_kept_as_text_in_the_csv(tmp_path: Path) -> None:
-    from biv_adapters.audit_pack import csv_cell
+    from biv_adapters.pack.export import csv_cell
 
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)"

@@ -20,7 +20,7 @@ import pytest
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.model.commands import (
     CorrectAttendance,

@@ -18,18 +18,18 @@ from pathlib import Path
 import pytest
 from matplotlib.text import Text
 
-from biv_adapters import audit_pack
-from biv_adapters.audit_pack import export
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
-from biv_adapters.pack_charts import funding_figure, participation_figure, printed
-from biv_adapters.pack_pdf import (
+from biv_adapters.pack import export as audit_pack
+from biv_adapters.pack.charts import funding_figure, participation_figure, printed
+from biv_adapters.pack.export import export
+from biv_adapters.pack.pdf import (
     CHART_FONT_SIZE,
     CHART_HEIGHT,
     CHART_WIDTH,
     FILE,
     audit_report_pdf,
 )
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.projections.budget import budget
 

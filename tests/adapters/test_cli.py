@@ -24,7 +24,7 @@ import pytest
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from tests.conftest import Clock
 
 CASE = "Dnr 2099-7"

@@ -87,14 +87,17 @@ def test_a_query_on_sqlite_loads_no_driver_key_server_or_pack(
     assert [m for m in LIBRARIES if m in modules and m not in allowed] == []
     assert "eventsourcing" in modules
     # nor the log's commands, which bring the web client a witness needs (urllib, http.client)
-    assert "biv_adapters.log_commands" not in modules
+    assert "biv_adapters.cli.log" not in modules
     assert "http.client" not in modules
+    # nor the adapters of the pack, the e-archive, PostgreSQL or the server behind the grammar
+    unused = ("biv_adapters.pack", "biv_adapters.archive", "biv_adapters.stores.postgresql")
+    assert [m for m in modules if m.startswith(unused) or m == "biv_adapters.http.app"] == []
 
 
 def test_the_grammar_spells_the_domains_words_as_the_domain_does() -> None:
+    from biv_adapters.cli.parser import SPLITS
     from biv_adapters.http.commands import ROLE_NAMES
     from biv_adapters.http.tokens import Role
-    from biv_adapters.parser import SPLITS
     from biv_domain._version import __version__
     from biv_domain.projections.budget import Split
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from biv_adapters.demo import CASE_NUMBER
-from biv_adapters.postgresql import TENANT
-from biv_adapters.stores import open_ledger, redact
+from biv_adapters.stores.postgresql import TENANT
+from biv_adapters.stores.registry import open_ledger, redact
 from biv_domain.errors import InvalidValue
 from biv_domain.model.commands import PlanGroup, SetFunding, SetTarget
 from biv_domain.model.money import MAX_ORE, Money

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from biv_adapters.postgresql import CONNECT_TIMEOUT_SECONDS
+from biv_adapters.stores.postgresql import CONNECT_TIMEOUT_SECONDS
 
 from .test_hardening_support import message, run
 

@@ -3,7 +3,7 @@
 A 20,000-line `biv import` is one batch of some 40,000 facts, a ~20 MB INSERT.
 Sent in psycopg's pipeline mode, such an INSERT was not always sent whole and the
 import then hung forever, holding the events table's write lock (see
-`biv_adapters.stores.PostgresBatchRecorder`). Whether it hung depended on how
+`biv_adapters.stores.registry.PostgresBatchRecorder`). Whether it hung depended on how
 fast the server drained the socket: on loopback at times, across a network
 nearly always. So the import reaches the server through a relay with small
 socket buffers, as across a network, where the old code hung every time.
@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from biv_adapters.cli import main
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from tests.builders import exchange_lines
 from tests.conftest import drop_schema, postgres_url
 

@@ -16,7 +16,7 @@ import pytest
 
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.errors import NotFound
 from biv_domain.model.commands import ConcludeAgreement, PlanGroup, SetFunding
 from biv_domain.model.money import Money

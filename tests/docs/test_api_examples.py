@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from biv_adapters.demo import record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain import budget, report
 from biv_domain.ledger import Ledger
 from biv_domain.model.dates import Period
@@ -25,7 +25,7 @@ MODULES = [
     "biv_domain.ledger.reading",
     "biv_domain.projections.budget",
     "biv_domain.projections.report",
-    "biv_adapters.stores",
+    "biv_adapters.stores.registry",
     "biv_adapters.exchange",
 ]
 # The partnership's operations: what `Ledger` is for, each documented with an example.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from biv_adapters.parser import EXAMPLES
+from biv_adapters.cli.parser import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text("utf-8")

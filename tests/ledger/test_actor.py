@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from biv_adapters.cli import main
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger
 from biv_domain.model.commands import ConcludeAgreement, ExtendAgreement

@@ -174,7 +174,7 @@ def test_retention_erases_the_children_of_groups_closed_before_the_day(
 
 
 def test_the_destroyed_key_is_gone_from_the_sqlite_file_and_its_wal(tmp_path: Path) -> None:
-    from biv_adapters.stores import open_ledger
+    from biv_adapters.stores.registry import open_ledger
 
     url = f"sqlite://{tmp_path}/biv.sqlite3"
     biv("demo", "--store", url)

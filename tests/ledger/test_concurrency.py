@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from biv_adapters.stores import open_ledger, open_store
+from biv_adapters.stores.registry import open_ledger, open_store
 from biv_domain.errors import AlreadyExists, RuleBroken
 from biv_domain.ledger import Ledger, Store, WriteConflict
 from biv_domain.model.commands import (

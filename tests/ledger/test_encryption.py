@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
-from biv_adapters.stores import new_cipher_key, parse_cipher_key
+from biv_adapters.stores.registry import new_cipher_key, parse_cipher_key
 from biv_domain.converter import document
 from biv_domain.ledger import MEMORY, Ledger
 from biv_domain.model.commands import Command

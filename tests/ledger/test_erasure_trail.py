@@ -21,7 +21,7 @@ import pytest
 
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from tests.conftest import drop_schema, postgres_url
 
 CASE = "Dnr 2016-292"

@@ -25,7 +25,7 @@ from biv_adapters.documents import history_document
 from biv_adapters.exchange import read_lines
 from biv_adapters.feed import feed_page, history_page_document, public_data
 from biv_adapters.http.examples import STAGES, SettableClock, record_staged
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.converter import document
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.feed import FEED_TOPICS

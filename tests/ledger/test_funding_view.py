@@ -15,7 +15,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger, Line
 from biv_domain.model.commands import ConcludeAgreement, SetFunding
 from biv_domain.model.money import Money

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pymerkle import InmemoryTree
 
 from biv_adapters.demo import record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.converter import parse_json
 from biv_domain.ledger import Ledger, merkle
 from biv_domain.ledger.log import LogRefused

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from biv_adapters.demo import record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.model.dates import Period
 from tests.builders import Clock

@@ -15,7 +15,7 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.converter import converter, structure_command
 from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger, Line

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from biv_adapters.exchange import read_lines
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.store_info import store_info

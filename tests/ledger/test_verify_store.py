@@ -23,7 +23,7 @@ import pytest
 
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.converter import parse_json
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.subjects import erased_reference

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.errors import RuleBroken
 from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.bookkeeping import agreement_stream, members_stream

@@ -21,8 +21,8 @@ import pytest
 
 from biv_adapters.demo import linkoping_lines
 from biv_adapters.exchange import read_lines
-from biv_adapters.sql_views import SqlFundingView
-from biv_adapters.stores import new_cipher_key, open_ledger
+from biv_adapters.stores.registry import new_cipher_key, open_ledger
+from biv_adapters.stores.views import SqlFundingView
 from biv_domain.ledger import LineRefused
 from biv_domain.ledger.chain import stored_hash
 from biv_domain.ledger.mapper import ChainPlace, Envelope, envelope_bytes, read_envelope

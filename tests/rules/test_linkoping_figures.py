@@ -22,7 +22,8 @@ import pytest
 
 from biv_adapters import cli
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores import registry
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.model.money import Money
 from biv_domain.projections.budget import Split, funding_lines, split_by_year
@@ -66,7 +67,7 @@ def biv(
     """`biv COMMAND … --json --store URL` on the recorded store, its JSON parsed."""
     if store_url == "memory:":
         # Nothing persists in memory between two ledgers: the command line gets this one.
-        monkeypatch.setattr(cli, "open_ledger", lambda *_a, **_k: linkoping)
+        monkeypatch.setattr(registry, "open_ledger", lambda *_a, **_k: linkoping)
     return _biv(store_url, capsys)
 
 

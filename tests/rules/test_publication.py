@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, record_linkoping
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.model.figures import ReportFigures, TargetOutcome
 from biv_domain.model.vocabulary import TargetKind
 from biv_domain.projections.report import AGE_BANDS, for_publication

@@ -47,7 +47,7 @@ from biv_adapters.archive.describing import (
 )
 from biv_adapters.archive.evidence import Chain, LogEvidence, log_evidence, read_chain
 from biv_adapters.archive.records import Archived, gather, history_record
-from biv_adapters.pack_files import write_csv
+from biv_adapters.pack.files import write_csv
 from biv_domain.converter import document, json_text
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger
@@ -339,8 +339,8 @@ def archived_algorithm(text: str) -> str:
 
 
 def pack_pdf(ledger: Ledger, archived: Archived, created: datetime) -> bytes:
-    """The auditor's PDF report of the agreement on the package's day (`pack_pdf`, PDF/A-3b, in
+    """The auditor's PDF report of the agreement on the package's day (`pack.pdf`, PDF/A-3b, in
     Swedish): figures, decisions and erasures by count and date only, never a child's reference."""
-    from biv_adapters.pack_pdf import audit_report_pdf
+    from biv_adapters.pack.pdf import audit_report_pdf
 
     return audit_report_pdf(ledger, archived.case_number, archived.on, "sv", at=created)

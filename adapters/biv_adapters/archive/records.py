@@ -15,13 +15,13 @@ from typing import Any
 
 from attrs import frozen
 
-from biv_adapters.audit_pack import (
+from biv_adapters.pack.export import (
     budget_tables,
     disbursements_table,
     follow_up_tables,
     report_by_year,
 )
-from biv_adapters.pack_files import Table
+from biv_adapters.pack.files import Table
 from biv_domain.converter import document
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.personal import LISTS, SEALED

@@ -36,7 +36,7 @@ from biv_adapters.http.health import Metrics, health_routes
 from biv_adapters.http.log import log_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
-from biv_adapters.stores import redact, store_failures
+from biv_adapters.stores.registry import redact, store_failures
 from biv_domain.converter import json_text
 from biv_domain.errors import NotFound, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict

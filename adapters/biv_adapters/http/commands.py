@@ -71,6 +71,7 @@ def add_http_commands(commands: Any, store: argparse.ArgumentParser) -> None:
         help="a Host the service answers for besides the loopback names and --host (the "
         "name a reverse proxy forwards; repeatable); any other Host is refused (421)",
     )
+    serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="the HTTP service's access tokens")
     verbs = token.add_subparsers(dest="token_command", required=True, metavar="TOKEN_COMMAND")
@@ -84,11 +85,24 @@ def add_http_commands(commands: Any, store: argparse.ArgumentParser) -> None:
     listing.add_argument("--json", action="store_true")
     remove = verbs.add_parser("remove", parents=[store], help="revoke a token at once")
     remove.add_argument("name", metavar="NAME")
+    token.set_defaults(run=_token)
+
+
+def _serve(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.stores.registry import store_url
+
+    return run_serve(args, ledger, store_url(getattr(args, "store", None)))
+
+
+def _token(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.stores.registry import store_url
+
+    return run_token(args, ledger, store_url(getattr(args, "store", None)))
 
 
 def run_token(args: argparse.Namespace, ledger: Ledger, url: str) -> int:
+    from biv_adapters.cli.render import table
     from biv_adapters.http.tokens import Role, tokens_of
-    from biv_adapters.render import table
     from biv_domain.converter import json_text
 
     tokens = tokens_of(ledger)

@@ -105,18 +105,7 @@ def _case(example: str = "Dnr 2016-292") -> Param:
 
 
 def _agreements(call: Call) -> Document:
-    known = call.args["as_known_at"]
-    rows = call.ledger.funding_rows(known)
-    agreements = [
-        {
-            "case_number": r.case_number,
-            "title": r.title,
-            "municipality": r.municipality,
-            "partner": r.partner,
-        }
-        for _, r in sorted(rows.agreements.items())
-    ]
-    return {"agreements": agreements, "as_known_at": known.isoformat() if known else None}
+    return documents.agreements_document(call.ledger, call.args["as_known_at"])
 
 
 def _budget(call: Call) -> Document:

@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from biv_adapters.stores import redact
+from biv_adapters.stores.registry import redact
 from biv_domain.converter import document, json_text
 from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict

@@ -12,6 +12,7 @@ from typing import Any
 from attrs import frozen
 
 from biv_adapters.arguments import UsageError, parse_count, parse_day, parse_moment, parse_year
+from biv_adapters.feed import page_size
 from biv_domain.ledger.feed import MAX_LIMIT
 from biv_domain.ledger.verification import Digest
 from biv_domain.projections.budget import Split
@@ -50,10 +51,7 @@ def _text(text: str) -> str:
 
 
 def _limit(text: str) -> int:
-    count = parse_count(text)
-    if count > MAX_LIMIT:
-        raise ValueError(f"must be from 1 to {MAX_LIMIT}, got {count}")
-    return count
+    return page_size(parse_count(text))
 
 
 def _position(text: str) -> int:

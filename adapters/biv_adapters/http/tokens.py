@@ -197,7 +197,7 @@ class PostgresTokens(SqlTokens):
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
-        from biv_adapters.postgresql import postgres_connection
+        from biv_adapters.stores.postgresql import postgres_connection
 
         with postgres_connection(self.settings, autocommit=False) as connection:
             yield connection

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from tests.http_server import serve, store_of
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -25,7 +25,7 @@ from httpx_sse import connect_sse
 from biv_adapters.demo import record_linkoping
 from biv_adapters.exchange import read_lines
 from biv_adapters.http.tokens import Role, tokens_of
-from biv_adapters.stores import open_ledger
+from biv_adapters.stores.registry import open_ledger
 from biv_domain.model.protection import EraseParticipant
 from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 from tests.http_server import ROOT, serve

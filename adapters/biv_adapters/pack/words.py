@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from biv_adapters.pack_labels import Lang
+from biv_adapters.pack.labels import Lang
 from biv_domain.model.money import Money
 
 VALUES_SV: dict[str, str] = {

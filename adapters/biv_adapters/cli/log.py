@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from biv_adapters.arguments import UsageError
-from biv_adapters.stores import open_ledger, redact, require_existing, store_failures
+from biv_adapters.stores.registry import open_ledger, redact, require_existing, store_failures
 from biv_adapters.witness import log_at, witness
 from biv_domain.converter import document, json_text, parse_json
 from biv_domain.errors import Refused
@@ -38,19 +39,25 @@ def _verifier(text: str, field: str = "key") -> Verifier:
     return Verifier.parse(text, field)
 
 
-def run_offline(args: argparse.Namespace) -> int:
-    """The log's commands that need no store of their own (`log_grammar.is_offline`)."""
-    audit = getattr(args, "audit_command", None)
+def run_witness(args: argparse.Namespace) -> int:
+    """`biv witness`: a witness's round, against the service or a store it opens itself."""
+    return _offline(_witness, args)
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    """`biv audit keygen NAME [--witness]`: a key made needs no store."""
+    return _offline(_keygen, args)
+
+
+def run_check_receipt(args: argparse.Namespace) -> int:
+    """`biv audit check-receipt FILE --key VKEY [--store URL]`."""
+    return _offline(_check_receipt, args)
+
+
+def _offline(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """A log's command that needs no store of its own, its refusals each in one line."""
     try:
-        if args.command == "witness":
-            return _witness(args)
-        if audit == "keygen":
-            kind = COSIGNATURE_V1 if args.witness else ED25519
-            signer = Signer.generate(args.name, kind)
-            print(signer)
-            print(signer.verifier)
-            return 0
-        return _check_receipt(args)
+        return run(args)
     except Refused as refusal:
         print(f"biv: refused: {_one_line(str(refusal))}", file=sys.stderr)
         return 1
@@ -79,6 +86,13 @@ def _open(url: str) -> Ledger:
     if not url.startswith(("http://", "https://")):
         require_existing(url)
     return open_ledger(url)
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    signer = Signer.generate(args.name, COSIGNATURE_V1 if args.witness else ED25519)
+    print(signer)
+    print(signer.verifier)
+    return 0
 
 
 def _witness(args: argparse.Namespace) -> int:
@@ -137,21 +151,28 @@ def _check_receipt(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_log(args: argparse.Namespace, ledger: Ledger) -> int:
-    if args.audit_command == "checkpoint":
-        note = ledger.checkpoint()
-        if args.json:
-            cp = Checkpoint.from_text(note.text)
-            print(json_text({"origin": cp.origin, "size": cp.size, "root": cp.root.hex()}))
-        else:
-            sys.stdout.write(str(note))
-        return 0
-    if args.audit_command == "prove":
-        proof = ledger.inclusion_proof(args.position, args.size)
-        print(json_text(document(proof), indent=not args.json))
-        return 0
-    proof_ = ledger.consistency_proof(args.old, args.new)
-    print(json_text(document(proof_), indent=not args.json))
+def run_checkpoint(args: argparse.Namespace, ledger: Ledger) -> int:
+    """`biv audit checkpoint [--json]`."""
+    note = ledger.checkpoint()
+    if args.json:
+        cp = Checkpoint.from_text(note.text)
+        print(json_text({"origin": cp.origin, "size": cp.size, "root": cp.root.hex()}))
+    else:
+        sys.stdout.write(str(note))
+    return 0
+
+
+def run_prove(args: argparse.Namespace, ledger: Ledger) -> int:
+    """`biv audit prove POSITION [--size N]`."""
+    proof = ledger.inclusion_proof(args.position, args.size)
+    print(json_text(document(proof), indent=not args.json))
+    return 0
+
+
+def run_consistency(args: argparse.Namespace, ledger: Ledger) -> int:
+    """`biv audit consistency M [N]`."""
+    proof = ledger.consistency_proof(args.old, args.new)
+    print(json_text(document(proof), indent=not args.json))
     return 0
 
 

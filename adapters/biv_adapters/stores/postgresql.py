@@ -20,10 +20,10 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from biv_adapters.sql_keys import SqlSubjectKeys, reading, write_changes
-from biv_adapters.sql_log import SqlLog
-from biv_adapters.sql_views import SqlFundingView
-from biv_adapters.stores import StoreError, redact
+from biv_adapters.stores.keys import SqlSubjectKeys, reading, write_changes
+from biv_adapters.stores.log import SqlLog
+from biv_adapters.stores.registry import StoreError, redact
+from biv_adapters.stores.views import SqlFundingView
 from biv_domain.ledger import Store
 
 LOCK_TIMEOUT_SECONDS = 10
@@ -151,7 +151,7 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
                 follow(curs, ids[-1])  # the funding view follows in the same transaction
             counts = kwargs.get("counts")
             if counts is not None and ids:
-                counts(curs, ids[-1])  # and the facts by type and version (`sql_counts`)
+                counts(curs, ids[-1])  # and the facts by type and version (`stores.counts`)
             return ids
 
     @property

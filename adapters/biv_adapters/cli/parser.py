@@ -9,14 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from biv_adapters.archive_commands import add_archive_commands
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
-from biv_adapters.audit_commands import add_audit_commands
-from biv_adapters.feed_commands import add_feed_commands, add_history_paging
+from biv_adapters.cli import commands as run
+from biv_adapters.cli.archive import add_archive_commands
+from biv_adapters.cli.audit import add_audit_commands
+from biv_adapters.cli.feed import add_feed_commands, add_history_paging
+from biv_adapters.cli.log_grammar import EXAMPLES as LOG_EXAMPLES
+from biv_adapters.cli.log_grammar import add_receipt_option, add_witness_command
+from biv_adapters.cli.store import add_store_commands
 from biv_adapters.http.commands import add_http_commands
-from biv_adapters.log_grammar import EXAMPLES as LOG_EXAMPLES
-from biv_adapters.log_grammar import add_receipt_option, add_witness_command
-from biv_adapters.store_commands import add_store_commands
 
 # `projections.budget.Split`'s values, spelled out so that the grammar loads no domain
 # (tests/test_fast_start.py compares them).
@@ -52,12 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="biv", description="The ledger of an idea-based public partnership (IOP)."
     )
     parser.add_argument("--store", metavar="URL", help=argparse.SUPPRESS)
+    # What `main` calls (see `biv_adapters.cli`); each command sets its own below.
+    parser.set_defaults(offline=None, check=run.no_check, creates_store=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
         "demo", parents=[writer], help="record the Linköping history and show what it says"
     )
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.set_defaults(run=run.run_demo, creates_store=True)
 
     imp = commands.add_parser(
         "import", parents=[writer], help="apply an exchange file, all or nothing"
@@ -65,12 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", metavar="FILE", help="JSON Lines of commands, - for standard input")
     imp.add_argument("--json", action="store_true")
     add_receipt_option(imp)
+    imp.set_defaults(run=run.run_import, creates_store=True)
 
     history = commands.add_parser(
         "history", parents=[query], help="every recorded fact about an agreement"
     )
     history.add_argument("case_number", metavar="CASE_NUMBER")
     add_history_paging(history)
+    history.set_defaults(run=run.run_history)
 
     bud = commands.add_parser(
         "budget",
@@ -92,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=SPLITS[0],
         help="divide lines across fiscal years by months (default) or by days",
     )
+    bud.set_defaults(check=run.check_budget, run=run.run_budget)
 
     rep = commands.add_parser("report", parents=[query], help="report figures for a window")
     rep.add_argument("case_number", metavar="CASE_NUMBER")
@@ -114,11 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --public: the smallest count of people shown (default 5)",
     )
+    rep.set_defaults(check=run.check_report, run=run.run_report)
 
     rebuild = commands.add_parser(
         "rebuild", parents=[store], help="rebuild the read models from every recorded fact"
     )
     rebuild.add_argument("--json", action="store_true", help="print how many facts as JSON")
+    rebuild.set_defaults(run=run.run_rebuild)
 
     fol = commands.add_parser(
         "follow-ups", parents=[query], help="the agreement's follow-ups and where they stand"
@@ -127,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     fol.add_argument(
         "--on", type=parse_day, metavar="DATE", help="the day they are judged on (default: today)"
     )
+    fol.set_defaults(run=run.run_follow_ups)
 
     configure = commands.add_parser(
         "configure", parents=[writer], help="the store's settings (a fact like any other)"
@@ -138,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse every write that does not name its actor",
     )
     configure.add_argument("--json", action="store_true", help="print the setting as JSON")
+    configure.set_defaults(run=run.run_configure, creates_store=True)
 
     erase = commands.add_parser(
         "erase",
@@ -150,15 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--decided-on", type=parse_day, metavar="DATE", help="the decision's day (default: today)"
     )
     erase.add_argument("--json", action="store_true", help="print what was erased as JSON")
+    erase.set_defaults(run=run.run_erase)
 
-    commands.add_parser(
+    keygen = commands.add_parser(
         "keygen", help="print a new store key for BIV_CIPHER_KEY (encryption at rest)"
     )
-    commands.add_parser(
+    keygen.set_defaults(offline=run.run_keygen)
+    rekey = commands.add_parser(
         "rekey",
         parents=[writer],
         help="re-wrap the store's keys under BIV_NEW_CIPHER_KEY (BIV_CIPHER_KEY: the old one)",
     )
+    rekey.set_defaults(run=run.run_rekey)
 
     add_audit_commands(commands, store, query)
     add_store_commands(commands, store)
@@ -222,5 +236,3 @@ def _version() -> str:
 
     return __version__
 
-
-# The writes that may start a store; every other command refuses a store that is not there.

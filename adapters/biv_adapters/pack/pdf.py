@@ -23,10 +23,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from biv_adapters.demo_stages import demo_mark
-from biv_adapters.pack_charts import periods, printed, write_charts
-from biv_adapters.pack_labels import Lang
-from biv_adapters.pack_pdf_words import WORDS
-from biv_adapters.pack_words import value_text
+from biv_adapters.pack.charts import periods, printed, write_charts
+from biv_adapters.pack.labels import Lang, word
+from biv_adapters.pack.pdf_words import WORDS
+from biv_adapters.pack.words import value_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.bookkeeping import ParticipantErased
 from biv_domain.ledger.subjects import ERASED_PREFIX
@@ -66,7 +66,7 @@ figcaption { font-size: 9pt; }
 
 
 def _t(lang: Lang, key: str, **values: object) -> str:
-    return html.escape(WORDS[key][lang].format(**values))
+    return html.escape(word(WORDS, lang, key, **values))
 
 
 def _table(headers: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> str:

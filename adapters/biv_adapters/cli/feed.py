@@ -32,6 +32,7 @@ def add_feed_commands(commands: Any, query: argparse.ArgumentParser) -> None:
     facts.add_argument("--limit", type=_position, default=None, metavar="K")
     facts.add_argument("--follow", action="store_true", help="wait for new facts, for ever")
     facts.add_argument("--poll", type=float, default=0.5, metavar="SECONDS", help=argparse.SUPPRESS)
+    facts.set_defaults(run=run_facts)
 
 
 def add_history_paging(history: argparse.ArgumentParser) -> None:

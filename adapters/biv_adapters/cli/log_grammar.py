@@ -1,18 +1,19 @@
 """The log's command-line grammar (issue 21): its verbs, options and examples.
 
-Apart from `log_commands`, which runs them, so that `biv --help` reads the grammar without
+Apart from `cli.log`, which runs them, so that `biv --help` reads the grammar without
 loading the ledger, cryptography or the network (tests/test_fast_start.py).
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import parse_count
 
-LOG_COMMANDS = frozenset({"checkpoint", "prove", "consistency"})
-OFFLINE = frozenset({"keygen", "check-receipt"})
+if TYPE_CHECKING:  # the ledger loads when a command runs, not for --help
+    from biv_domain.ledger import Ledger
+
 EXAMPLES = {
     "audit keygen": "biv audit keygen linkoping.se/biv > log.keys"
     "   # line 1 goes to BIV_LOG_KEY (the vault), line 2 to the auditors",
@@ -28,11 +29,45 @@ EXAMPLES = {
 }
 
 
-def is_offline(args: argparse.Namespace) -> bool:
-    """Whether the command is one of the log's that needs no store of its own (a key made, a
-    receipt checked, a witness's round): the command line runs it before opening a store."""
-    audit = getattr(args, "audit_command", None)
-    return bool(args.command == "witness" or (args.command == "audit" and audit in OFFLINE))
+# What each command runs (`set_defaults`), loaded only then: `cli.log` brings the ledger,
+# cryptography and the network. A key made, a receipt checked and a witness's round need no
+# store of their own (`offline`); the command line opens none for them.
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from biv_adapters.cli.log import run_keygen
+
+    return run_keygen(args)
+
+
+def _check_receipt(args: argparse.Namespace) -> int:
+    from biv_adapters.cli.log import run_check_receipt
+
+    return run_check_receipt(args)
+
+
+def _witness(args: argparse.Namespace) -> int:
+    from biv_adapters.cli.log import run_witness
+
+    return run_witness(args)
+
+
+def _checkpoint(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.cli.log import run_checkpoint
+
+    return run_checkpoint(args, ledger)
+
+
+def _prove(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.cli.log import run_prove
+
+    return run_prove(args, ledger)
+
+
+def _consistency(args: argparse.Namespace, ledger: Ledger) -> int:
+    from biv_adapters.cli.log import run_consistency
+
+    return run_consistency(args, ledger)
 
 
 def add_log_commands(verbs: Any, store: argparse.ArgumentParser) -> None:
@@ -47,10 +82,12 @@ def add_log_commands(verbs: Any, store: argparse.ArgumentParser) -> None:
     keygen.add_argument(
         "--witness", action="store_true", help="a witness's key (cosignature/v1, type 0x04)"
     )
+    keygen.set_defaults(offline=_keygen)
     checkpoint = verbs.add_parser(
         "checkpoint", parents=[store], help="the log's signed checkpoint (needs BIV_LOG_KEY)"
     )
     checkpoint.add_argument("--json", action="store_true", help="origin, size and root (hex)")
+    checkpoint.set_defaults(run=_checkpoint)
     prove = verbs.add_parser(
         "prove", parents=[store], help="the inclusion proof of the fact at a chain position"
     )
@@ -59,12 +96,14 @@ def add_log_commands(verbs: Any, store: argparse.ArgumentParser) -> None:
         "--size", type=parse_count, metavar="N", help="the tree's size (default: now)"
     )
     prove.add_argument("--json", action="store_true")
+    prove.set_defaults(run=_prove)
     consistency = verbs.add_parser(
         "consistency", parents=[store], help="the proof that the tree of M is a prefix of N"
     )
     consistency.add_argument("old", type=parse_count, metavar="M")
     consistency.add_argument("new", type=parse_count, metavar="N", nargs="?")
     consistency.add_argument("--json", action="store_true")
+    consistency.set_defaults(run=_consistency)
     receipt = verbs.add_parser(
         "check-receipt",
         help="check an import's receipt: the log's signature, every proof, and (--store) "
@@ -76,6 +115,7 @@ def add_log_commands(verbs: Any, store: argparse.ArgumentParser) -> None:
         "--store", metavar="URL", help="a store, or the service (https://…), to ask"
     )
     receipt.add_argument("--json", action="store_true")
+    receipt.set_defaults(offline=_check_receipt)
 
 
 def add_checkpoint_options(verify: argparse.ArgumentParser) -> None:
@@ -94,6 +134,7 @@ def add_witness_command(commands: Any) -> None:
     parser.add_argument("--key", required=True, metavar="KEY", help="the witness's signer key")
     parser.add_argument("--log-key", required=True, metavar="VKEY", help="the log's verifier key")
     parser.add_argument("--state", required=True, metavar="FILE", help="the witness's state")
+    parser.set_defaults(offline=_witness)
 
 
 def add_receipt_option(imp: argparse.ArgumentParser) -> None:

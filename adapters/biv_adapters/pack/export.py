@@ -25,8 +25,8 @@ from typing import Any
 from attrs import asdict
 
 from biv_adapters.demo_stages import demo_mark
-from biv_adapters.pack_charts import periods, write_charts
-from biv_adapters.pack_files import (
+from biv_adapters.pack.charts import periods, write_charts
+from biv_adapters.pack.files import (
     CSV_DIALECTS,
     CsvDialect,
     Table,
@@ -34,8 +34,8 @@ from biv_adapters.pack_files import (
     write_csv,
     write_workbook,
 )
-from biv_adapters.pack_files import csv_cell as csv_cell  # where it always was
-from biv_adapters.pack_labels import (
+from biv_adapters.pack.files import csv_cell as csv_cell  # where it always was
+from biv_adapters.pack.labels import (
     LANGS,
     MANIFEST_WHAT_EN,
     SHEET_DIGEST,
@@ -44,9 +44,9 @@ from biv_adapters.pack_labels import (
     sheet_name,
     what,
 )
-from biv_adapters.pack_pdf import FILE as REPORT_PDF
-from biv_adapters.pack_pdf import audit_report_pdf
-from biv_adapters.pack_words import check_word, value_text
+from biv_adapters.pack.pdf import FILE as REPORT_PDF
+from biv_adapters.pack.pdf import audit_report_pdf
+from biv_adapters.pack.words import check_word, value_text
 from biv_domain.converter import document, json_text
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.verification import digest_line
@@ -269,7 +269,7 @@ def export(
 ) -> dict[str, Any]:
     """Writes the pack into `out_dir` (made if missing), labelled in `lang`; returns its manifest.
 
-    A row that holds illustrative data (see `pack_labels.is_illustrative`) is
+    A row that holds illustrative data (see `labels.is_illustrative`) is
     marked in a column `illustrative`; the manifest says which files hold any.
     """
     if lang not in LANGS or csv_dialect not in CSV_DIALECTS:

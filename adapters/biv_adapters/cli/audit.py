@@ -7,18 +7,18 @@
 - `biv audit replay CASE [--until T]` shows the agreement, its groups and
   follow-ups as the ledger knew them at T; with `--since T1 --diff` it lists
   the values that changed between T1 and T and the facts that changed them.
-- `biv audit export CASE --out DIR` writes the auditor's pack (see `audit_pack`).
+- `biv audit export CASE --out DIR` writes the auditor's pack (see `biv_adapters.pack.export`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
-from biv_adapters.log_grammar import LOG_COMMANDS, add_checkpoint_options, add_log_commands
+from biv_adapters.cli.log_grammar import add_checkpoint_options, add_log_commands
 
 if TYPE_CHECKING:  # the ledger and its documents load when a command runs, not for --help
     from biv_domain.ledger import Ledger
@@ -37,9 +37,11 @@ def add_audit_commands(
     verify.add_argument("--digest", type=_digest, help="POSITION:SHA256 from `biv audit digest`")
     verify.add_argument("--json", action="store_true")
     add_checkpoint_options(verify)
+    verify.set_defaults(run=_verify)
 
     digest = verbs.add_parser("digest", parents=[store], help="the chain's head, to keep outside")
     digest.add_argument("--json", action="store_true")
+    digest.set_defaults(run=_digest_run)
     _add_replay(verbs, store)
     _add_export(verbs, store)
     add_log_commands(verbs, store)
@@ -73,6 +75,7 @@ def _add_replay(verbs: Any, store: argparse.ArgumentParser) -> None:
         "(default: the day of --until, else today)",
     )
     replay_parser.add_argument("--json", action="store_true")
+    replay_parser.set_defaults(check=_check_replay, run=_replay)
 
 
 def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
@@ -107,6 +110,7 @@ def _add_export(verbs: Any, store: argparse.ArgumentParser) -> None:
         "Swedish Excel opens it; rfc4180: UTF-8, ',' and a decimal point, for programs",
     )
     export.add_argument("--json", action="store_true", help="print the pack's manifest as JSON")
+    export.set_defaults(run=_export)
 
 
 def _digest(text: str) -> Digest:
@@ -118,28 +122,16 @@ def _digest(text: str) -> Digest:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def run_audit(args: argparse.Namespace, ledger: Ledger) -> int:
+def _digest_run(args: argparse.Namespace, ledger: Ledger) -> int:
     from biv_adapters.documents import digest_document
     from biv_domain.converter import json_text
     from biv_domain.ledger.verification import digest_line
 
-    if args.audit_command == "verify":
-        return _verify(args, ledger)
-    if args.audit_command == "digest":
-        if args.json:
-            print(json_text(digest_document(ledger), indent=False))
-        else:
-            print(digest_line(ledger.digest()))
-        return 0
-    if args.audit_command == "replay":
-        return _replay(args, ledger)
-    if args.audit_command == "export":
-        return _export(args, ledger)
-    if args.audit_command in LOG_COMMANDS:
-        from biv_adapters.log_commands import run_log
-
-        return run_log(args, ledger)
-    raise ValueError(f"unknown audit command {args.audit_command!r}")  # pragma: no cover
+    if args.json:
+        print(json_text(digest_document(ledger), indent=False))
+    else:
+        print(digest_line(ledger.digest()))
+    return 0
 
 
 def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
@@ -170,32 +162,37 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     # position that differs from what the log once signed, which a broken chain cannot.
     if args.checkpoint is None:
         return 0 if result.intact else 1
-    from biv_adapters.log_commands import run_verify_checkpoint
+    from biv_adapters.cli.log import run_verify_checkpoint
 
     extends = run_verify_checkpoint(args, ledger)
     return 0 if result.intact and extends == 0 else 1
 
 
+def _check_replay(args: argparse.Namespace) -> None:
+    """`--since` and `--until` as a diff takes them (`documents.diff_window`, which the HTTP
+    service's diff checks too), before the store is opened."""
+    from biv_adapters.documents import diff_window
+
+    if args.since is not None and not args.diff:
+        raise UsageError("--since goes with --diff: give --diff, or leave out --since")
+    if args.diff:
+        diff_window(args.since, args.until)
+
+
 def _replay(args: argparse.Namespace, ledger: Ledger) -> int:
     from biv_adapters.documents import diff_document, replay_document
 
-    until: datetime | None = args.until
-    if args.since is not None and not args.diff:
-        raise UsageError("--since goes with --diff: give --diff, or leave out --since")
-    if args.diff and args.since is None:
-        raise UsageError("--diff compares two moments: give --since TIMESTAMP (and --until)")
-    if args.diff and until is not None and until < args.since:
-        raise UsageError(f"--until {until.isoformat()} is before --since {args.since.isoformat()}")
     if args.diff:
-        changes = diff_document(ledger, args.case_number, args.since, until, args.on)
+        changes = diff_document(ledger, args.case_number, args.since, args.until, args.on)
         return _print(args, changes, diff_text)
-    return _print(args, replay_document(ledger, args.case_number, until, args.on), replay_text)
+    body = replay_document(ledger, args.case_number, args.until, args.on)
+    return _print(args, body, replay_text)
 
 
 def _export(args: argparse.Namespace, ledger: Ledger) -> int:
     # openpyxl and matplotlib load only for a pack
-    from biv_adapters.audit_pack import export, manifest_what
-    from biv_adapters.render import table
+    from biv_adapters.cli.render import table
+    from biv_adapters.pack.export import export, manifest_what
     from biv_domain.converter import json_text
 
     on: date = args.on or ledger.clock().date()
@@ -272,7 +269,7 @@ def _follow_up_row(f: dict[str, Any]) -> list[object]:
 
 def replay_text(d: dict[str, Any]) -> str:
     """The replay as a person reads it, drawn from its JSON."""
-    from biv_adapters.render import table
+    from biv_adapters.cli.render import table
 
     a, t = d["agreement"], d["agreement"]["terms"]
     notice = a["notice"]
@@ -328,7 +325,7 @@ def _facts(facts: list[dict[str, Any]], shown: int = 3) -> str:
 
 def diff_text(d: dict[str, Any]) -> str:
     """The diff as a person reads it: each changed value, and the facts recorded in between."""
-    from biv_adapters.render import table
+    from biv_adapters.cli.render import table
 
     changes = [
         [

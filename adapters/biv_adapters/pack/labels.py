@@ -18,6 +18,9 @@ from typing import Literal
 
 Lang = Literal["sv", "en"]
 LANGS: tuple[Lang, ...] = ("sv", "en")
+# A table of words: each key's text in Swedish and English, its {placeholders} filled in by
+# `word` (the charts' and notes' `TEXTS` here, the PDF report's `pdf_words.WORDS`).
+Words = dict[str, dict[Lang, str]]
 
 # Each file's sheet of the workbook (None: no sheet) and what it holds, in Swedish.
 FILES_SV: dict[str, tuple[str | None, str]] = {
@@ -125,7 +128,7 @@ HEADERS_SV: dict[str, str] = {
 SHEET_DIGEST = {"sv": "Kontrollsumma", "en": "Digest"}
 
 # Chart and note texts. {case} and {on} are filled in.
-TEXTS: dict[str, dict[Lang, str]] = {
+TEXTS: Words = {
     "funding_title": {
         "sv": "Finansiering per budgetår, {case} (beslut kända {on})",
         "en": "Funding per fiscal year, {case} (decided by {on})",
@@ -153,8 +156,13 @@ TEXTS: dict[str, dict[Lang, str]] = {
 }
 
 
+def word(words: Words, lang: Lang, key: str, **values: object) -> str:
+    """The text of `key` in `lang` from a table of words, its placeholders filled in."""
+    return words[key][lang].format(**values)
+
+
 def text(lang: Lang, key: str, **values: object) -> str:
-    return TEXTS[key][lang].format(**values)
+    return word(TEXTS, lang, key, **values)
 
 
 def header(lang: Lang, name: str) -> str:

@@ -1,10 +1,10 @@
-"""The words of the auditor's PDF report (`pack_pdf`), in Swedish and English."""
+"""The words of the auditor's PDF report (`pack.pdf`), in Swedish and English."""
 
 from __future__ import annotations
 
-from biv_adapters.pack_labels import Lang
+from biv_adapters.pack.labels import Words
 
-WORDS: dict[str, dict[Lang, str]] = {
+WORDS: Words = {
     "title": {"sv": "Revisionsrapport", "en": "Audit report"},
     "basis": {
         "sv": "Budget och uppföljningar per {on}; ur liggaren som den stod {now} (UTC).",

@@ -47,10 +47,11 @@ def add_archive_commands(commands: Any, store: argparse.ArgumentParser) -> None:
         help="export what had happened by this day (default: today)",
     )
     export.add_argument("--json", action="store_true", help="print what was written as JSON")
+    export.set_defaults(run=run_archive)
 
 
 def run_archive(args: argparse.Namespace, ledger: Ledger) -> int:
-    from biv_adapters.render import table
+    from biv_adapters.cli.render import table
     from biv_domain.converter import json_text
 
     try:  # lxml comes with the extra `archive`, the pack's packages with `pack`

@@ -3,7 +3,7 @@
 - `memory:` nothing persists (tests, trials, a dry run of an import)
 - `sqlite:///abs/path/file.sqlite3` or `sqlite:relative/file.sqlite3` the embedded default
 - `postgresql://user:password@host:port/dbname[?schema=tenant]` a PostgreSQL server
-  (`biv_adapters.postgresql`, with the extra `biv-domain[postgresql]`)
+  (`biv_adapters.stores.postgresql`, with the extra `biv-domain[postgresql]`)
 
 A store factory turns a URL into a `Store`: the settings of the `eventsourcing`
 library, the storage of the read models, and the lock held while tables are
@@ -23,14 +23,9 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
-from pathlib import Path
-from urllib.parse import unquote
 
 from eventsourcing.persistence import PersistenceError
 
-from biv_adapters.sql_keys import SqlSubjectKeys
-from biv_adapters.sql_log import SqlLog
-from biv_adapters.sql_views import SqlFundingView
 from biv_domain.ledger import MEMORY, Ledger, Store, utc_now
 from biv_domain.ledger.crypto import KEY_BYTES, new_key
 from biv_domain.ledger.log import log_key
@@ -51,7 +46,6 @@ class MissingStore(StoreError):
 
 
 _PASSWORD_ANYWHERE = re.compile(r"(?P<head>://[^/?#@:\s]*):[^@\s]*@")
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def redact(text: str) -> str:
@@ -75,50 +69,6 @@ def memory_store(url: str) -> Store:
     return MEMORY
 
 
-def sqlite_path(url: str) -> Path:
-    """`sqlite:///abs/file` is /abs/file (as in a file URL); `sqlite:rel/file` is relative."""
-    rest = url.removeprefix("sqlite:")
-    if rest.startswith("//"):
-        rest = rest[2:]
-        if not rest.startswith("/"):
-            raise StoreError(
-                f"write an SQLite store as sqlite:///absolute/path or sqlite:relative/path, "
-                f"got {url!r}"
-            )
-    if not rest.strip("/"):
-        raise StoreError(f"the SQLite store {url!r} names no file")
-    return Path(unquote(rest))
-
-
-def sqlite_store(url: str) -> Store:
-    path = sqlite_path(url)
-    if not path.parent.is_dir():
-        raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")
-    if path.is_dir():
-        raise StoreError(f"the SQLite store {str(path)!r} is a folder, not a file")
-    if path.exists():
-        try:
-            with open(path, "rb") as handle:
-                header = handle.read(len(SQLITE_HEADER))
-        except OSError as error:
-            raise StoreError(
-                f"cannot read the SQLite store {str(path)!r}: {error.strerror}"
-            ) from None
-        if header and header != SQLITE_HEADER:
-            raise StoreError(f"the file {str(path)!r} is not an SQLite store")
-    settings = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(path),
-        # Writers wait for each other's transactions instead of failing at once.
-        "SQLITE_LOCK_TIMEOUT": "30",
-        # Writes each batch's key changes in the batch's transaction (children's data).
-        "APPLICATION_RECORDER_TOPIC": "biv_adapters.sql_keys:KeyedSQLiteRecorder",
-    }
-    return Store(
-        settings=settings, funding_view=SqlFundingView, subject_keys=SqlSubjectKeys, log=SqlLog
-    )
-
-
 def require_existing(url: str | None) -> None:
     """Refuses (MissingStore) an SQLite store whose file does not exist: a query never makes one.
 
@@ -128,6 +78,8 @@ def require_existing(url: str | None) -> None:
     url = store_url(url)
     if url.split(":", 1)[0] != "sqlite":
         return
+    from biv_adapters.stores.sqlite import sqlite_path  # the SQLite store imports this module
+
     path = sqlite_path(url)
     if not path.parent.is_dir():
         raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")
@@ -218,7 +170,7 @@ def open_ledger(
         store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key), log_key=signer
     )
     if hasattr(ledger.factory, "datastore"):  # SQLite or PostgreSQL: counts kept as it writes
-        from biv_adapters.sql_counts import SqlFactCounts
+        from biv_adapters.stores.counts import SqlFactCounts
 
         ledger.fact_counts = SqlFactCounts(ledger)
     return ledger

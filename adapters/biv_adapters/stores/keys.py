@@ -1,5 +1,5 @@
-"""Participants' keys in an SQLite or PostgreSQL table beside the facts, and the recorders
-that write them in the same transaction as a batch's facts.
+"""Participants' keys in an SQLite or PostgreSQL table beside the facts; the recorders
+(`stores.sqlite`, `stores.postgresql`) write them in the same transaction as a batch's facts.
 
 `biv_subject_keys` holds one row a participant: their pseudonym, their key and
 their reference sealed under it; an erased participant's row keeps only the
@@ -13,13 +13,12 @@ purge (see the README).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 
 from biv_domain.ledger.subjects import KeyChanges, SubjectKey, SubjectKeys
 
@@ -97,122 +96,6 @@ def write_changes(datastore: Any, cursor: Any, changes: KeyChanges | None) -> No
             ),
             (on, subject),
         )
-
-
-class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite recorder, writing the batch's key changes with its facts."""
-
-    def existing_streams(self, streams: Sequence[str]) -> set[str]:
-        """Which of these streams hold a fact: one query for each 500 of them."""
-        found: set[str] = set()
-        with self.datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(streams), 500):
-                chunk = list(streams[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                cursor.execute(
-                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({marks})",
-                    chunk,
-                )
-                found.update(str(row[0]) for row in cursor.fetchall())
-        return found
-
-    def select_streams(self, streams: Sequence[str]) -> list[StoredEvent]:
-        """The facts of many streams, each in order: one query for each 500 of them."""
-        found: list[StoredEvent] = []
-        with self.datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(streams), 500):
-                chunk = list(streams[start : start + 500])
-                cursor.execute(
-                    "SELECT originator_id, originator_version, topic, state "
-                    f"FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({','.join('?' * len(chunk))}) "
-                    "ORDER BY originator_id, originator_version",
-                    chunk,
-                )
-                found.extend(StoredEvent(*row) for row in cursor.fetchall())
-        return found
-
-    def select_streams_after(
-        self, streams: Sequence[str], after: int, limit: int
-    ) -> list[Notification]:
-        """A page of many streams' facts in recorded order: the first `limit` rows after row
-        id `after` (a history's page). The row ids are found in the streams' index alone
-        (`+rowid` keeps SQLite from walking the table from `after` instead); only the
-        page's rows are read."""
-        if not streams:
-            return []
-        marks = ",".join("?" * len(streams))
-        statement = (
-            "SELECT originator_id, originator_version, topic, state, rowid "
-            f"FROM {self.events_table_name} WHERE rowid IN ("
-            f"SELECT rowid FROM {self.events_table_name} "
-            f"WHERE originator_id IN ({marks}) AND +rowid > ? ORDER BY rowid LIMIT ?"
-            ") ORDER BY rowid"
-        )
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, [*streams, after, limit])
-            return [Notification(*row) for row in cursor.fetchall()]
-
-    def select_notifications(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> Sequence[Notification]:
-        """The library's query, its columns read by place, not by name through `sqlite3.Row`.
-
-        A view's rebuild and an audit read every row of the store through this: reading
-        each column by name cost as much as parsing the row's JSON.
-        """
-        where = ["rowid >= ?" if inclusive_of_start else "rowid > ?"] if start is not None else []
-        params: list[int | str] = [start] if start is not None else []
-        if stop is not None:
-            where.append("rowid <= ?")
-            params.append(stop)
-        if topics:
-            where.append(f"topic IN ({','.join('?' * len(topics))})")
-            params += list(topics)
-        statement = (
-            "SELECT originator_id, originator_version, topic, state, rowid "
-            f"FROM {self.events_table_name} "
-            + (f"WHERE {' AND '.join(where)} " if where else "")
-            + "ORDER BY rowid LIMIT ?"
-        )
-        params.append(limit)
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, params)
-            return [Notification(*row) for row in cursor.fetchall()]
-
-    def _insert_events(
-        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """The batch's rows in one executemany (the library executes one INSERT a row).
-
-        The library's notification ids are the rows' rowids. This transaction holds
-        the store's write lock, and SQLite gives each new row the largest rowid plus
-        one, so the batch's ids are the consecutive ones ending at the last inserted.
-        """
-        c.executemany(
-            self.insert_events_statement,
-            [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events],
-        )
-        c.execute("SELECT last_insert_rowid()")
-        last = int(c.fetchone()[0])
-        write_changes(self.datastore, c, kwargs.get("key_changes"))
-        log = kwargs.get("log")
-        if log is not None:
-            log(c)  # the log's tree grows in the same transaction (issue 21)
-        follow = kwargs.get("view")
-        if follow is not None:
-            follow(c, last)  # the funding view follows in the same transaction
-        counts = kwargs.get("counts")
-        if counts is not None:
-            counts(c, last)  # and the facts by type and version (`sql_counts`)
-        return list(range(last - len(stored_events) + 1, last + 1))
 
 
 def _record(row: Any) -> SubjectKey:

@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 from attrs import frozen
 
-from biv_adapters.pack_labels import Lang, header, text
-from biv_adapters.pack_words import value_text
+from biv_adapters.pack.labels import Lang, header, text
+from biv_adapters.pack.words import value_text
 from biv_domain.model.money import Money
 
 CsvDialect = Literal["excel-sv", "rfc4180"]

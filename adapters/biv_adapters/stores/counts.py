@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
-from biv_adapters.sql_keys import reading
+from biv_adapters.stores.keys import reading
 from biv_domain.ledger.store_info import CountsAt, Tally
 
 COUNTS, AT = "biv_fact_counts", "biv_fact_counts_at"

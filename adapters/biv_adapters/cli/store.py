@@ -24,6 +24,7 @@ def add_store_commands(commands: Any, store: argparse.ArgumentParser) -> None:
         epilog="example: biv store info --store sqlite:iop.sqlite3 --json",
     )
     info.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    info.set_defaults(run=run_store)
 
 
 def run_store(args: argparse.Namespace, ledger: Ledger) -> int:
@@ -38,7 +39,7 @@ def run_store(args: argparse.Namespace, ledger: Ledger) -> int:
 
 def info_text(d: dict[str, Any]) -> str:
     rows = [[c["type"], c["version"], c["current_version"], c["facts"]] for c in d["by_type"]]
-    from biv_adapters.render import table
+    from biv_adapters.cli.render import table
 
     readable = "yes" if d["readable"] else "NO: upgrade biv-domain first"
     return "\n".join(

@@ -21,7 +21,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
-from biv_adapters.sql_keys import reading
+from biv_adapters.stores.keys import reading
 from biv_domain.ledger.log_storage import LogAppend, LogStorage, Node
 from biv_domain.ledger.merkle import NodeId
 
@@ -66,7 +66,7 @@ class SqlLog(LogStorage):
                 for statement in CREATE:
                     c.execute(self._sql(statement))
             return
-        for statement in CREATE:  # SQLite: one a transaction (see sql_views)
+        for statement in CREATE:  # SQLite: one a transaction (see stores.views)
             with self._transaction(commit=True) as c:
                 c.execute(self._sql(statement))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from textwrap import fill
 from typing import TYPE_CHECKING
 
-from biv_adapters.pack_labels import Lang, amount_text, is_illustrative, text
+from biv_adapters.pack.labels import Lang, amount_text, is_illustrative, text
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.dates import Period, add_months, day_before
 from biv_domain.model.group import GroupState

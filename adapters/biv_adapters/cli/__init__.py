@@ -1,0 +1,118 @@
+"""The `biv` command line: the contract other programs and auditors use.
+
+Exit 0 on success, 1 when input or a domain rule is refused (one line on standard error,
+nothing stored), 2 on a usage error. Every query takes `--json` and `--as-known-at`.
+
+`main` reads the arguments with `parser`, whose every command names with `set_defaults`
+what `main` calls: `offline(args)` for a command that needs no store (`biv keygen`, the
+log's keys and witnesses), else `check(args)` before the store is opened and
+`run(args, ledger)` on it (`commands`, `audit`, `log`, `feed`, `store`, `archive`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from biv_adapters.arguments import UsageError
+
+
+def _store_failure(error: BaseException, url: str | None) -> str:
+    """One line naming the store and what went wrong, without its password."""
+    from biv_adapters.stores.registry import StoreError, redact, url_password
+
+    named = redact(url or os.environ.get("BIV_STORE") or "sqlite:biv.sqlite3")
+    text = " ".join(str(error).split()) or type(error).__name__
+    password = url_password(url or os.environ.get("BIV_STORE") or "")
+    if password:
+        text = text.replace(password, "***")
+    if isinstance(error, StoreError):  # its message names the store, redacted where made
+        return f"biv: {text}"
+    return f"biv: the store {named} cannot be used: {redact(text)}"
+
+
+def _unencodable(args: argparse.Namespace) -> str | None:
+    """The first argument that is not Unicode text (a lone surrogate from the shell), if any."""
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"biv: {name.replace('_', '-')}: must be Unicode text, got {value!r}"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from biv_adapters.cli.parser import build_parser
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        # argparse has printed the usage error (2) or the help (0); a caller embedding
+        # `main` gets the exit code back rather than an exception.
+        return stop.code if isinstance(stop.code, int) else 2
+    unencodable = _unencodable(args)
+    if unencodable:
+        print(unencodable, file=sys.stderr)
+        return 2
+    if args.offline is not None:  # no store opened
+        code: int = args.offline(args)
+        return code
+    return _on_store(args)
+
+
+def _on_store(args: argparse.Namespace) -> int:
+    """The command's check, its store opened (or refused), and its run on the ledger."""
+    from biv_adapters.stores import registry
+    from biv_domain.errors import Refused
+    from biv_domain.ledger import LineRefused, WriteConflict
+
+    url = getattr(args, "store", None)
+    failures = registry.store_failures(registry.store_url(url))
+    try:
+        args.check(args)  # a usage error is one whether or not the store exists
+        if not args.creates_store:
+            registry.require_existing(url)
+    except UsageError as error:
+        print(f"biv: {error}", file=sys.stderr)
+        return 2
+    except registry.MissingStore as missing:  # refused like a case number the store does not know
+        print(f"biv: refused: {missing}", file=sys.stderr)
+        return 1
+    except registry.StoreError as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
+    try:
+        ledger = registry.open_ledger(url, actor=getattr(args, "actor", None))
+    except Refused as refusal:  # a store of a newer format than this code reads
+        print(f"biv: refused: {refusal}", file=sys.stderr)
+        return 1
+    except failures as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
+    try:
+        code: int = args.run(args, ledger)
+        return code
+    except failures as error:
+        print(_store_failure(error, url), file=sys.stderr)
+        return 2
+    except WriteConflict as conflict:  # retryable: the input is fine, the chain was busy
+        print(f"biv: not stored, try again: {conflict}", file=sys.stderr)
+        return 1
+    except (Refused, LineRefused) as refusal:
+        # One line, whatever the input held: a reader parses standard error by lines.
+        message = str(refusal).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"biv: refused: {message}", file=sys.stderr)
+        return 1
+    except UsageError as error:
+        print(f"biv: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`biv history … | head`); that is not our failure.
+        sys.stderr.close()
+        return 0
+    finally:
+        ledger.close()

@@ -1,0 +1,187 @@
+"""The SQLite store, the embedded default: `sqlite:///abs/path/file.sqlite3` or
+`sqlite:relative/file.sqlite3`.
+
+`sqlite_store` is its factory (registered under the entry-point group `biv.stores`);
+`KeyedSQLiteRecorder` is the library's recorder, reading many streams in one query and
+writing a batch's rows in one statement, with the participants' keys (`stores.keys`), the
+log (`stores.log`), the funding view (`stores.views`) and the fact counts (`stores.counts`)
+in the batch's own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from biv_adapters.stores.keys import SqlSubjectKeys, write_changes
+from biv_adapters.stores.log import SqlLog
+from biv_adapters.stores.registry import StoreError
+from biv_adapters.stores.views import SqlFundingView
+from biv_domain.ledger import Store
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///abs/file` is /abs/file (as in a file URL); `sqlite:rel/file` is relative."""
+    rest = url.removeprefix("sqlite:")
+    if rest.startswith("//"):
+        rest = rest[2:]
+        if not rest.startswith("/"):
+            raise StoreError(
+                f"write an SQLite store as sqlite:///absolute/path or sqlite:relative/path, "
+                f"got {url!r}"
+            )
+    if not rest.strip("/"):
+        raise StoreError(f"the SQLite store {url!r} names no file")
+    return Path(unquote(rest))
+
+
+def sqlite_store(url: str) -> Store:
+    path = sqlite_path(url)
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")
+    if path.is_dir():
+        raise StoreError(f"the SQLite store {str(path)!r} is a folder, not a file")
+    if path.exists():
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as error:
+            raise StoreError(
+                f"cannot read the SQLite store {str(path)!r}: {error.strerror}"
+            ) from None
+        if header and header != SQLITE_HEADER:
+            raise StoreError(f"the file {str(path)!r} is not an SQLite store")
+    settings = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        # Writers wait for each other's transactions instead of failing at once.
+        "SQLITE_LOCK_TIMEOUT": "30",
+        # Writes each batch's key changes in the batch's transaction (children's data).
+        "APPLICATION_RECORDER_TOPIC": "biv_adapters.stores.sqlite:KeyedSQLiteRecorder",
+    }
+    return Store(
+        settings=settings, funding_view=SqlFundingView, subject_keys=SqlSubjectKeys, log=SqlLog
+    )
+
+
+class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, writing the batch's key changes with its facts."""
+
+    def existing_streams(self, streams: Sequence[str]) -> set[str]:
+        """Which of these streams hold a fact: one query for each 500 of them."""
+        found: set[str] = set()
+        with self.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(streams), 500):
+                chunk = list(streams[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                cursor.execute(
+                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({marks})",
+                    chunk,
+                )
+                found.update(str(row[0]) for row in cursor.fetchall())
+        return found
+
+    def select_streams(self, streams: Sequence[str]) -> list[StoredEvent]:
+        """The facts of many streams, each in order: one query for each 500 of them."""
+        found: list[StoredEvent] = []
+        with self.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(streams), 500):
+                chunk = list(streams[start : start + 500])
+                cursor.execute(
+                    "SELECT originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                found.extend(StoredEvent(*row) for row in cursor.fetchall())
+        return found
+
+    def select_streams_after(
+        self, streams: Sequence[str], after: int, limit: int
+    ) -> list[Notification]:
+        """A page of many streams' facts in recorded order: the first `limit` rows after row
+        id `after` (a history's page). The row ids are found in the streams' index alone
+        (`+rowid` keeps SQLite from walking the table from `after` instead); only the
+        page's rows are read."""
+        if not streams:
+            return []
+        marks = ",".join("?" * len(streams))
+        statement = (
+            "SELECT originator_id, originator_version, topic, state, rowid "
+            f"FROM {self.events_table_name} WHERE rowid IN ("
+            f"SELECT rowid FROM {self.events_table_name} "
+            f"WHERE originator_id IN ({marks}) AND +rowid > ? ORDER BY rowid LIMIT ?"
+            ") ORDER BY rowid"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [*streams, after, limit])
+            return [Notification(*row) for row in cursor.fetchall()]
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's query, its columns read by place, not by name through `sqlite3.Row`.
+
+        A view's rebuild and an audit read every row of the store through this: reading
+        each column by name cost as much as parsing the row's JSON.
+        """
+        where = ["rowid >= ?" if inclusive_of_start else "rowid > ?"] if start is not None else []
+        params: list[int | str] = [start] if start is not None else []
+        if stop is not None:
+            where.append("rowid <= ?")
+            params.append(stop)
+        if topics:
+            where.append(f"topic IN ({','.join('?' * len(topics))})")
+            params += list(topics)
+        statement = (
+            "SELECT originator_id, originator_version, topic, state, rowid "
+            f"FROM {self.events_table_name} "
+            + (f"WHERE {' AND '.join(where)} " if where else "")
+            + "ORDER BY rowid LIMIT ?"
+        )
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            return [Notification(*row) for row in cursor.fetchall()]
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The batch's rows in one executemany (the library executes one INSERT a row).
+
+        The library's notification ids are the rows' rowids. This transaction holds
+        the store's write lock, and SQLite gives each new row the largest rowid plus
+        one, so the batch's ids are the consecutive ones ending at the last inserted.
+        """
+        c.executemany(
+            self.insert_events_statement,
+            [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events],
+        )
+        c.execute("SELECT last_insert_rowid()")
+        last = int(c.fetchone()[0])
+        write_changes(self.datastore, c, kwargs.get("key_changes"))
+        log = kwargs.get("log")
+        if log is not None:
+            log(c)  # the log's tree grows in the same transaction (issue 21)
+        follow = kwargs.get("view")
+        if follow is not None:
+            follow(c, last)  # the funding view follows in the same transaction
+        counts = kwargs.get("counts")
+        if counts is not None:
+            counts(c, last)  # and the facts by type and version (`stores.counts`)
+        return list(range(last - len(stored_events) + 1, last + 1))
