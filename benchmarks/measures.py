@@ -23,8 +23,7 @@ import orjson
 
 from benchmarks.scale import Generated
 from biv_adapters.stores.postgresql import postgres_connection
-from biv_adapters.stores.registry import store_settings
-from biv_adapters.stores.sqlite import sqlite_path
+from biv_adapters.stores.registry import sqlite_path, store_settings
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.bookkeeping import CHAIN_STREAM
 from biv_domain.model.dates import Period, add_months

@@ -65,8 +65,7 @@ from benchmarks.measures import (
 )
 from benchmarks.scale import Generated, all_batches
 from benchmarks.table import HISTORY_FLOOR, TARGET_QUERY_P50_MS, aims, print_table
-from biv_adapters.stores.registry import open_ledger
-from biv_adapters.stores.sqlite import sqlite_path
+from biv_adapters.stores.registry import open_ledger, sqlite_path
 from biv_domain.ledger import Ledger, Line
 from biv_domain.projections.fiscal_year import TOPICS
 

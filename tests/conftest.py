@@ -80,7 +80,7 @@ def stored_bytes(store: str) -> bytes:
     """Every byte a store keeps: the SQLite file and its WAL, or a dump of the tenant's schema."""
     import subprocess
 
-    from biv_adapters.stores.sqlite import sqlite_path
+    from biv_adapters.stores.registry import sqlite_path
 
     if store.startswith("sqlite:"):
         path = sqlite_path(store)

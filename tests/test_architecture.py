@@ -85,12 +85,6 @@ KNOWN_PRIVATE_IMPORTS: dict[str, str] = {
     "biv_domain.ledger.audit_checks": "the mapper's `_subjects_named` (issue 20 item 1)",
 }
 # A circle named by the package its modules share.
-KNOWN_CIRCLES: dict[str, str] = {
-    # `feed` imports `error` and `log` from `app` inside a function, and `app` mounts `feed`.
-    "biv_adapters.http": "the app and its routes (issue 20 item 4: adapters in packages)",
-}
-
-
 def module_name(path: Path) -> str:
     base = SRC if path.is_relative_to(SRC) else ADAPTERS
     parts = path.relative_to(base).with_suffix("").parts
@@ -217,15 +211,6 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return sorted(found)
-
-
-def shared_package(names: list[str]) -> str:
-    """The longest package all `names` are in: `a.b` of `a.b.c` and `a.b.d`."""
-    parts = [name.split(".") for name in names]
-    common = 0
-    while all(len(p) > common and p[common] == parts[0][common] for p in parts):
-        common += 1
-    return ".".join(parts[0][:common])
 
 
 def private(name: str) -> bool:
@@ -386,10 +371,8 @@ def test_the_circle_finder_finds_a_circle_and_only_it() -> None:
 def test_no_modules_import_each_other_in_a_circle() -> None:
     # Given every import that loads a module of ours when it runs (inside functions too)
     found = circles(graph())
-    # When each circle is named by the package its modules share
-    packages = {shared_package(circle) for circle in found}
-    # Then there is none, but those issue 20 is removing
-    assert packages == set(KNOWN_CIRCLES), found
+    # Then there is none
+    assert found == []
 
 
 def test_no_module_takes_another_module_s_private_name() -> None:

@@ -20,8 +20,7 @@ from attrs import evolve
 
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
-from biv_adapters.stores.registry import open_ledger
-from biv_adapters.stores.sqlite import sqlite_path
+from biv_adapters.stores.registry import open_ledger, sqlite_path
 from biv_domain.ledger.chain import stored_hash
 from biv_domain.ledger.mapper import (
     ChainPlace,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 import threading
 from collections.abc import Callable
 from importlib.resources import files
@@ -23,20 +22,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from biv_adapters.arguments import UsageError
 from biv_adapters.http.auth import Access, Caller, Forbidden, Limited, RateLimit, Unauthenticated
 from biv_adapters.http.endpoints import ENDPOINTS, Call, Endpoint
+from biv_adapters.http.errors import error, log
 from biv_adapters.http.feed import FACTS, stream_route
 from biv_adapters.http.guard import JSON_LINES, Guard, allowed_hosts, media_type
 from biv_adapters.http.health import Metrics, health_routes
 from biv_adapters.http.log import log_routes
 from biv_adapters.http.openapi import docs_page, openapi
 from biv_adapters.http.params import BadParameter
-from biv_adapters.stores.registry import redact, store_failures
+from biv_adapters.stores.registry import store_failures
 from biv_domain.converter import json_text
 from biv_domain.errors import NotFound, Refused
 from biv_domain.ledger import Ledger, LineRefused, WriteConflict
@@ -63,20 +63,6 @@ class WrongMediaType(Exception):
     def __init__(self, accepts: tuple[str, ...]) -> None:
         super().__init__(accepts)
         self.accepts = accepts
-
-
-def error(status: int, field: str | None, reason: str, **more: Any) -> Response:
-    return JSONResponse({"field": field, "reason": reason, **more}, status_code=status)
-
-
-def log(request: Request, failure: BaseException) -> None:
-    """One line on standard error: the request and what failed, without a password."""
-    text = redact(" ".join(str(failure).split()))[:500]
-    print(
-        f"biv serve: {request.method} {request.url.path}: {type(failure).__name__}: {text}",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def _usage_field(message: str) -> str:

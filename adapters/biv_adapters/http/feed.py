@@ -27,6 +27,7 @@ from biv_adapters import feed
 from biv_adapters.documents import Document
 from biv_adapters.http.auth import Limited, Unauthenticated
 from biv_adapters.http.endpoints import Call, Endpoint
+from biv_adapters.http.errors import error, log
 from biv_adapters.http.params import BadParameter, Param
 from biv_adapters.http.responses import Returns
 from biv_domain.converter import document, json_text
@@ -74,7 +75,6 @@ def _event(fact: FeedFact) -> str:
 
 def stream_route(service: Service) -> Route:
     """`GET /facts/stream?after=N`: Server-Sent Events, resuming after `Last-Event-ID`."""
-    from biv_adapters.http.app import error, log
 
     async def stream(request: Request) -> Response:
         try:

@@ -23,6 +23,8 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
+from urllib.parse import unquote
 
 from eventsourcing.persistence import PersistenceError
 
@@ -69,6 +71,21 @@ def memory_store(url: str) -> Store:
     return MEMORY
 
 
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///abs/file` is /abs/file (as in a file URL); `sqlite:rel/file` is relative."""
+    rest = url.removeprefix("sqlite:")
+    if rest.startswith("//"):
+        rest = rest[2:]
+        if not rest.startswith("/"):
+            raise StoreError(
+                f"write an SQLite store as sqlite:///absolute/path or sqlite:relative/path, "
+                f"got {url!r}"
+            )
+    if not rest.strip("/"):
+        raise StoreError(f"the SQLite store {url!r} names no file")
+    return Path(unquote(rest))
+
+
 def require_existing(url: str | None) -> None:
     """Refuses (MissingStore) an SQLite store whose file does not exist: a query never makes one.
 
@@ -78,8 +95,6 @@ def require_existing(url: str | None) -> None:
     url = store_url(url)
     if url.split(":", 1)[0] != "sqlite":
         return
-    from biv_adapters.stores.sqlite import sqlite_path  # the SQLite store imports this module
-
     path = sqlite_path(url)
     if not path.parent.is_dir():
         raise StoreError(f"the folder {str(path.parent)!r} of the SQLite store does not exist")

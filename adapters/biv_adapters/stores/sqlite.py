@@ -11,35 +11,18 @@ in the batch's own transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from biv_adapters.stores.keys import SqlSubjectKeys, write_changes
 from biv_adapters.stores.log import SqlLog
-from biv_adapters.stores.registry import StoreError
+from biv_adapters.stores.registry import StoreError, sqlite_path
 from biv_adapters.stores.views import SqlFundingView
 from biv_domain.ledger import Store
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def sqlite_path(url: str) -> Path:
-    """`sqlite:///abs/file` is /abs/file (as in a file URL); `sqlite:rel/file` is relative."""
-    rest = url.removeprefix("sqlite:")
-    if rest.startswith("//"):
-        rest = rest[2:]
-        if not rest.startswith("/"):
-            raise StoreError(
-                f"write an SQLite store as sqlite:///absolute/path or sqlite:relative/path, "
-                f"got {url!r}"
-            )
-    if not rest.strip("/"):
-        raise StoreError(f"the SQLite store {url!r} names no file")
-    return Path(unquote(rest))
 
 
 def sqlite_store(url: str) -> Store:
