@@ -12,22 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from biv_domain.converter import canonical_json, parse_json
+from biv_domain.ledger.bookkeeping import STORED
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.subjects import KeyChanges, SubjectKeys, erased_reference, key_for
 
 Data = dict[str, Any]
 
-# The personal fields sealed under the participant's key, by type of fact.
-SEALED: dict[str, tuple[str, ...]] = {
-    "ParticipantEnrolled": ("participant_ref", "gender", "age", "status"),
-    "ParticipantCorrected": ("participant_ref", "gender", "age", "status", "reason"),
-    "ParticipantWithdrew": ("participant_ref",),
-}
-# The lists of participants, stored as pseudonyms.
-LISTS: dict[str, tuple[str, ...]] = {
-    "SessionHeld": ("attendees",),
-    "AttendanceCorrected": ("attendees", "previous_attendees"),
-}
+# The personal fields sealed under the participant's key, by type of fact, and the lists of
+# participants stored as pseudonyms: derived from each type's declaration (`bookkeeping.STORED`).
+SEALED: dict[str, tuple[str, ...]] = STORED.sealed
+LISTS: dict[str, tuple[str, ...]] = STORED.lists
 ERASED_FIELDS: Data = {"gender": "unknown", "age": None, "status": None}
 
 

@@ -35,7 +35,9 @@ from biv_domain.model.vocabulary import (
     Track,
 )
 
-# --- Limits: every value a command carries is bounded, so that every store can hold it ----------
+DEFAULT_AGES = (7, 20)
+"""The ages an agreement covers when it names none: from 7 to 20 years (the programme's)."""
+
 
 
 @frozen(field_transformer=_limits)
@@ -62,8 +64,8 @@ class ConcludeAgreement:
     end: date
     notice_months: int = field(validator=_not_negative)
     decided_on: date
-    min_age: int = field(default=7, validator=_not_negative)
-    max_age: int = field(default=20, validator=_not_negative)
+    min_age: int = field(default=DEFAULT_AGES[0], validator=_not_negative)
+    max_age: int = field(default=DEFAULT_AGES[1], validator=_not_negative)
     follow_up_months: int = field(default=6, validator=_positive)
     note: str = ""
     decided_by: str | None = field(default=None, validator=_optional_text)
