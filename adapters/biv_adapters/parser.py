@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_count,
         metavar="N",
         # The default is `projections.report.PUBLIC_THRESHOLD`, which the grammar does not
-        # load (tests/test_parser.py's help test compares them).
+        # load (tests/test_publication.py's help test compares them).
         help="with --public: the smallest count of people shown (default 5)",
     )
 

@@ -34,7 +34,6 @@ REFERENCE = "participant_ref"
 """The field of a participant's reference, the first of a type's sealed fields."""
 
 
-
 @frozen
 class Stored:
     """One type of fact as the ledger stores it: its version, upcasters, personal fields, date."""

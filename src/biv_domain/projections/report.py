@@ -227,9 +227,7 @@ PUBLIC_THRESHOLD = 5
 `--public`, and the least an HTTP reader who is not an auditor is shown)."""
 
 
-def for_publication(
-    figures: ReportFigures, threshold: int = PUBLIC_THRESHOLD
-) -> PublishedFigures:
+def for_publication(figures: ReportFigures, threshold: int = PUBLIC_THRESHOLD) -> PublishedFigures:
     """The figures with counts of people from 1 to `threshold` - 1 withheld (primary
     suppression) and, where a breakdown would give a withheld cell away by
     subtraction from its published total, one more cell withheld (secondary)."""
