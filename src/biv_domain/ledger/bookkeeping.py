@@ -104,7 +104,6 @@ Bookkeeping = (
 )
 Recordable = Event | Bookkeeping
 STORED = StoredTypes(
-    *EVENTS,
     Stored(LineApplied),
     Stored(MemberJoined),
     Stored(MemberClosed),
@@ -112,6 +111,7 @@ STORED = StoredTypes(
     Stored(SettingsChanged),
     Stored(FormatRecorded),
     Stored(ParticipantErased),
+    following=EVENTS,
 )
 """Every type of fact the ledger stores, one declaration each: the partnership's events
 (`biv_domain.model.events.EVENTS`) and the ledger's own records. Each table the ledger

@@ -68,10 +68,12 @@ class StoredTypes:
     """Declarations by topic, and the tables derived from them, kept in step.
 
     The tables are plain dicts, read on every stored fact; `declared` changes a
-    declaration and every table with it, and undoes both on leaving.
+    declaration and every table with it, and undoes both on leaving. Made
+    `following` others, they hold the others' declarations too, and follow
+    every change declared there.
     """
 
-    def __init__(self, *declarations: Stored) -> None:
+    def __init__(self, *declarations: Stored, following: StoredTypes | None = None) -> None:
         self.declarations: dict[str, Stored] = {}
         self.types: dict[str, type[Any]] = {}
         self.versions: dict[str, int] = {}
@@ -79,6 +81,11 @@ class StoredTypes:
         self.sealed: dict[str, tuple[str, ...]] = {}
         self.lists: dict[str, tuple[str, ...]] = {}
         self.effective: dict[type[Any], str] = {}
+        self._followers: list[StoredTypes] = []
+        if following is not None:
+            following._followers.append(self)
+            for declaration in following:
+                self._add(declaration)
         for declaration in declarations:
             if declaration.topic in self.declarations:
                 raise ValueError(f"{declaration.topic} is declared twice")
@@ -118,6 +125,8 @@ class StoredTypes:
             self.lists[topic] = declaration.lists
         if declaration.effective:
             self.effective[declaration.type] = declaration.effective
+        for follower in self._followers:
+            follower._add(declaration)
 
     def _remove(self, declaration: Stored) -> None:
         topic = declaration.topic
@@ -127,3 +136,5 @@ class StoredTypes:
         self.sealed.pop(topic, None)
         self.lists.pop(topic, None)
         self.effective.pop(declaration.type, None)
+        for follower in self._followers:
+            follower._remove(declaration)
