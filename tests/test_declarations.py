@@ -158,6 +158,7 @@ def test_every_command_finds_its_decider_and_events_and_every_event_a_command() 
     for command, handled in HANDLED.items():
         decides = typing.get_type_hints(handled.decider)["command"]
         assert command in typing.get_args(decides), (command, handled.decider)
+        assert handled.stored == tuple(EVENTS.of(event) for event in handled.events)
 
 
 @settings(max_examples=40, deadline=None)

@@ -2,8 +2,8 @@
 
 From a command's type, `HANDLED` names the decider that answers it (`decide` of
 the agreement, a group or a follow-up) and the types of the events it may record;
-from an event's type, `events.EVENTS.of` gives how it is stored. So a command's
-whole path, rule to row, is two look-ups from its class. The ledger's own records
+`stored` how each of those is stored (`events.EVENTS`): a command's whole path,
+rule to row, is one look-up from its class. The ledger's own records
 (an applied line, a member, a batch's seal) are added by the ledger, not named here.
 """
 
@@ -37,6 +37,7 @@ from biv_domain.model.commands import (
     WithdrawParticipant,
 )
 from biv_domain.model.events import (
+    EVENTS,
     AgreementConcluded,
     AgreementExtended,
     AttendanceCorrected,
@@ -57,6 +58,7 @@ from biv_domain.model.events import (
     SessionRetracted,
     TargetSet,
 )
+from biv_domain.model.stored import Stored
 
 
 @frozen
@@ -65,6 +67,11 @@ class Handled:
 
     decider: Callable[..., list[Any]]
     events: tuple[type[Any], ...]
+
+    @property
+    def stored(self) -> tuple[Stored, ...]:
+        """How each of its events is stored (`events.EVENTS`)."""
+        return tuple(EVENTS.of(event) for event in self.events)
 
 
 HANDLED: dict[type[Any], Handled] = {
