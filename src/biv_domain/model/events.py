@@ -16,7 +16,7 @@ from attrs import frozen
 from biv_domain.model.commands import Information
 from biv_domain.model.figures import ReportFigures
 from biv_domain.model.money import Money
-from biv_domain.model.stored import Stored, StoredTypes
+from biv_domain.model.stored import REFERENCE, Stored, StoredTypes
 from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
@@ -324,7 +324,7 @@ def report_minutes_v1_v2(data: Data) -> Data:
     return {**data, "figures": counted}
 
 
-PERSONAL = ("participant_ref", "gender", "age", "status")  # a child's, sealed under its key
+PERSONAL = (REFERENCE, "gender", "age", "status")  # a child's, sealed under its key
 
 EVENTS = StoredTypes(
     Stored(AgreementConcluded, "decided_on"),
@@ -335,7 +335,7 @@ EVENTS = StoredTypes(
     Stored(DisbursementRecorded, "paid_on"),
     Stored(GroupPlanned, "starts_on"),
     Stored(ParticipantEnrolled, "enrolled_on", sealed=PERSONAL),
-    Stored(ParticipantWithdrew, "on", sealed=("participant_ref",)),
+    Stored(ParticipantWithdrew, "on", sealed=(REFERENCE,)),
     Stored(SessionHeld, "held_on", (session_minutes_v1_v2,), lists=("attendees",)),
     Stored(GroupCompleted, "on"),
     Stored(GroupCancelled, "on"),
