@@ -64,7 +64,7 @@ def test_each_table_the_ledger_reads_is_the_declarations_own() -> None:
     assert personal.LISTS is STORED.lists
     # And each holds what the declarations say, and nothing else
     for declared in STORED:
-        assert RECORDABLE_TYPES[declared.topic] is declared.type
+        assert RECORDABLE_TYPES[declared.topic] is declared.cls
         assert version_of(declared.topic) == declared.version == len(declared.upcasters) + 1
         assert personal.SEALED.get(declared.topic, ()) == declared.sealed
         assert personal.LISTS.get(declared.topic, ()) == declared.lists
@@ -108,7 +108,7 @@ def test_a_participant_s_fields_are_declared_with_the_reference_first() -> None:
 def test_every_event_declares_a_date_field_as_its_effective_date() -> None:
     for declared in EVENTS:
         assert declared.effective is not None, declared.topic
-        assert typing.get_type_hints(declared.type)[declared.effective] is date
+        assert typing.get_type_hints(declared.cls)[declared.effective] is date
 
 
 @given(st.sampled_from(sorted(EVENT_STRATEGIES)).flatmap(lambda name: EVENT_STRATEGIES[name]))

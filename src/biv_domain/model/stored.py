@@ -38,14 +38,14 @@ REFERENCE = "participant_ref"
 class Stored:
     """One type of fact as the ledger stores it: its version, upcasters, personal fields, date."""
 
-    type: type[Any]
+    cls: type[Any]
     effective: str | None = None
     upcasters: tuple[Upcaster, ...] = ()
     sealed: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
-        fields = attrs.fields_dict(self.type)
+        fields = attrs.fields_dict(self.cls)
         named = [*self.sealed, *self.lists, *([self.effective] if self.effective else [])]
         unknown = [name for name in named if name not in fields]
         if unknown:
@@ -56,7 +56,7 @@ class Stored:
     @property
     def topic(self) -> str:
         """The name its stored rows carry: the class's name."""
-        return self.type.__name__
+        return self.cls.__name__
 
     @property
     def version(self) -> int:
@@ -115,7 +115,7 @@ class StoredTypes:
     def _add(self, declaration: Stored) -> None:
         topic = declaration.topic
         self.declarations[topic] = declaration
-        self.types[topic] = declaration.type
+        self.types[topic] = declaration.cls
         self.versions[topic] = declaration.version
         for version, upcaster in enumerate(declaration.upcasters, start=1):
             self.upcasters[(topic, version)] = upcaster
@@ -124,7 +124,7 @@ class StoredTypes:
         if declaration.lists:
             self.lists[topic] = declaration.lists
         if declaration.effective:
-            self.effective[declaration.type] = declaration.effective
+            self.effective[declaration.cls] = declaration.effective
         for follower in self._followers:
             follower._add(declaration)
 
@@ -135,6 +135,6 @@ class StoredTypes:
             del self.upcasters[(topic, version)]
         self.sealed.pop(topic, None)
         self.lists.pop(topic, None)
-        self.effective.pop(declaration.type, None)
+        self.effective.pop(declaration.cls, None)
         for follower in self._followers:
             follower._remove(declaration)

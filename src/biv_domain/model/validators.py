@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import Attribute
 
 from biv_domain.errors import InvalidValue
 from biv_domain.model.money import MAX_ORE, Money
 
-Validator = Callable[[Any, "Attribute[Any]", Any], None]
+if TYPE_CHECKING:
+    Field = Attribute[Any]
+else:  # pdoc reads the annotations at run time, where Attribute takes no parameter
+    Field = Attribute
+"""A command's field, as attrs gives it to a validator."""
+
+Validator = Callable[[Any, Field, Any], None]
 """What attrs calls with the instance, the field and its value; raises `InvalidValue`."""
 
 NAME_LIMIT = 200
@@ -72,7 +78,7 @@ def both(first: Validator, then: Validator) -> Validator:
     """Two validators, the first before the second: a plain function, called on every
     command a line makes (attrs' `and_` costs a method call and a loop more)."""
 
-    def check(instance: object, attribute: Attribute[Any], value: object) -> None:
+    def check(instance: object, attribute: Field, value: object) -> None:
         first(instance, attribute, value)
         then(instance, attribute, value)
 
@@ -83,7 +89,7 @@ def both(first: Validator, then: Validator) -> Validator:
 
 
 def _bounded_text(limit: int, *, reference: bool) -> Validator:
-    def check(_instance: object, attribute: Attribute[Any], value: object) -> None:
+    def check(_instance: object, attribute: Field, value: object) -> None:
         if isinstance(value, str):
             if len(value) > limit:
                 raise InvalidValue(
@@ -102,19 +108,19 @@ free_text = _bounded_text(FREE_TEXT_LIMIT, reference=False)
 """Free text (or None): at most `FREE_TEXT_LIMIT` characters, as `text_refusal` allows."""
 
 
-def count(_instance: object, attribute: Attribute[Any], value: object) -> None:
+def count(_instance: object, attribute: Field, value: object) -> None:
     """A whole number (or None) no larger than `COUNT_LIMIT` either way."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > COUNT_LIMIT:
         raise InvalidValue(attribute.name, f"must be at most {COUNT_LIMIT}, got {value}")
 
 
-def amount(_instance: object, attribute: Attribute[Any], value: object) -> None:
+def amount(_instance: object, attribute: Field, value: object) -> None:
     """An amount of money no larger than the stores hold (`MAX_ORE`) either way."""
     if isinstance(value, Money) and abs(value.ore) > MAX_ORE:
         raise InvalidValue(attribute.name, f"must be at most {Money(MAX_ORE)} kronor, got {value}")
 
 
-def references(_instance: object, attribute: Attribute[Any], value: object) -> None:
+def references(_instance: object, attribute: Field, value: object) -> None:
     """Participants' references: at most `ATTENDEES_LIMIT`, each a bounded reference."""
     if not isinstance(value, tuple):
         return
@@ -134,27 +140,27 @@ def references(_instance: object, attribute: Attribute[Any], value: object) -> N
 # --- Rules about one value ---------------------------------------------------------------------
 
 
-def not_blank(_instance: object, attribute: Attribute[Any], value: str) -> None:
+def not_blank(_instance: object, attribute: Field, value: str) -> None:
     if not value.strip():
         raise InvalidValue(attribute.name, "must not be empty")
 
 
-def not_blank_when_given(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
+def not_blank_when_given(_instance: object, attribute: Field, value: str | None) -> None:
     if value is not None and not value.strip():
         raise InvalidValue(attribute.name, "must not be empty when given")
 
 
-def _positive(_instance: object, attribute: Attribute[Any], value: int) -> None:
+def _positive(_instance: object, attribute: Field, value: int) -> None:
     if value < 1:
         raise InvalidValue(attribute.name, f"must be 1 or more, got {value}")
 
 
-def _not_negative(_instance: object, attribute: Attribute[Any], value: int) -> None:
+def _not_negative(_instance: object, attribute: Field, value: int) -> None:
     if value < 0:
         raise InvalidValue(attribute.name, f"must not be negative, got {value}")
 
 
-def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Money) -> None:
+def _money_not_negative(_instance: object, attribute: Field, value: Money) -> None:
     if value.ore < 0:
         raise InvalidValue(attribute.name, f"must not be negative, got {value}")
 
@@ -162,7 +168,7 @@ def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Mon
 MAX_SESSION_MINUTES = 600  # ten hours: more is a typing error, not a session
 
 
-def _minutes(_instance: object, attribute: Attribute[Any], value: int | None) -> None:
+def _minutes(_instance: object, attribute: Field, value: int | None) -> None:
     if value is not None and not 1 <= value <= MAX_SESSION_MINUTES:
         raise InvalidValue(
             attribute.name, f"must be 1 to {MAX_SESSION_MINUTES} minutes, got {value}"
