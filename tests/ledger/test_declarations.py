@@ -47,7 +47,7 @@ from biv_domain.model.vocabulary import GroupKind
 from biv_domain.projections.fiscal_year import TOPICS
 from tests.strategies import EVENT_STRATEGIES, StepClock, agreement_histories
 
-DOC = Path(__file__).parents[1] / "docs" / "architecture.md"
+DOC = Path(__file__).parents[2] / "docs" / "architecture.md"
 
 
 # --- Every table is derived ------------------------------------------------------------------

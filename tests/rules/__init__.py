@@ -1,0 +1,1 @@
+"""The rules: the pure deciders and projections, given/when/then and as properties."""
