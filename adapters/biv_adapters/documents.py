@@ -25,7 +25,12 @@ from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
-from biv_domain.projections.report import ReportView, for_publication, report_view
+from biv_domain.projections.report import (
+    PUBLIC_THRESHOLD,
+    ReportView,
+    for_publication,
+    report_view,
+)
 
 Document = dict[str, Any]
 
@@ -90,7 +95,7 @@ def report_document(
     as_known_at: datetime | None = None,
     *,
     public: bool = False,
-    threshold: int = 5,
+    threshold: int | None = None,
 ) -> Document:
     """`biv report CASE --from --to [--public --threshold N] --json`.
 
@@ -103,7 +108,9 @@ def report_document(
     if not public:
         return marked(ledger, with_assessments(known(view.figures, as_known_at), view))
     try:
-        published = for_publication(view.figures, threshold)
+        published = for_publication(
+            view.figures, PUBLIC_THRESHOLD if threshold is None else threshold
+        )
     except InvalidValue as refused:  # an option's value: a usage error, naming the option
         raise UsageError(f"--threshold: {refused.reason}") from None
     return marked(ledger, with_assessments(known(published, as_known_at), view))

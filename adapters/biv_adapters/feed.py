@@ -26,9 +26,8 @@ from biv_domain.model.events import ReportSubmitted
 from biv_domain.model.fact import Fact
 from biv_domain.projections.feed import FeedFact, FeedPage, HistoryPage
 from biv_domain.projections.history import FactRecord
-from biv_domain.projections.report import for_publication
+from biv_domain.projections.report import PUBLIC_THRESHOLD, for_publication
 
-PUBLIC_THRESHOLD = 5
 Document = dict[str, Any]
 
 

@@ -27,6 +27,12 @@ from tests.strategies import StepClock, agreement_histories, case_number_of
 ALWAYS_KEPT = (AgreementConcluded, FollowUpScheduled)
 
 
+def effective(fact: Fact) -> date:
+    """The fact's effective date: every fact of an agreement's or a follow-up's stream has one."""
+    assert fact.effective_on is not None, fact
+    return fact.effective_on
+
+
 def answers_from(facts: list[Fact], day: date) -> dict[str, Any]:
     """The budget and follow-up standings on `day`, folded from these facts alone."""
     states: dict[str, Any] = {}
@@ -59,7 +65,7 @@ def test_an_answer_for_a_day_is_unchanged_by_facts_effective_after_it(
     # and a moment it is known at (now, or any recorded time) and a day asked about
     known_at = data.draw(st.sampled_from([None, *sorted({f.recorded_at for f in facts})]))
     visible = [f for f in facts if known_at is None or f.recorded_at <= known_at]
-    days = sorted(f.event.effective_on for f in visible)
+    days = sorted(effective(f) for f in visible)
     day = data.draw(
         st.dates(days[0] - timedelta(days=30), days[-1] + timedelta(days=30)), label="day"
     )
@@ -72,7 +78,7 @@ def test_an_answer_for_a_day_is_unchanged_by_facts_effective_after_it(
             key=lambda d: d["follow_up_ref"],
         ),
     }
-    kept = [f for f in visible if isinstance(f.event, ALWAYS_KEPT) or f.event.effective_on <= day]
+    kept = [f for f in visible if isinstance(f.event, ALWAYS_KEPT) or effective(f) <= day]
     # Then the answers are the same: nothing effective after DAY shows in them
     assert asked == answers_from(kept, day)
     assert asked == answers_from(visible, day)

@@ -20,7 +20,7 @@ from biv_adapters.demo import CASE_NUMBER, record_linkoping
 from biv_adapters.stores.registry import open_ledger
 from biv_domain.model.figures import ReportFigures, TargetOutcome
 from biv_domain.model.vocabulary import TargetKind
-from biv_domain.projections.report import AGE_BANDS, for_publication
+from biv_domain.projections.report import AGE_BANDS, PUBLIC_THRESHOLD, for_publication
 
 
 def figures(
@@ -101,3 +101,14 @@ def test_the_command_line_publishes_with_a_threshold(
     assert main(["report", CASE_NUMBER, *window, "--public", "--threshold", "3"]) == 0
     assert "under 3 are withheld" in capsys.readouterr().out
     assert main(["report", CASE_NUMBER, *window, "--public", "--threshold", "0"]) == 2
+
+
+def test_the_grammar_s_help_gives_the_one_threshold_as_the_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given the grammar, which loads no domain and so leaves --threshold's default to the
+    # report (`PUBLIC_THRESHOLD`)
+    # When `biv report --help` is asked for
+    assert main(["report", "--help"]) == 0
+    # Then the default it names is the one the report applies
+    assert f"(default {PUBLIC_THRESHOLD})" in " ".join(capsys.readouterr().out.split())

@@ -39,9 +39,8 @@ from biv_domain.projections.budget import Budget, Split
 from biv_domain.projections.fiscal_year import FiscalYear
 from biv_domain.projections.history import History
 from biv_domain.projections.replay import Replay, ReplayDiff
-from biv_domain.projections.report import SubmittedComparison
+from biv_domain.projections.report import PUBLIC_THRESHOLD, SubmittedComparison
 
-PUBLIC_THRESHOLD = 5
 AUDITOR = frozenset({Role.AUDITOR})
 WRITER = frozenset({Role.WRITER})
 

@@ -15,6 +15,7 @@ from biv_adapters.arguments import UsageError, parse_count, parse_day, parse_mom
 from biv_adapters.feed import page_size
 from biv_domain.ledger.feed import MAX_LIMIT
 from biv_domain.ledger.verification import Digest
+from biv_domain.model.validators import NAME_LIMIT
 from biv_domain.projections.budget import Split
 
 
@@ -45,8 +46,8 @@ def _flag(text: str) -> bool:
 
 
 def _text(text: str) -> str:
-    if not text.strip() or len(text) > 200:
-        raise ValueError("must be 1 to 200 characters")
+    if not text.strip() or len(text) > NAME_LIMIT:
+        raise ValueError(f"must be 1 to {NAME_LIMIT} characters")
     return text
 
 
@@ -89,7 +90,7 @@ READERS: dict[str, tuple[Callable[[str], Any], str, dict[str, Any]]] = {
     "text": (
         _text,
         "text",
-        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "[^\\s]"},
+        {"type": "string", "minLength": 1, "maxLength": NAME_LIMIT, "pattern": "[^\\s]"},
     ),
     "limit": (
         _limit,

@@ -11,7 +11,8 @@ from datetime import date
 
 from attrs import frozen
 
-from biv_domain.model.events import EVENT_TYPES, Event
+from biv_domain.model.events import EVENTS, Event
+from biv_domain.model.stored import Stored, StoredTypes
 
 
 @frozen
@@ -102,16 +103,22 @@ Bookkeeping = (
     | ParticipantErased
 )
 Recordable = Event | Bookkeeping
-RECORDABLE_TYPES: dict[str, type[Recordable]] = {
-    **EVENT_TYPES,
-    "LineApplied": LineApplied,
-    "MemberJoined": MemberJoined,
-    "MemberClosed": MemberClosed,
-    "BatchSealed": BatchSealed,
-    "SettingsChanged": SettingsChanged,
-    "FormatRecorded": FormatRecorded,
-    "ParticipantErased": ParticipantErased,
-}
+STORED = StoredTypes(
+    Stored(LineApplied),
+    Stored(MemberJoined),
+    Stored(MemberClosed),
+    Stored(BatchSealed),
+    Stored(SettingsChanged),
+    Stored(FormatRecorded),
+    Stored(ParticipantErased),
+    following=EVENTS,
+)
+"""Every type of fact the ledger stores, one declaration each: the partnership's events
+(`biv_domain.model.events.EVENTS`) and the ledger's own records. Each table the ledger
+reads to store a fact (`RECORDABLE_TYPES`, `upcasting.VERSIONS` and `UPCASTERS`,
+`personal.SEALED` and `LISTS`) is derived from it."""
+RECORDABLE_TYPES: dict[str, type[Recordable]] = STORED.types
+"""Each stored type by its topic (derived from `STORED`)."""
 CHAIN_STREAM = "chain"
 SETTINGS_STREAM = "settings"
 FORMAT_STREAM = "format"

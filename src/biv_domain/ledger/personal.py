@@ -12,22 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from biv_domain.converter import canonical_json, parse_json
+from biv_domain.ledger.bookkeeping import STORED
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
 from biv_domain.ledger.subjects import KeyChanges, SubjectKeys, erased_reference, key_for
+from biv_domain.model.stored import REFERENCE
 
 Data = dict[str, Any]
 
-# The personal fields sealed under the participant's key, by type of fact.
-SEALED: dict[str, tuple[str, ...]] = {
-    "ParticipantEnrolled": ("participant_ref", "gender", "age", "status"),
-    "ParticipantCorrected": ("participant_ref", "gender", "age", "status", "reason"),
-    "ParticipantWithdrew": ("participant_ref",),
-}
-# The lists of participants, stored as pseudonyms.
-LISTS: dict[str, tuple[str, ...]] = {
-    "SessionHeld": ("attendees",),
-    "AttendanceCorrected": ("attendees", "previous_attendees"),
-}
+# The personal fields sealed under the participant's key, by type of fact, and the lists of
+# participants stored as pseudonyms: derived from each type's declaration (`bookkeeping.STORED`).
+SEALED: dict[str, tuple[str, ...]] = STORED.sealed
+LISTS: dict[str, tuple[str, ...]] = STORED.lists
 ERASED_FIELDS: Data = {"gender": "unknown", "age": None, "status": None}
 
 
@@ -37,7 +32,7 @@ def is_personal(type_name: str) -> bool:
 
 def references(type_name: str, data: Data) -> list[str]:
     """The participants' references a fact of this type names (none for most types)."""
-    found = [data["participant_ref"]] if type_name in SEALED else []
+    found = [data[REFERENCE]] if type_name in SEALED else []
     for name in LISTS.get(type_name, ()):
         found += data[name]
     return found
@@ -59,7 +54,7 @@ def seal_fields(type_name: str, data: Data, keys: SubjectKeys, changes: KeyChang
     """
     stored = dict(data)
     if type_name in SEALED:
-        subject = _subject(data["participant_ref"], keys, changes)
+        subject = _subject(data[REFERENCE], keys, changes)
         key = _key(subject, keys, changes)
         personal = {name: stored.pop(name) for name in SEALED[type_name] if name in stored}
         stored["participant"] = subject
@@ -82,7 +77,7 @@ def open_fields(type_name: str, stored: Data, keys: SubjectKeys) -> Data:
             personal = parse_json(unseal(record.key, sealed, _bound(type_name, subject)))
         except Unsealable:
             personal = {
-                "participant_ref": erased_reference(subject),
+                REFERENCE: erased_reference(subject),
                 **{k: v for k, v in ERASED_FIELDS.items() if k in SEALED[type_name]},
             }
             if "reason" in SEALED[type_name]:

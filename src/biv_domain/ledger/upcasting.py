@@ -6,19 +6,20 @@ which means 1). Reading a fact runs it through the upcasters from its version
 to the current one, here, before the converter structures it; the stored
 bytes never change, so the chain's hashes hold (see `chain`).
 
-To change an event's shape: bump its version in `VERSIONS`, add a pure
-upcaster `(data) -> data` for the old version to `UPCASTERS` with a docstring
-saying what changed and why, bump `FORMAT`, and freeze a store of the new
-format under tests/stores/ (never regenerate an old one).
+To change an event's shape, follow docs/architecture.md ("An event version"):
+add a pure upcaster `(data) -> data` from the old version to its type's
+declaration (`model.events.EVENTS`), which makes its version one more, bump
+`FORMAT`, and freeze a store of the new format under tests/stores/ (never
+regenerate an old one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from biv_domain.errors import Refused
-from biv_domain.model.events import SESSION_NORM_MINUTES
+from biv_domain.ledger.bookkeeping import STORED
+from biv_domain.model.stored import Upcaster
 
 Data = dict[str, Any]
 
@@ -27,41 +28,14 @@ Data = dict[str, Any]
 # fields sealed under a key of their own, `personal` in the envelope: see `personal`).
 FORMAT = 3
 
-VERSIONS: dict[str, int] = {"SessionHeld": 2, "ReportSubmitted": 2}
+# Derived from each type's declaration (`bookkeeping.STORED`, the events' in `model.events`).
+VERSIONS: dict[str, int] = STORED.versions
+UPCASTERS: dict[tuple[str, int], Upcaster] = STORED.upcasters
 
 
 def version_of(type_name: str) -> int:
     """The version this code writes facts of this type in (1 unless it has changed)."""
     return VERSIONS.get(type_name, 1)
-
-
-def session_minutes_v1_v2(data: Data) -> Data:
-    """SessionHeld 1 → 2: a session gains its length in minutes.
-
-    Format-1 sessions were recorded without a length; they count as the
-    method's norm (120 minutes), marked as assumed, so a follow-up can report
-    hours of support without passing a guess off as a measurement.
-    """
-    return {"minutes": SESSION_NORM_MINUTES, "minutes_assumed": True, **data}
-
-
-def report_minutes_v1_v2(data: Data) -> Data:
-    """ReportSubmitted 1 → 2: the frozen figures gain the minutes of support.
-
-    Figures frozen by format-1 code did not count minutes: they are null
-    (not counted when submitted), never a number made up afterwards.
-    """
-    figures = data.get("figures")
-    if figures is None:
-        return data
-    counted = {"support_minutes": None, "support_minutes_assumed": None, **figures}
-    return {**data, "figures": counted}
-
-
-UPCASTERS: dict[tuple[str, int], Callable[[Data], Data]] = {
-    ("SessionHeld", 1): session_minutes_v1_v2,
-    ("ReportSubmitted", 1): report_minutes_v1_v2,
-}
 
 
 class NewerFormat(Refused):

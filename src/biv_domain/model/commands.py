@@ -14,18 +14,10 @@ from typing import ClassVar
 from attrs import field, frozen
 
 from biv_domain.errors import InvalidValue
+from biv_domain.model import validators as check
 from biv_domain.model.dates import refuse_reversed
 from biv_domain.model.money import Money
 from biv_domain.model.protection import ApplyRetention, EraseParticipant, ProtectionCommand
-from biv_domain.model.validators import (
-    _limits,
-    _money_not_negative,
-    _not_negative,
-    _optional_minutes,
-    _optional_text,
-    _positive,
-    _text,
-)
 from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
@@ -35,10 +27,11 @@ from biv_domain.model.vocabulary import (
     Track,
 )
 
-# --- Limits: every value a command carries is bounded, so that every store can hold it ----------
+DEFAULT_AGES = (7, 20)
+"""The ages an agreement covers when it names none: from 7 to 20 years (the programme's)."""
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class Information:
     """Whether each party spread information about the programme (informationsspridning)."""
 
@@ -49,25 +42,25 @@ class Information:
 # --- The agreement (överenskommelsen) ---------------------------------------------------------
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class ConcludeAgreement:
     """Conclude an agreement (överenskommelse, IOP), known by its case number (diarienummer)."""
 
     name: ClassVar[str] = "conclude_agreement"
-    case_number: str = field(validator=_text)
-    title: str = field(validator=_text)
-    municipality: str = field(validator=_text)
-    partner: str = field(validator=_text)
+    case_number: str = field(validator=check.name)
+    title: str = field(validator=check.name)
+    municipality: str = field(validator=check.name)
+    partner: str = field(validator=check.name)
     start: date
     end: date
-    notice_months: int = field(validator=_not_negative)
+    notice_months: int = field(validator=check.count_not_negative)
     decided_on: date
-    min_age: int = field(default=7, validator=_not_negative)
-    max_age: int = field(default=20, validator=_not_negative)
-    follow_up_months: int = field(default=6, validator=_positive)
-    note: str = ""
-    decided_by: str | None = field(default=None, validator=_optional_text)
-    decision_ref: str | None = field(default=None, validator=_optional_text)
+    min_age: int = field(default=DEFAULT_AGES[0], validator=check.count_not_negative)
+    max_age: int = field(default=DEFAULT_AGES[1], validator=check.count_not_negative)
+    follow_up_months: int = field(default=6, validator=check.count_positive)
+    note: str = field(default="", validator=check.free_text)
+    decided_by: str | None = field(default=None, validator=check.optional_name)
+    decision_ref: str | None = field(default=None, validator=check.optional_name)
 
     def __attrs_post_init__(self) -> None:
         refuse_reversed(self.start, self.end)
@@ -75,20 +68,20 @@ class ConcludeAgreement:
             raise InvalidValue("max_age", f"{self.max_age} is below min_age {self.min_age}")
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class ExtendAgreement:
     """Extend the agreement (förlängning) to a later end date."""
 
     name: ClassVar[str] = "extend_agreement"
-    case_number: str = field(validator=_text)
+    case_number: str = field(validator=check.name)
     end: date
     decided_on: date
-    note: str = ""
-    decided_by: str | None = field(default=None, validator=_optional_text)
-    decision_ref: str | None = field(default=None, validator=_optional_text)
+    note: str = field(default="", validator=check.free_text)
+    decided_by: str | None = field(default=None, validator=check.optional_name)
+    decision_ref: str | None = field(default=None, validator=check.optional_name)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class SetFunding:
     """Set one funding line (finansiering): a party's money from one source for one period.
 
@@ -96,56 +89,56 @@ class SetFunding:
     """
 
     name: ClassVar[str] = "set_funding"
-    case_number: str = field(validator=_text)
+    case_number: str = field(validator=check.name)
     party: Party
-    source: str = field(validator=_text)
+    source: str = field(validator=check.name)
     start: date
     end: date
-    amount: Money = field(validator=_money_not_negative)
+    amount: Money = field(validator=check.amount_not_negative)
     decided_on: date
-    note: str = ""
-    decided_by: str | None = field(default=None, validator=_optional_text)
-    decision_ref: str | None = field(default=None, validator=_optional_text)
+    note: str = field(default="", validator=check.free_text)
+    decided_by: str | None = field(default=None, validator=check.optional_name)
+    decision_ref: str | None = field(default=None, validator=check.optional_name)
 
     def __attrs_post_init__(self) -> None:
         refuse_reversed(self.start, self.end)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class SetTarget:
     """Set a yearly commitment (åtagande): children or groups a year."""
 
     name: ClassVar[str] = "set_target"
-    case_number: str = field(validator=_text)
+    case_number: str = field(validator=check.name)
     target: TargetKind
-    value: int = field(validator=_not_negative)
+    value: int = field(validator=check.count_not_negative)
     decided_on: date
-    note: str = ""
-    decided_by: str | None = field(default=None, validator=_optional_text)
-    decision_ref: str | None = field(default=None, validator=_optional_text)
+    note: str = field(default="", validator=check.free_text)
+    decided_by: str | None = field(default=None, validator=check.optional_name)
+    decision_ref: str | None = field(default=None, validator=check.optional_name)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class GiveNotice:
     """A party gives notice (uppsägning); the agreement ends when the notice period runs out."""
 
     name: ClassVar[str] = "give_notice"
-    case_number: str = field(validator=_text)
+    case_number: str = field(validator=check.name)
     party: Party
     given_on: date
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class RecordDisbursement:
     """Record a payment (utbetalning) from the municipality to the partner."""
 
     name: ClassVar[str] = "record_disbursement"
-    case_number: str = field(validator=_text)
-    amount: Money
+    case_number: str = field(validator=check.name)
+    amount: Money = field(validator=check.amount)
     paid_on: date
-    source: str | None = None
-    note: str = ""
-    decision_ref: str | None = field(default=None, validator=_optional_text)
+    source: str | None = field(default=None, validator=check.bounded_name)
+    note: str = field(default="", validator=check.free_text)
+    decision_ref: str | None = field(default=None, validator=check.optional_name)
 
     def __attrs_post_init__(self) -> None:
         if self.amount.ore <= 0:
@@ -157,54 +150,54 @@ class RecordDisbursement:
 # --- Groups (grupper) -------------------------------------------------------------------------
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class PlanGroup:
     """Plan a support group (stödgrupp) for children or for parents."""
 
     name: ClassVar[str] = "plan_group"
-    group_ref: str = field(validator=_text)
-    case_number: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
+    case_number: str = field(validator=check.name)
     kind: GroupKind
-    area: str = field(validator=_text)
+    area: str = field(validator=check.name)
     starts_on: date
     track: Track | None = None
-    planned_sessions: int = field(default=14, validator=_positive)
-    language: str | None = None
+    planned_sessions: int = field(default=14, validator=check.count_positive)
+    language: str | None = field(default=None, validator=check.bounded_name)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class EnrollParticipant:
     """Enrol a participant (deltagare) by a pseudonymous reference; never a name."""
 
     name: ClassVar[str] = "enroll_participant"
-    group_ref: str = field(validator=_text)
-    participant_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
+    participant_ref: str = field(validator=check.name)
     enrolled_on: date
     gender: Gender
-    age: int | None = None
+    age: int | None = field(default=None, validator=check.count)
     status: ResidenceStatus | None = None
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class WithdrawParticipant:
     """A participant leaves the group (avbryter)."""
 
     name: ClassVar[str] = "withdraw_participant"
-    group_ref: str = field(validator=_text)
-    participant_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
+    participant_ref: str = field(validator=check.name)
     on: date
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class HoldSession:
     """Record a session (träff) held, with who attended."""
 
     name: ClassVar[str] = "hold_session"
-    group_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
     held_on: date
-    attendees: tuple[str, ...]
+    attendees: tuple[str, ...] = field(validator=check.references)
     # The session's length; left out, it is the method's norm (120), recorded as assumed.
-    minutes: int | None = field(default=None, validator=_optional_minutes)
+    minutes: int | None = field(default=None, validator=check.minutes)
 
     def __attrs_post_init__(self) -> None:
         if not self.attendees:
@@ -218,35 +211,35 @@ class HoldSession:
             seen.add(ref)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class CompleteGroup:
     """The group has held its sessions and is finished (avslutad)."""
 
     name: ClassVar[str] = "complete_group"
-    group_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
     on: date
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class CancelGroup:
     """The group is cancelled (inställd), with the reason."""
 
     name: ClassVar[str] = "cancel_group"
-    group_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
     on: date
-    reason: str = field(validator=_text)
+    reason: str = field(validator=check.reason)
 
 
 # --- Follow-ups (uppföljning) -----------------------------------------------------------------
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class ScheduleFollowUp:
     """Schedule a half-year follow-up (uppföljning) of a window, with its report's due date."""
 
     name: ClassVar[str] = "schedule_follow_up"
-    follow_up_ref: str = field(validator=_text)
-    case_number: str = field(validator=_text)
+    follow_up_ref: str = field(validator=check.name)
+    case_number: str = field(validator=check.name)
     start: date
     end: date
     due_on: date
@@ -257,74 +250,74 @@ class ScheduleFollowUp:
             raise InvalidValue("due_on", f"{self.due_on} is before the window starts {self.start}")
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class SubmitReport:
     """The partner submits the written report (skriftlig redovisning) for a follow-up."""
 
     name: ClassVar[str] = "submit_report"
-    follow_up_ref: str = field(validator=_text)
+    follow_up_ref: str = field(validator=check.name)
     submitted_on: date
-    experience: str | None = None
+    experience: str | None = field(default=None, validator=check.free_text)
     information: Information | None = None
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class CloseFollowUp:
     """The parties have met and the follow-up is closed (avstämd), with an assessment."""
 
     name: ClassVar[str] = "close_follow_up"
-    follow_up_ref: str = field(validator=_text)
+    follow_up_ref: str = field(validator=check.name)
     on: date
-    assessment: str | None = None
+    assessment: str | None = field(default=None, validator=check.free_text)
 
 
 # --- Corrections (rättelser): new facts that set right what was recorded wrongly -------------
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class RetractDisbursement:
     """A payment was recorded by mistake; the one paid on that day of that amount is retracted."""
 
     name: ClassVar[str] = "retract_disbursement"
-    case_number: str = field(validator=_text)
+    case_number: str = field(validator=check.name)
     paid_on: date
-    amount: Money
-    reason: str = field(validator=_text)
+    amount: Money = field(validator=check.amount)
+    reason: str = field(validator=check.reason)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class CorrectAttendance:
     """The attendance of a session was recorded wrongly; this is who attended."""
 
     name: ClassVar[str] = "correct_attendance"
-    group_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
     held_on: date
-    attendees: tuple[str, ...]
-    reason: str = field(validator=_text)
+    attendees: tuple[str, ...] = field(validator=check.references)
+    reason: str = field(validator=check.reason)
 
     def __attrs_post_init__(self) -> None:
         HoldSession(self.group_ref, self.held_on, self.attendees)  # the same checks
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class RetractSession:
     """A session was entered by mistake (it was not held that day)."""
 
     name: ClassVar[str] = "retract_session"
-    group_ref: str = field(validator=_text)
+    group_ref: str = field(validator=check.name)
     held_on: date
-    reason: str = field(validator=_text)
+    reason: str = field(validator=check.reason)
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class CorrectParticipant:
     """A participant's age at enrolment, gender or status was recorded wrongly."""
 
     name: ClassVar[str] = "correct_participant"
-    group_ref: str = field(validator=_text)
-    participant_ref: str = field(validator=_text)
-    reason: str = field(validator=_text)
-    age: int | None = None
+    group_ref: str = field(validator=check.name)
+    participant_ref: str = field(validator=check.name)
+    reason: str = field(validator=check.reason)
+    age: int | None = field(default=None, validator=check.count)
     gender: Gender | None = None
     status: ResidenceStatus | None = None
 

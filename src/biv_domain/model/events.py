@@ -9,12 +9,14 @@ recorded time. Corrections are new events, never edits of old ones.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from attrs import frozen
 
 from biv_domain.model.commands import Information
 from biv_domain.model.figures import ReportFigures
 from biv_domain.model.money import Money
+from biv_domain.model.stored import REFERENCE, Stored, StoredTypes
 from biv_domain.model.vocabulary import (
     Gender,
     GroupKind,
@@ -23,6 +25,8 @@ from biv_domain.model.vocabulary import (
     TargetKind,
     Track,
 )
+
+Data = dict[str, Any]
 
 # --- The agreement ----------------------------------------------------------------------------
 
@@ -46,10 +50,6 @@ class AgreementConcluded:
     decided_by: str | None = None
     decision_ref: str | None = None
 
-    @property
-    def effective_on(self) -> date:
-        return self.decided_on
-
 
 @frozen
 class AgreementExtended:
@@ -62,10 +62,6 @@ class AgreementExtended:
     note: str = ""
     decided_by: str | None = None
     decision_ref: str | None = None
-
-    @property
-    def effective_on(self) -> date:
-        return self.decided_on
 
 
 @frozen
@@ -84,10 +80,6 @@ class FundingChanged:
     decided_by: str | None = None
     decision_ref: str | None = None
 
-    @property
-    def effective_on(self) -> date:
-        return self.decided_on
-
 
 @frozen
 class TargetSet:
@@ -101,10 +93,6 @@ class TargetSet:
     decided_by: str | None = None
     decision_ref: str | None = None
 
-    @property
-    def effective_on(self) -> date:
-        return self.decided_on
-
 
 @frozen
 class NoticeGiven:
@@ -114,10 +102,6 @@ class NoticeGiven:
     party: Party
     given_on: date
     ends_on: date
-
-    @property
-    def effective_on(self) -> date:
-        return self.given_on
 
 
 @frozen
@@ -130,10 +114,6 @@ class DisbursementRecorded:
     source: str | None = None
     note: str = ""
     decision_ref: str | None = None
-
-    @property
-    def effective_on(self) -> date:
-        return self.paid_on
 
 
 # --- Groups -----------------------------------------------------------------------------------
@@ -152,10 +132,6 @@ class GroupPlanned:
     planned_sessions: int
     language: str | None
 
-    @property
-    def effective_on(self) -> date:
-        return self.starts_on
-
 
 @frozen
 class ParticipantEnrolled:
@@ -168,10 +144,6 @@ class ParticipantEnrolled:
     age: int | None
     status: ResidenceStatus | None
 
-    @property
-    def effective_on(self) -> date:
-        return self.enrolled_on
-
 
 @frozen
 class ParticipantWithdrew:
@@ -180,10 +152,6 @@ class ParticipantWithdrew:
     group_ref: str
     participant_ref: str
     on: date
-
-    @property
-    def effective_on(self) -> date:
-        return self.on
 
 
 SESSION_NORM_MINUTES = 120  # the method's session: two hours (a träff of the programme)
@@ -204,10 +172,6 @@ class SessionHeld:
     minutes: int = SESSION_NORM_MINUTES
     minutes_assumed: bool = True
 
-    @property
-    def effective_on(self) -> date:
-        return self.held_on
-
 
 @frozen
 class GroupCompleted:
@@ -215,10 +179,6 @@ class GroupCompleted:
 
     group_ref: str
     on: date
-
-    @property
-    def effective_on(self) -> date:
-        return self.on
 
 
 @frozen
@@ -228,10 +188,6 @@ class GroupCancelled:
     group_ref: str
     on: date
     reason: str
-
-    @property
-    def effective_on(self) -> date:
-        return self.on
 
 
 # --- Follow-ups -------------------------------------------------------------------------------
@@ -246,10 +202,6 @@ class FollowUpScheduled:
     start: date
     end: date
     due_on: date
-
-    @property
-    def effective_on(self) -> date:
-        return self.start
 
 
 @frozen
@@ -267,10 +219,6 @@ class ReportSubmitted:
     information: Information | None
     figures: ReportFigures | None = None
 
-    @property
-    def effective_on(self) -> date:
-        return self.submitted_on
-
 
 @frozen
 class FollowUpClosed:
@@ -279,10 +227,6 @@ class FollowUpClosed:
     follow_up_ref: str
     on: date
     assessment: str | None
-
-    @property
-    def effective_on(self) -> date:
-        return self.on
 
 
 # --- Corrections -------------------------------------------------------------------------------
@@ -297,10 +241,6 @@ class DisbursementRetracted:
     amount: Money
     reason: str
 
-    @property
-    def effective_on(self) -> date:
-        return self.paid_on
-
 
 @frozen
 class AttendanceCorrected:
@@ -312,10 +252,6 @@ class AttendanceCorrected:
     previous_attendees: tuple[str, ...]
     reason: str
 
-    @property
-    def effective_on(self) -> date:
-        return self.held_on
-
 
 @frozen
 class SessionRetracted:
@@ -324,10 +260,6 @@ class SessionRetracted:
     group_ref: str
     held_on: date
     reason: str
-
-    @property
-    def effective_on(self) -> date:
-        return self.held_on
 
 
 @frozen
@@ -341,10 +273,6 @@ class ParticipantCorrected:
     gender: Gender
     status: ResidenceStatus | None
     reason: str
-
-    @property
-    def effective_on(self) -> date:
-        return self.enrolled_on
 
 
 AgreementEvent = (
@@ -370,29 +298,56 @@ GroupEvent = (
 FollowUpEvent = FollowUpScheduled | ReportSubmitted | FollowUpClosed
 Event = AgreementEvent | GroupEvent | FollowUpEvent
 
-# The stored name of each event is its class name: stable, readable in the
-# database, and independent of the module it lives in.
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls
-    for cls in (
-        AgreementConcluded,
-        AgreementExtended,
-        FundingChanged,
-        TargetSet,
-        NoticeGiven,
-        DisbursementRecorded,
-        GroupPlanned,
-        ParticipantEnrolled,
-        ParticipantWithdrew,
-        SessionHeld,
-        GroupCompleted,
-        GroupCancelled,
-        FollowUpScheduled,
-        ReportSubmitted,
-        FollowUpClosed,
-        DisbursementRetracted,
-        AttendanceCorrected,
-        SessionRetracted,
-        ParticipantCorrected,
-    )
-}
+# --- How each event is stored (see `stored`): its version, personal fields, lists and date -------
+
+
+def session_minutes_v1_v2(data: Data) -> Data:
+    """SessionHeld 1 → 2: a session gains its length in minutes.
+
+    Format-1 sessions were recorded without a length; they count as the
+    method's norm (120 minutes), marked as assumed, so a follow-up can report
+    hours of support without passing a guess off as a measurement.
+    """
+    return {"minutes": SESSION_NORM_MINUTES, "minutes_assumed": True, **data}
+
+
+def report_minutes_v1_v2(data: Data) -> Data:
+    """ReportSubmitted 1 → 2: the frozen figures gain the minutes of support.
+
+    Figures frozen by format-1 code did not count minutes: they are null
+    (not counted when submitted), never a number made up afterwards.
+    """
+    figures = data.get("figures")
+    if figures is None:
+        return data
+    counted = {"support_minutes": None, "support_minutes_assumed": None, **figures}
+    return {**data, "figures": counted}
+
+
+PERSONAL = (REFERENCE, "gender", "age", "status")  # a child's, sealed under its key
+
+EVENTS = StoredTypes(
+    Stored(AgreementConcluded, "decided_on"),
+    Stored(AgreementExtended, "decided_on"),
+    Stored(FundingChanged, "decided_on"),
+    Stored(TargetSet, "decided_on"),
+    Stored(NoticeGiven, "given_on"),
+    Stored(DisbursementRecorded, "paid_on"),
+    Stored(GroupPlanned, "starts_on"),
+    Stored(ParticipantEnrolled, "enrolled_on", sealed=PERSONAL),
+    Stored(ParticipantWithdrew, "on", sealed=(REFERENCE,)),
+    Stored(SessionHeld, "held_on", (session_minutes_v1_v2,), lists=("attendees",)),
+    Stored(GroupCompleted, "on"),
+    Stored(GroupCancelled, "on"),
+    Stored(FollowUpScheduled, "start"),
+    Stored(ReportSubmitted, "submitted_on", (report_minutes_v1_v2,)),
+    Stored(FollowUpClosed, "on"),
+    Stored(DisbursementRetracted, "paid_on"),
+    Stored(AttendanceCorrected, "held_on", lists=("attendees", "previous_attendees")),
+    Stored(SessionRetracted, "held_on"),
+    Stored(ParticipantCorrected, "enrolled_on", sealed=(*PERSONAL, "reason")),
+)
+"""The partnership's events, one declaration each: the one place to add an event or a version."""
+
+EVENT_TYPES: dict[str, type[Event]] = EVENTS.types
+"""Each event type by its stored name (derived from `EVENTS`)."""

@@ -14,7 +14,7 @@ from typing import Any
 from attrs import frozen
 
 from biv_domain.converter import converter
-from biv_domain.model.events import Event
+from biv_domain.model.events import EVENTS, Event
 
 
 @frozen
@@ -51,9 +51,9 @@ class Fact:
 
     @property
     def effective_on(self) -> date | None:
-        if isinstance(self.event, Event):
-            return self.event.effective_on
-        return None
+        """When the event happened in the world (its declared field); None for bookkeeping."""
+        name = EVENTS.effective.get(type(self.event))
+        return None if name is None else getattr(self.event, name)
 
     def data(self) -> dict[str, Any]:
         """The event's fields as they are written in JSON."""

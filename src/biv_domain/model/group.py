@@ -15,6 +15,7 @@ from attrs import frozen
 from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import (
+    DEFAULT_AGES,
     CancelGroup,
     CompleteGroup,
     CorrectAttendance,
@@ -256,7 +257,8 @@ def _enrolment_checked(
             )
         if command.age is None:
             raise InvalidValue("age", "is required in a children's group (age at enrolment)")
-        low, high = (agreement.terms.min_age, agreement.terms.max_age) if agreement else (7, 20)
+        terms = agreement.terms if agreement else None
+        low, high = (terms.min_age, terms.max_age) if terms else DEFAULT_AGES
         if not low <= command.age <= high:
             raise InvalidValue(
                 "age", f"{command.age} is outside the ages {low}–{high} the agreement covers"

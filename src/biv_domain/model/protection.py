@@ -12,10 +12,10 @@ from typing import ClassVar
 
 from attrs import field, frozen
 
-from biv_domain.model.validators import _limits, _text
+from biv_domain.model import validators as check
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class EraseParticipant:
     """Erase a participant's personal data (radering), in every group of the store.
 
@@ -24,19 +24,19 @@ class EraseParticipant:
     """
 
     name: ClassVar[str] = "erase_participant"
-    participant_ref: str = field(validator=_text)
-    reason: str = field(validator=_text)
+    participant_ref: str = field(validator=check.name)
+    reason: str = field(validator=check.reason)
     decided_on: date
 
 
-@frozen(field_transformer=_limits)
+@frozen
 class ApplyRetention:
     """Carry out the retention schedule (gallring): erase the participants of every group
     completed or cancelled before `ended_before`, who are in no group still running then."""
 
     name: ClassVar[str] = "apply_retention"
     ended_before: date
-    reason: str = field(validator=_text)
+    reason: str = field(validator=check.reason)
     decided_on: date
 
 

@@ -1,54 +1,32 @@
 """The validators of commands' fields: one home for each rule about a single value.
 
 Each names the field it refuses and says why; attrs runs them when a command
-is made, so a malformed value never reaches a decider.
+is made, so a malformed value never reaches a decider. Every value a command
+carries is bounded, so that every store can hold it: a field declares its bound
+in its validator (`name`, `free_text`, `count`, `amount`, `references`, ...), each
+of which checks the size first, so that a huge value is refused by its size
+before anything else looks at it.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from attrs import Attribute
 
 from biv_domain.errors import InvalidValue
 from biv_domain.model.money import MAX_ORE, Money
 
+if TYPE_CHECKING:
+    Field = Attribute[Any]
+else:  # pdoc reads the annotations at run time, where Attribute takes no parameter
+    Field = Attribute
+"""A command's field, as attrs gives it to a validator."""
 
-def _text(_instance: object, attribute: Attribute[Any], value: str) -> None:
-    if not value.strip():
-        raise InvalidValue(attribute.name, "must not be empty")
-
-
-def _positive(_instance: object, attribute: Attribute[Any], value: int) -> None:
-    if value < 1:
-        raise InvalidValue(attribute.name, f"must be 1 or more, got {value}")
-
-
-def _not_negative(_instance: object, attribute: Attribute[Any], value: int) -> None:
-    if value < 0:
-        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
-
-
-def _money_not_negative(_instance: object, attribute: Attribute[Any], value: Money) -> None:
-    if value.ore < 0:
-        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
-
-
-MAX_SESSION_MINUTES = 600  # ten hours: more is a typing error, not a session
-
-
-def _optional_minutes(_instance: object, attribute: Attribute[Any], value: int | None) -> None:
-    if value is not None and not 1 <= value <= MAX_SESSION_MINUTES:
-        raise InvalidValue(
-            attribute.name, f"must be 1 to {MAX_SESSION_MINUTES} minutes, got {value}"
-        )
-
-
-def _optional_text(_instance: object, attribute: Attribute[Any], value: str | None) -> None:
-    if value is not None and not value.strip():
-        raise InvalidValue(attribute.name, "must not be empty when given")
-
+Validator = Callable[[Any, Field, Any], None]
+"""What attrs calls with the instance, the field and its value; raises `InvalidValue`."""
 
 NAME_LIMIT = 200
 """The most characters of a name or reference (case number, party, source, area, refs, ...)."""
@@ -58,7 +36,6 @@ COUNT_LIMIT = 100_000
 """The largest count, age, number of months or target a command may carry."""
 ATTENDEES_LIMIT = 1000
 """The most attendees one session may list."""
-FREE_TEXT = frozenset({"note", "reason", "experience", "assessment"})
 
 
 FREE_TEXT_CONTROLS = frozenset("\t\n\r")
@@ -97,8 +74,22 @@ def text_refusal(value: str, *, reference: bool) -> str | None:
     return None
 
 
-def _text_limit(limit: int, reference: bool = False) -> Any:
-    def check(_instance: object, attribute: Attribute[Any], value: object) -> None:
+def both(first: Validator, then: Validator) -> Validator:
+    """Two validators, the first before the second: a plain function, called on every
+    command a line makes (attrs' `and_` costs a method call and a loop more)."""
+
+    def check(instance: object, attribute: Field, value: object) -> None:
+        first(instance, attribute, value)
+        then(instance, attribute, value)
+
+    return check
+
+
+# --- Bounds: what every store can hold ---------------------------------------------------------
+
+
+def _bounded_text(limit: int, *, reference: bool) -> Validator:
+    def check(_instance: object, attribute: Field, value: object) -> None:
         if isinstance(value, str):
             if len(value) > limit:
                 raise InvalidValue(
@@ -111,17 +102,26 @@ def _text_limit(limit: int, reference: bool = False) -> Any:
     return check
 
 
-def _count_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+bounded_name = _bounded_text(NAME_LIMIT, reference=True)
+"""A name or reference (or None): at most `NAME_LIMIT` characters, as `text_refusal` allows."""
+free_text = _bounded_text(FREE_TEXT_LIMIT, reference=False)
+"""Free text (or None): at most `FREE_TEXT_LIMIT` characters, as `text_refusal` allows."""
+
+
+def count(_instance: object, attribute: Field, value: object) -> None:
+    """A whole number (or None) no larger than `COUNT_LIMIT` either way."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > COUNT_LIMIT:
         raise InvalidValue(attribute.name, f"must be at most {COUNT_LIMIT}, got {value}")
 
 
-def _money_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+def amount(_instance: object, attribute: Field, value: object) -> None:
+    """An amount of money no larger than the stores hold (`MAX_ORE`) either way."""
     if isinstance(value, Money) and abs(value.ore) > MAX_ORE:
         raise InvalidValue(attribute.name, f"must be at most {Money(MAX_ORE)} kronor, got {value}")
 
 
-def _refs_limit(_instance: object, attribute: Attribute[Any], value: object) -> None:
+def references(_instance: object, attribute: Field, value: object) -> None:
+    """Participants' references: at most `ATTENDEES_LIMIT`, each a bounded reference."""
     if not isinstance(value, tuple):
         return
     if len(value) > ATTENDEES_LIMIT:
@@ -137,38 +137,54 @@ def _refs_limit(_instance: object, attribute: Attribute[Any], value: object) -> 
             raise InvalidValue(attribute.name, f"a participant reference {refusal}")
 
 
-def _both(first: Any, then: Any) -> Any:
-    """Two validators, the first before the second: a plain function, called on every
-    command a line makes (attrs' `and_` costs a method call and a loop more)."""
-
-    def check(instance: object, attribute: Attribute[Any], value: object) -> None:
-        first(instance, attribute, value)
-        then(instance, attribute, value)
-
-    return check
+# --- Rules about one value ---------------------------------------------------------------------
 
 
-def _limits(_cls: type, fields: list[Attribute[Any]]) -> list[Attribute[Any]]:
-    """Adds the limit that fits each field's type: one place for every command's bounds.
+def not_blank(_instance: object, attribute: Field, value: str) -> None:
+    if not value.strip():
+        raise InvalidValue(attribute.name, "must not be empty")
 
-    The limits are checked before the field's own validator, so that a huge value
-    is refused by its size before anything else looks at it.
-    """
-    bounded = []
-    for attribute in fields:
-        kind = str(attribute.type)
-        limit: Any = None
-        if kind in ("str", "str | None"):
-            free = attribute.name in FREE_TEXT
-            limit = _text_limit(FREE_TEXT_LIMIT if free else NAME_LIMIT, reference=not free)
-        elif kind in ("int", "int | None"):
-            limit = _count_limit
-        elif kind == "Money":
-            limit = _money_limit
-        elif kind == "tuple[str, ...]":
-            limit = _refs_limit
-        if limit is not None:
-            validator = limit if attribute.validator is None else _both(limit, attribute.validator)
-            attribute = attribute.evolve(validator=validator)
-        bounded.append(attribute)
-    return bounded
+
+def not_blank_when_given(_instance: object, attribute: Field, value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise InvalidValue(attribute.name, "must not be empty when given")
+
+
+def _positive(_instance: object, attribute: Field, value: int) -> None:
+    if value < 1:
+        raise InvalidValue(attribute.name, f"must be 1 or more, got {value}")
+
+
+def _not_negative(_instance: object, attribute: Field, value: int) -> None:
+    if value < 0:
+        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
+
+
+def _money_not_negative(_instance: object, attribute: Field, value: Money) -> None:
+    if value.ore < 0:
+        raise InvalidValue(attribute.name, f"must not be negative, got {value}")
+
+
+MAX_SESSION_MINUTES = 600  # ten hours: more is a typing error, not a session
+
+
+def _minutes(_instance: object, attribute: Field, value: int | None) -> None:
+    if value is not None and not 1 <= value <= MAX_SESSION_MINUTES:
+        raise InvalidValue(
+            attribute.name, f"must be 1 to {MAX_SESSION_MINUTES} minutes, got {value}"
+        )
+
+
+# --- Each kind of field: its bound, then its rule ----------------------------------------------
+
+name = both(bounded_name, not_blank)
+"""A name or reference that must be given (a case number, a party, a group's reference)."""
+optional_name = both(bounded_name, not_blank_when_given)
+"""None, or a name or reference as `name` (who decided, a decision's reference)."""
+reason = both(free_text, not_blank)
+"""Free text that must be given (why a correction, a cancellation, an erasure)."""
+count_positive = both(count, _positive)
+count_not_negative = both(count, _not_negative)
+amount_not_negative = both(amount, _money_not_negative)
+minutes = both(count, _minutes)
+"""None, or a session's length: 1 to `MAX_SESSION_MINUTES` minutes."""

@@ -15,13 +15,13 @@ from datetime import date
 from attrs import field, frozen
 
 from biv_domain.model.agreement import FundingKey, funding_key
-from biv_domain.model.events import AgreementConcluded, FundingChanged
+from biv_domain.model.events import EVENTS, AgreementConcluded, FundingChanged
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import FundingLine, PartySums, Split, split_by_year
 
-# The facts the view reads; the others pass it by.
-TOPICS = ("AgreementConcluded", "FundingChanged")
+# The facts the view reads, by their declared topics; the others pass it by.
+TOPICS = tuple(EVENTS.of(read).topic for read in (AgreementConcluded, FundingChanged))
 
 
 @frozen

@@ -222,7 +222,12 @@ def compare_with_submitted(follow_up: FollowUpState, now: ReportFigures) -> Subm
     )
 
 
-def for_publication(figures: ReportFigures, threshold: int = 5) -> PublishedFigures:
+PUBLIC_THRESHOLD = 5
+"""The smallest count of people published outside the two parties (the default of
+`--public`, and the least an HTTP reader who is not an auditor is shown)."""
+
+
+def for_publication(figures: ReportFigures, threshold: int = PUBLIC_THRESHOLD) -> PublishedFigures:
     """The figures with counts of people from 1 to `threshold` - 1 withheld (primary
     suppression) and, where a breakdown would give a withheld cell away by
     subtraction from its published total, one more cell withheld (secondary)."""
