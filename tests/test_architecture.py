@@ -78,13 +78,11 @@ IO_CALLS = {"now", "today", "utcnow", "time", "monotonic", "perf_counter", "open
 
 # What breaks a rule today, each with the part of issue 20 that removes it; the list only shrinks.
 KNOWN_PRIVATE_IMPORTS: dict[str, str] = {
-    # Issue 20 item 5: shared validators public, each field's limit declared in its validator.
-    "biv_domain.model.commands": "the validators' `_text`, `_limits`, … (issue 20 item 5)",
-    "biv_domain.model.protection": "the validators' `_text`, `_limits` (issue 20 item 5)",
     # Issue 20 item 1: one codec for the stored form replaces the mapper.
     "biv_domain.ledger.audit_checks": "the mapper's `_subjects_named` (issue 20 item 1)",
 }
-# A circle named by the package its modules share.
+
+
 def module_name(path: Path) -> str:
     base = SRC if path.is_relative_to(SRC) else ADAPTERS
     parts = path.relative_to(base).with_suffix("").parts
