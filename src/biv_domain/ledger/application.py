@@ -36,6 +36,7 @@ from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.log import AppliedLine, LogReads, Span, applied_lines
 from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.sealing import sealed_rows
+from biv_domain.ledger.store import BatchRows
 from biv_domain.ledger.store_info import FactCounts, counted_in_batch
 from biv_domain.ledger.subjects import KeyChanges
 from biv_domain.ledger.unit_of_work import (
@@ -372,12 +373,10 @@ class Ledger(LogReads):
         )
         exact = head.position == self._known_through
         follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
-        key_changes = self.keys.stored_form(changes)
         counts = counted_in_batch(self.fact_counts, head.position, placed[-1].position, rows)
         with self._logging(placed, head.position) as log:  # the tree, in the same transaction
-            ids = self.recorder.insert_events(
-                rows, key_changes=key_changes, view=follow, log=log, counts=counts
-            )
+            extra = BatchRows(self.keys.stored_form(changes), log, follow, counts)
+            ids = self.recorder.insert_events(rows, batch=extra)
             self.keys.committed(changes)
         return placed, ids[-1] if ids else None, follow is not None and follow.moved
 
