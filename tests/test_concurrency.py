@@ -181,11 +181,11 @@ class InterleavedLedger(Ledger):
         self.meanwhile: Command | None = meanwhile
         self.other = other
 
-    def _store(self, batch: Any, head: Any, actor: str | None) -> Any:
+    def _seal(self, batch: Any, head: Any, actor: str | None) -> Any:
         if self.meanwhile is not None:
             command, self.meanwhile = self.meanwhile, None
             self.other.execute(command)
-        return super()._store(batch, head, actor)
+        return super()._seal(batch, head, actor)
 
 
 def test_a_rule_across_aggregates_holds_when_another_writer_changes_the_agreement_meanwhile(

@@ -17,7 +17,7 @@ from datetime import UTC
 from typing import Any
 
 from attrs import evolve, frozen
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
@@ -30,25 +30,16 @@ from biv_domain.ledger.bookkeeping import (
     ParticipantErased,
     SettingsChanged,
     line_stream,
-    members_stream,
 )
 from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.log import AppliedLine, LogReads, Span, applied_lines
-from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.store import BatchRows
 from biv_domain.ledger.store_info import FactCounts, counted_in_batch
 from biv_domain.ledger.subjects import KeyChanges
-from biv_domain.ledger.unit_of_work import (
-    LARGE_BATCH,
-    STATES_KEPT,
-    Batch,
-    StateCache,
-    collector_paused,
-)
+from biv_domain.ledger.unit_of_work import LARGE_BATCH, Batch, Kept, collector_paused
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model.commands import Command, EnrollParticipant
-from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
 
 LOG = logging.getLogger(__name__)
@@ -93,6 +84,24 @@ class Receipt:
         return sum(isinstance(fact.event, ParticipantErased) for fact in self.facts)
 
 
+@frozen
+class Sealed:
+    """A batch made into its rows: the rows to store, its facts as placed in the chain, the
+    events decided (the seal's aside), the participants' key changes, and the chain's
+    position before it."""
+
+    rows: Sequence[StoredEvent]
+    placed: tuple[Fact, ...]
+    events: tuple[Any, ...]
+    changes: KeyChanges
+    after: int
+
+    @property
+    def position(self) -> int:
+        """The chain's position once the batch is stored."""
+        return self.placed[-1].position if self.placed else self.after
+
+
 class Ledger(LogReads):
     """The ledger of idea-based public partnerships (IOP), their groups and follow-ups.
 
@@ -103,22 +112,14 @@ class Ledger(LogReads):
 
     retries_on_conflict = 10
     fact_counts: FactCounts | None = None  # kept in each batch's transaction: see store_info
-    _known_states: StateCache
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The states this process's batches folded, kept for its next batches (a long
-        # import, a server): each folds only the facts stored since. Never read by queries.
-        self._known_states = {}
-        self._known_members: dict[str, tuple[MemberDays, int]] = {}
-        # The chain's position up to which what this process keeps is the store's truth:
-        # nobody else stored a fact since its last batch if the head is still there.
-        # Then the streams in `_exact` (states, member indexes) are read not at all, and
-        # neither are the store's settings and format. None: not known yet.
-        self._known_through: int | None = None
-        self._exact: set[str] = set()
-        self._actor_required: bool | None = None
-        self._format_marked = False
+        # What this process's batches keep for its next ones (a long import, a server):
+        # states, member indexes, and up to where they are the store's truth.
+        self._kept = Kept()
+        # A store's format mark, once there, stays: read when the ledger opened, not again.
+        self._kept.format_marked = self._format_at_open >= FORMAT
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -152,13 +153,13 @@ class Ledger(LogReads):
             raise Refused("actor", "must not be empty when given")
         return actor
 
-    def _refuse_without_actor(self, actor: str | None, exact: bool) -> None:
+    def _refuse_without_actor(self, actor: str | None) -> None:
         """A store that records who recorded each fact refuses a batch that names no one."""
         if actor is not None:
             return
-        if not exact or self._actor_required is None:
-            self._actor_required = self.requires_actor()
-        if self._actor_required:
+        if self._kept.actor_required is None:  # read again whenever another writer stored
+            self._kept.actor_required = self.requires_actor()
+        if self._kept.actor_required:
             raise Refused(
                 "actor", "this store records who recorded each fact: give --actor NAME or BIV_ACTOR"
             )
@@ -176,10 +177,14 @@ class Ledger(LogReads):
         try:
             return self._write(decide_setting, actor, 1)
         finally:
-            self._actor_required = None  # read again from the store by the next batch
+            self._kept.actor_required = None  # read again from the store by the next batch
 
     def _write(self, decide: Callable[[Batch], int], actor: str | None, lines: int) -> Receipt:
         """Decides a batch and stores it; decides again when another writer stored first.
+
+        The handler: the chain's head (read once), the states as the lines ask for them
+        (load), the deciders' events (decide), the batch's rows (seal), one transaction
+        (store), the read models (views).
 
         The chain's head is read before deciding, and the batch is sealed right
         after it: a batch stored by anyone in between takes that place, this
@@ -192,37 +197,42 @@ class Ledger(LogReads):
                 # Writers that collided wait a random while, so they do not collide again.
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
             head = self.chain_head()
-            exact = head.position == self._known_through
-            if not exact:
-                # Another writer stored since: what it changed is read again, and the keys
-                # too (it may have erased a child).
-                self._exact.clear()
-                self._format_marked = False
-                self.keys.forget()
-            self._refuse_without_actor(actor, exact)
-            batch = self._batch()
+            exact = self._as_stored(head)
+            self._refuse_without_actor(actor)
+            batch = Batch(self, self._kept)
             skipped = decide(batch)
+            sealed = self._seal(batch, head, actor)
             try:
-                facts, last_id, followed = self._store(batch, head, actor)
+                last_id, followed = self._insert(sealed, exact)
             except IntegrityError:
                 continue
-            batch.stored(self._exact)
-            self._keep_members(facts)
-            # No other writer stored between the head read and this batch's seal (it would
-            # have taken the seal's place): the store is now as this process knows it.
-            self._known_through = facts[-1].position if facts else head.position
-            # The facts are stored; the read models follow them (and a lagging view
-            # still answers right: see FundingView.current_rows). When nobody else stored
-            # since this process's previous batch, they follow this batch's own facts.
-            if followed and last_id is not None:  # (followed: the store gave the batch's ids)
-                self.funding_view.moved_to(last_id)  # it followed in the batch's transaction
-            else:
-                self._catch_up_views(facts if exact else None, last_id)
-            return Receipt(facts=facts, applied=lines - skipped, skipped=skipped)
+            self._kept.stored(batch, sealed.placed, sealed.position)
+            self._follow_views(sealed, last_id, followed, exact)
+            return Receipt(facts=sealed.placed, applied=lines - skipped, skipped=skipped)
         raise WriteConflict(
             "chain: other writers kept extending the store's chain of facts at the same time; "
             f"tried {self.retries_on_conflict} times and stored nothing: try again"
         )
+
+    def _as_stored(self, head: Fact) -> bool:
+        """Whether nobody else stored since this process's last batch (what it keeps is then
+        the store's truth); if somebody did, the keys are read again too (it may have erased
+        a child)."""
+        exact = self._kept.as_stored(head.position)
+        if not exact:
+            self.keys.forget()
+        return exact
+
+    def _follow_views(
+        self, sealed: Sealed, last_id: int | None, followed: bool, exact: bool
+    ) -> None:
+        """The read models follow the stored facts (a lagging view still answers right: see
+        FundingView.current_rows). When nobody else stored since this process's previous
+        batch, they follow this batch's own facts, in its transaction where they could."""
+        if followed and last_id is not None:  # (followed: the store gave the batch's ids)
+            self.funding_view.moved_to(last_id)  # it followed in the batch's transaction
+        else:
+            self._catch_up_views(sealed.placed if exact else None, last_id)
 
     def _catch_up_views(self, stored: Sequence[Fact] | None, last_id: int | None) -> None:
         """Brings the read models along; a failure leaves them behind, never the write undone.
@@ -252,53 +262,6 @@ class Ledger(LogReads):
         for fact in self.stream(SETTINGS_STREAM):
             last = fact.event
         return isinstance(last, SettingsChanged) and last.require_actor
-
-    def _batch(self) -> Batch:
-        return Batch(
-            self.stream,
-            self._groups_stored,
-            self.existing_streams,
-            self.last_fact,
-            self._known_states,
-            lambda stream, version: self.events.get(self._sid(stream), gt=version),  # type: ignore[arg-type,return-value]
-            self._exact,
-            self._kept_members_version,
-        )
-
-    def _kept_members_version(self, stream: str) -> int | None:
-        """An index of members' version as kept, when it is as stored (None: read it)."""
-        kept = self._known_members.get(stream)
-        return kept[1] if kept is not None and stream in self._exact else None
-
-    def _keep_members(self, facts: Sequence[Fact]) -> None:
-        """The indexes of members this batch added to, kept with its facts folded in, so that
-        the next batch reads none of them again (a report's groups, a new group's place)."""
-        if len(self._known_members) > STATES_KEPT:
-            self._known_members.clear()
-        self._exact.update(keep_added(self._known_members, facts))
-
-    def _groups_stored(self, case_number: str, window: Period, exact: bool = False) -> list[str]:
-        """The agreement's stored groups that can have met in the window (its index of members).
-
-        The index as folded by this process's earlier batches is kept by version: only
-        the index facts stored since are read (it was read whole for each report
-        submitted, ~110 facts at the end of an agreement's seven years), none when
-        `exact` (nothing was stored since).
-        """
-        stream = members_stream(case_number)
-        days, version = self._known_members.get(stream, ({}, 0))
-        if exact and stream in self._known_members:
-            return overlapping(days, window)
-        new = list(
-            self.events.get(self._sid(stream), gt=version) if version else self.stream(stream)
-        )
-        if new:
-            days = member_days(new, "group", days)  # type: ignore[arg-type]
-            version = new[-1].originator_version
-            if len(self._known_members) > STATES_KEPT:
-                self._known_members.clear()
-            self._known_members[stream] = (days, version)
-        return overlapping(days, window)
 
     def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
         """Decides every line into the batch; returns how many were skipped as applied before."""
@@ -338,27 +301,17 @@ class Ledger(LogReads):
             spans.append((line.number, line.line_id, start, len(batch.pending)))
         return skipped
 
-    def _store(
-        self, batch: Batch, head: Fact, actor: str | None
-    ) -> tuple[tuple[Fact, ...], int | None, bool]:
-        """Stores the batch's facts in one transaction, sealed into the chain after `head`;
-        returns them as placed, the notification id of the last (None if unknown or
-        nothing was stored), and whether the funding view followed in that transaction
-        (it does when it is where this process left it and nobody else stored since).
-
-        Raises IntegrityError when another writer stored first (a stream's
-        version, or the chain's, is taken): the caller decides again.
-        """
+    def _seal(self, batch: Batch, head: Fact, actor: str | None) -> Sealed:
+        """The batch's facts made into the rows to store, sealed into the chain after `head`
+        with one recorded time (the ledger's clock) and the actor; participants' fields
+        sealed under their keys, new keys made and erased ones to be destroyed."""
         if not batch.pending:
-            return (), None, False
+            return Sealed((), (), (), KeyChanges(), head.position)
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError("the ledger's clock must give UTC times")
-        recorded_at = now.astimezone(UTC)
         pending = [*batch.pending, *self._format_mark()]
         seal = (CHAIN_STREAM, head.originator_version + 1, BatchSealed(len(pending)))
-        # Participants' fields are sealed under their keys, new keys made and erased ones
-        # destroyed in the same transaction as the facts; the chain is over what is stored.
         changes = KeyChanges(
             erased={
                 e.participant: e.decided_on.isoformat()
@@ -369,23 +322,37 @@ class Ledger(LogReads):
         if head.position == 0:
             self.keys.make_encrypted()  # BIV_CIPHER_KEY given to a new store: encrypt it
         rows, placed = sealed_rows(
-            [*pending, seal], recorded_at, actor, self.keys, changes, head.position, head.hash
-        )
-        exact = head.position == self._known_through
-        follow = self.funding_view.in_batch([e for _s, _v, e in pending]) if exact else None
-        counts = counted_in_batch(self.fact_counts, head.position, placed[-1].position, rows)
-        with self._logging(placed, head.position) as log:  # the tree, in the same transaction
-            extra = BatchRows(self.keys.stored_form(changes), log, follow, counts)
-            ids = self.recorder.insert_events(rows, batch=extra)
-            self.keys.committed(changes)
-        return placed, ids[-1] if ids else None, follow is not None and follow.moved
+            [*pending, seal], now.astimezone(UTC), actor, self.keys, changes, head.position,
+            head.hash,
+        )  # fmt: skip
+        events = tuple(event for _stream, _version, event in pending)
+        return Sealed(rows, placed, events, changes, head.position)
+
+    def _insert(self, sealed: Sealed, exact: bool) -> tuple[int | None, bool]:
+        """Stores the sealed rows in one transaction, with their keys, the log's tree, the
+        funding view's rows (when it is where this process left it and nobody else stored
+        since) and the counts; returns the notification id of the last row (None if unknown
+        or nothing was stored) and whether the funding view followed in that transaction.
+
+        Raises IntegrityError when another writer stored first (a stream's
+        version, or the chain's, is taken): the caller decides again.
+        """
+        if not sealed.rows:
+            return None, False
+        follow = self.funding_view.in_batch(list(sealed.events)) if exact else None
+        counts = counted_in_batch(self.fact_counts, sealed.after, sealed.position, sealed.rows)
+        with self._logging(sealed.placed, sealed.after) as log:  # the tree, in the same transaction
+            extra = BatchRows(self.keys.stored_form(sealed.changes), log, follow, counts)
+            ids = self.recorder.insert_events(sealed.rows, batch=extra)
+            self.keys.committed(sealed.changes)
+        return ids[-1] if ids else None, follow is not None and follow.moved
 
     def _format_mark(self) -> list[tuple[str, int, FormatRecorded]]:
         """The fact that marks the store as of this code's format, if it is not marked yet."""
-        if self._format_marked:
-            return []  # marked when last read, and nobody else stored since (see `_write`)
+        if self._kept.format_marked:
+            return []  # a mark, once stored, stays: read when the ledger opened or since
         recorded, version = self.recorded_format()
-        self._format_marked = recorded >= FORMAT
+        self._kept.format_marked = recorded >= FORMAT
         if recorded < FORMAT:
             # The first batch of a newer code marks the store, so older code refuses it.
             return [(FORMAT_STREAM, version + 1, FormatRecorded(FORMAT))]

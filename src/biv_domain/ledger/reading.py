@@ -30,8 +30,9 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.case_numbers import closest_case_number
 from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.decoding import facts_of
 from biv_domain.ledger.feed import FeedReads, history_page
-from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
+from biv_domain.ledger.mapper import FactMapper, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
@@ -85,7 +86,9 @@ class LedgerReads(Application[str], FeedReads):
         self.store = store
         with store.schema_lock():
             super().__init__(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
-        refuse_newer_store(self.recorded_format()[0])
+        # The store's format, read once: a newer one is refused; the first batch marks an older.
+        self._format_at_open = self.recorded_format()[0]
+        refuse_newer_store(self._format_at_open)
         # After the lock: a view that makes its tables takes the store's lock its own way.
         self.keys: SubjectKeys = store.subject_keys(self)
         mapper = self.mapper
@@ -147,19 +150,19 @@ class LedgerReads(Application[str], FeedReads):
         """The stream's id as stored (a keyed hash of its name in an encrypted store)."""
         return stream_id(self.keys.data_key(), stream)
 
-    def stream(self, stream: str, as_known_at: datetime | None = None) -> Iterator[Fact]:
-        """The facts of one stream in order, as far as recorded by `as_known_at`."""
-        for fact in self.events.get(self._sid(stream)):
-            assert isinstance(fact, Fact)
-            if as_known_at is None or fact.recorded_at <= as_known_at:
-                yield fact
+    def stream(
+        self, stream: str, as_known_at: datetime | None = None, *, after: int = 0
+    ) -> Iterator[Fact]:
+        """The facts of one stream in order (those after its version `after`), as far as
+        recorded by `as_known_at`: read as `streams` reads many, the keys of the children
+        they name in one query."""
+        rows = self.recorder.select_events(self._sid(stream), gt=after or None)
+        return iter(facts_of(rows, self.keys, as_known_at))
 
     def last_fact(self, stream: str) -> Fact | None:
         """The stream's last fact, reading only that one row."""
-        for fact in self.events.get(self._sid(stream), desc=True, limit=1):
-            assert isinstance(fact, Fact)
-            return fact
-        return None
+        rows = self.recorder.select_events(self._sid(stream), desc=True, limit=1)
+        return next(iter(facts_of(rows, self.keys)), None)
 
     def existing_streams(self, streams: Sequence[str]) -> set[str]:
         """Which of these streams hold at least one fact: in one query where the store's
@@ -194,9 +197,7 @@ class LedgerReads(Application[str], FeedReads):
         40
         """
         for page in self._pages(topics=topics):
-            for fact in decode_all(page, self.keys):
-                if as_known_at is None or fact.recorded_at <= as_known_at:
-                    yield fact
+            yield from facts_of(page, self.keys, as_known_at)
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
         """Walks the chain, then the store's other checks (`audit_checks`); names what fails.
@@ -311,28 +312,20 @@ class LedgerReads(Application[str], FeedReads):
         own = getattr(self.recorder, "select_streams", None)
         rows = own(ids) if own else [r for i in ids for r in self.recorder.select_events(i)]
         found: dict[str, list[Fact]] = {name: [] for name in streams}
-        for fact in decode_all(rows, self.keys):
-            if as_known_at is None or fact.recorded_at <= as_known_at:
-                found[fact.stream].append(fact)
+        for fact in facts_of(rows, self.keys, as_known_at):
+            found[fact.stream].append(fact)
         return found
 
     def _refuse_unknown(self, case_number: str, as_known_at: datetime | None) -> None:
         """NotFound unless the agreement was concluded as known then; reads only its first fact."""
-        for stored in self.recorder.select_events(
-            self._sid(agreement_stream(case_number)), limit=1
-        ):
-            concluded = self.mapper.to_domain_event(stored)
-            assert isinstance(concluded, Fact)
-            if as_known_at is None or concluded.recorded_at <= as_known_at:
-                return
-        raise self._unknown_agreement(case_number, as_known_at)
+        first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
+        if not facts_of(first, self.keys, as_known_at):
+            raise self._unknown_agreement(case_number, as_known_at)
 
     def _unknown_agreement(self, case_number: str, as_known_at: datetime | None) -> NotFound:
         """Why a case number finds nothing: not recorded yet then, or written another way."""
         first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
-        for stored in first:
-            recorded = self.mapper.to_domain_event(stored)
-            assert isinstance(recorded, Fact)
+        for recorded in facts_of(first, self.keys):
             return NotFound(
                 "case_number",
                 f"agreement {case_number!r} was not yet recorded at {_moment(as_known_at)}; "
