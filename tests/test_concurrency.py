@@ -168,7 +168,7 @@ def test_four_writers_at_once_lose_nothing_and_store_nothing_twice(shared_store:
 
     # The view the writers kept up as they went equals a fold of every stored fact.
     view = ledger.funding_view
-    assert view.position() == ledger.recorder.max_notification_id()
+    assert view.position() == ledger.app.recorder.max_notification_id()
     assert view.rows() == fold(f.event for f in facts)
     ledger.close()
 

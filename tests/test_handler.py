@@ -81,7 +81,7 @@ def read_for(ledger: Ledger, command: Command) -> list[str]:
     """The streams a fresh batch reads to decide `command` (nothing kept from before)."""
     reader = WatchedReader(ledger)
     batch = Batch(reader)
-    decide(ledger, batch, command)
+    decide(ledger.reads, batch, command)
     assert batch.pending  # the command was decided: it has events
     return reader.read
 
@@ -130,3 +130,42 @@ def test_the_recorder_writes_the_log_then_the_view_then_the_counts_after_the_fac
     written.clear()
     rows.after_insert("cursor", None)  # the store named no row ids: only the log follows
     assert written == [("log", "cursor")]
+
+
+# What `dir(ledger)` shows: the partnership's operations and the few objects an embedder
+# uses (its store, keys, funding view, log), never the `eventsourcing` library's
+# internals, which are behind one named attribute (`app`).
+PUBLIC = {
+    # recording, and the store's upkeep
+    "execute", "execute_all", "configure", "rekey", "rebuild", "refresh", "close",
+    "requires_actor", "retries_on_conflict", "actor", "clock", "fact_counts",
+    # the partnership's questions
+    "agreement", "group", "follow_up", "groups", "follow_ups", "history", "report",
+    "follow_up_report", "fiscal_year", "funding_rows", "replay", "diff",
+    # the facts, the chain and the feed
+    "facts", "facts_after", "follow", "stream", "streams", "last_fact", "existing_streams",
+    "rows", "chain_head", "digest", "verify_chain", "recorded_format",
+    # the log over the chain
+    "log_size", "log_root", "inclusion_proof", "inclusion_proofs", "consistency_proof",
+    "leaf_data", "checkpoint", "checkpoint_of", "cosigners", "add_cosignature",
+    "log_verifier", "require_log_key",
+    # what it has
+    "app", "reads", "store", "keys", "funding_view", "log_key", "log_storage",
+}  # fmt: skip
+
+
+def test_the_ledgers_public_names_are_its_operations_not_the_librarys() -> None:
+    ledger = Ledger()
+    public = {name for name in dir(ledger) if not name.startswith("_")}
+    assert public == PUBLIC
+    for internal in ("construct_mapper", "snapshots", "mapper", "recorder", "factory", "events"):
+        assert not hasattr(ledger, internal)
+    assert ledger.app.recorder is ledger.reads.recorder  # the library, behind one attribute
+    ledger.close()
+
+
+def test_each_operation_of_the_ledger_has_a_docstring() -> None:
+    for name in PUBLIC:
+        member = getattr(Ledger, name, None)
+        if callable(member) or isinstance(member, property):
+            assert (member.__doc__ or "").strip(), f"Ledger.{name} has no docstring"

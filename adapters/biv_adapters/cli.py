@@ -290,7 +290,7 @@ def _fiscal_year(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
 def _rebuild(ledger: Ledger, *, as_json: bool = False) -> int:
     from tqdm import tqdm
 
-    total = ledger.recorder.max_notification_id() or 0
+    total = ledger.app.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
         read = ledger.rebuild(progress=bar.update)
     if as_json:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from attrs import evolve, frozen
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from biv_domain.errors import Refused
 from biv_domain.ledger.bookkeeping import (
@@ -32,15 +32,31 @@ from biv_domain.ledger.bookkeeping import (
     line_stream,
 )
 from biv_domain.ledger.deciding import decide, streams_of
+from biv_domain.ledger.feed import DEFAULT_LIMIT
 from biv_domain.ledger.log import AppliedLine, LogReads, Span, applied_lines
+from biv_domain.ledger.log_storage import LogStorage
+from biv_domain.ledger.note import Cosignature, Note, Signer, Verifier
+from biv_domain.ledger.read_models import FundingView
+from biv_domain.ledger.reading import StoredFacts, utc_now
 from biv_domain.ledger.sealing import sealed_rows
-from biv_domain.ledger.store import BatchRows
+from biv_domain.ledger.store import MEMORY, BatchRows, Store
 from biv_domain.ledger.store_info import FactCounts, counted_in_batch
-from biv_domain.ledger.subjects import KeyChanges
+from biv_domain.ledger.subjects import KeyChanges, SubjectKeys
 from biv_domain.ledger.unit_of_work import LARGE_BATCH, Batch, Kept, collector_paused
 from biv_domain.ledger.upcasting import FORMAT
+from biv_domain.ledger.verification import Digest, Verification
+from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import Command, EnrollParticipant
+from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
+from biv_domain.model.figures import ReportFigures
+from biv_domain.model.follow_up import FollowUpState
+from biv_domain.model.group import GroupState
+from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
+from biv_domain.projections.budget import Split
+from biv_domain.projections.fiscal_year import FiscalYear, FundingRows
+from biv_domain.projections.replay import Replay, ReplayDiff
+from biv_domain.projections.report import SubmittedComparison
 
 LOG = logging.getLogger(__name__)
 
@@ -102,24 +118,370 @@ class Sealed:
         return self.placed[-1].position if self.placed else self.after
 
 
-class Ledger(LogReads):
+class Ledger:
     """The ledger of idea-based public partnerships (IOP), their groups and follow-ups.
 
     It loads the states a command needs, asks the pure deciders for the
     events, stores them as facts (all of a batch in one transaction, sealed
-    into the chain), and brings the read models up to date.
+    into the chain), and brings the read models up to date. Its questions are
+    asked of its reads (`reads`, a `LogReads`); the facts are held by an
+    `eventsourcing` application (`app`), whose recorder, mapper and factory are
+    the library's, not the ledger's own surface.
     """
 
     retries_on_conflict = 10
     fact_counts: FactCounts | None = None  # kept in each batch's transaction: see store_info
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        store: Store = MEMORY,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        actor: str | None = None,
+        cipher_key: bytes | None = None,
+        log_key: Signer | None = None,
+    ) -> None:
+        self.clock = clock  # the recorded time of each batch (UTC)
+        self.actor = actor  # who records, unless a batch names someone
+        self.reads = LogReads(store, cipher_key=cipher_key, log_key=log_key)
+        self.app: StoredFacts = self.reads.app
         # What this process's batches keep for its next ones (a long import, a server):
         # states, member indexes, and up to where they are the store's truth.
         self._kept = Kept()
         # A store's format mark, once there, stays: read when the ledger opened, not again.
-        self._kept.format_marked = self._format_at_open >= FORMAT
+        self._kept.format_marked = self.reads._format_at_open >= FORMAT
+        self._spans: list[Span] = []  # the lines of the batch last decided (for a receipt)
+
+    @property
+    def store(self) -> Store:
+        """The store plugin this ledger was opened on (its settings, views and keys)."""
+        return self.reads.store
+
+    @property
+    def keys(self) -> SubjectKeys:
+        """The participants' keys and pseudonyms, and the store key."""
+        return self.reads.keys
+
+    @property
+    def funding_view(self) -> FundingView:
+        """The funding read model (every agreement's funding lines, as of now)."""
+        return self.reads.funding_view
+
+    @property
+    def log_key(self) -> Signer | None:
+        """The log's signer key, when given (BIV_LOG_KEY)."""
+        return self.reads.log_key
+
+    @property
+    def log_storage(self) -> LogStorage:
+        """Where the log over the chain is kept."""
+        return self.reads.log_storage
+
+    # --- Questions (asked of `reads`) ---------------------------------------------------------
+
+    def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
+        """The agreement (överenskommelsen) as recorded, or as known at `as_known_at`;
+        NotFound for a case number the store does not know (then).
+
+        >>> ledger.agreement("Dnr 2016-292").ends_on()
+        datetime.date(2024, 3, 31)
+        >>> before_2022_extension = datetime(2022, 10, 31, tzinfo=UTC)
+        >>> ledger.agreement("Dnr 2016-292", as_known_at=before_2022_extension).ends_on()
+        datetime.date(2023, 3, 31)
+        >>> ledger.agreement("Dnr 2016-292", as_known_at=datetime(2017, 1, 1, tzinfo=UTC))
+        Traceback (most recent call last):
+        biv_domain.errors.NotFound: case_number: agreement 'Dnr 2016-292' was not yet recorded ...
+        """
+        return self.reads.agreement(case_number, as_known_at)
+
+    def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
+        """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown.
+
+        >>> ledger.group("ILL-2023-RYD-1").plan.starts_on
+        datetime.date(2023, 4, 12)
+        """
+        return self.reads.group(group_ref, as_known_at)
+
+    def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
+        """One follow-up (uppföljning): its window, due date, report and closing.
+
+        >>> ledger.follow_up("ILL-2023-H1").schedule.due_on
+        datetime.date(2023, 10, 31)
+        """
+        return self.reads.follow_up(follow_up_ref, as_known_at)
+
+    def groups(
+        self,
+        case_number: str,
+        as_known_at: datetime | None = None,
+        overlapping: Period | None = None,
+    ) -> list[GroupState]:
+        """The agreement's groups in the order they were planned.
+
+        With `overlapping`, only those that can have met in that period (a
+        report's window), which spares reading years of other groups.
+
+        >>> [g.group_ref for g in ledger.groups("Dnr 2016-292")][:2]
+        ['ILL-2023-RYD-1', 'ILL-2023-SKG-1']
+        """
+        return self.reads.groups(case_number, as_known_at, overlapping)
+
+    def follow_ups(
+        self, case_number: str, as_known_at: datetime | None = None
+    ) -> list[FollowUpState]:
+        """The agreement's follow-ups in the order they were scheduled.
+
+        >>> [f.follow_up_ref for f in ledger.follow_ups("Dnr 2016-292")]
+        ['ILL-2023-H1', 'ILL-2023-H2']
+        """
+        return self.reads.follow_ups(case_number, as_known_at)
+
+    def history(
+        self,
+        case_number: str,
+        as_known_at: datetime | None = None,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[Fact]:
+        """Every fact about the agreement, its groups and follow-ups, and the erasures of its
+        participants (`erasure_trail`), in recorded order.
+
+        The index of members names the streams; they are read together and merged
+        by their place in the store's chain, which is the order they were recorded in.
+        A page: the facts after chain position `after`, at most `limit` of them; the
+        next page is after the last one's `position`.
+
+        >>> [(f.position, f.type) for f in ledger.history("Dnr 2016-292", after=0, limit=2)]
+        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
+        """
+        return self.reads.history(case_number, as_known_at, after=after, limit=limit)
+
+    def report(
+        self, case_number: str, window: Period, as_known_at: datetime | None = None
+    ) -> ReportFigures:
+        """The agreement's report figures for a window, as known at `as_known_at`.
+
+        >>> year = Period(date(2023, 4, 1), date(2024, 3, 31))
+        >>> ledger.report("Dnr 2016-292", year).groups
+        6
+        """
+        return self.reads.report(case_number, window, as_known_at)
+
+    def follow_up_report(
+        self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
+    ) -> tuple[ReportFigures, SubmittedComparison]:
+        """The follow-up's window as known now, beside the figures frozen when it was submitted."""
+        return self.reads.follow_up_report(case_number, follow_up_ref, as_known_at)
+
+    def fiscal_year(
+        self,
+        year: int,
+        split: Split = Split.MONTHS,
+        municipality: str | None = None,
+        as_known_at: datetime | None = None,
+    ) -> FiscalYear:
+        """Every agreement's funding in a fiscal year: from the funding view, or folded as known.
+
+        >>> str(ledger.fiscal_year(2023).total.municipality)
+        '225375.00'
+        """
+        return self.reads.fiscal_year(year, split, municipality, as_known_at)
+
+    def funding_rows(self, as_known_at: datetime | None = None) -> FundingRows:
+        """Every agreement and its funding lines: from the funding view (which knows only the
+        present), or folded from the view's two topics as recorded by `as_known_at`."""
+        return self.reads.funding_rows(as_known_at)
+
+    def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
+        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`.
+
+        >>> ledger.replay("Dnr 2016-292", None, date(2023, 10, 1)).facts
+        178
+        """
+        return self.reads.replay(case_number, until, on)
+
+    def diff(
+        self, case_number: str, since: datetime, until: datetime | None, on: date
+    ) -> ReplayDiff:
+        """What the facts recorded after `since` and by `until` changed, and which facts did it."""
+        return self.reads.diff(case_number, since, until, on)
+
+    def facts(
+        self, as_known_at: datetime | None = None, topics: Sequence[str] = ()
+    ) -> Iterator[Fact]:
+        """Every fact in the store (or of these types) in recorded order, as far as recorded
+        by `as_known_at`; the store picks out the types, so no other row is read.
+
+        >>> next(ledger.facts(topics=["TargetSet"])).event.value
+        40
+        """
+        return self.reads.facts(as_known_at, topics)
+
+    def verify_chain(self, digest: Digest | None = None) -> Verification:
+        """Walks the chain, then the store's other checks (`audit_checks`); names what fails.
+
+        >>> ledger.verify_chain().intact
+        True
+        """
+        return self.reads.verify_chain(digest)
+
+    def digest(self) -> Digest | None:
+        """The chain's head as a digest for an auditor to keep outside the system.
+
+        >>> ledger.digest().position
+        391
+        """
+        return self.reads.digest()
+
+    def chain_head(self) -> Fact:
+        """The last seal of the chain, or a stand-in before the first batch.
+
+        Read from its envelope only (its place in the chain), so that the head is
+        known without the store's key: an auditor's digest needs none.
+        """
+        return self.reads.chain_head()
+
+    def stream(
+        self, stream: str, as_known_at: datetime | None = None, *, after: int = 0
+    ) -> Iterator[Fact]:
+        """The facts of one stream in order (those after its version `after`), as far as
+        recorded by `as_known_at`: read as `streams` reads many, the keys of the children
+        they name in one query."""
+        return self.reads.stream(stream, as_known_at, after=after)
+
+    def streams(
+        self, streams: Sequence[str], as_known_at: datetime | None = None
+    ) -> dict[str, list[Fact]]:
+        """The facts of several streams, each in order, as far as recorded by `as_known_at`:
+        in one query where the recorder can (`select_streams`), else one a stream."""
+        return self.reads.streams(streams, as_known_at)
+
+    def last_fact(self, stream: str) -> Fact | None:
+        """The stream's last fact, reading only that one row."""
+        return self.reads.last_fact(stream)
+
+    def existing_streams(self, streams: Sequence[str]) -> set[str]:
+        """Which of these streams hold at least one fact: in one query where the store's
+        recorder can (`existing_streams`, as SQLite's and PostgreSQL's do), else one a stream."""
+        return self.reads.existing_streams(streams)
+
+    def rows(self, page: int = 1000) -> Iterator[Notification]:
+        """Every stored row in recorded order, as the store holds it (for audits)."""
+        return self.reads.rows(page)
+
+    def recorded_format(self) -> tuple[int, int]:
+        """The store's format as recorded (1 when never recorded), and its stream's version.
+
+        Read from the stored envelope, not decoded, so that a newer format's
+        marker is understood by any version of the code.
+        """
+        return self.reads.recorded_format()
+
+    def refresh(self) -> None:
+        """For a long-lived process (a server): forget the keys read before another process
+        wrote, so that an erasure made elsewhere is honoured at once. One indexed read."""
+        self.reads.refresh()
+
+    def close(self) -> None:
+        """Closes the store's connections."""
+        self.reads.close()
+
+    def facts_after(self, position: int = 0, limit: int = DEFAULT_LIMIT) -> list[Fact]:
+        """The partnership's facts after chain position `position`, in chain order, at most
+        `limit`: each with its `position` and `hash` in the chain, its two times, actor and
+        event. Erasures (`ParticipantErased`) are in it; the ledger's other bookkeeping is not.
+        The next page is after the last fact's `position`.
+
+        >>> page = ledger.facts_after(0, limit=100)
+        >>> [(f.position, f.type) for f in page][:2]
+        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
+        >>> page[0].hash == ledger.facts_after(0, limit=1)[0].hash
+        True
+        """
+        return self.reads.facts_after(position, limit)
+
+    def follow(
+        self,
+        after: int = 0,
+        *,
+        poll: float = 0.5,
+        limit: int = DEFAULT_LIMIT,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[Fact]:
+        """Every fact after chain position `after`, then each new one as it is stored, for
+        ever (or until `stop()` is true): blocks, looking again every `poll` seconds.
+
+        >>> checkpoint, seen = 0, []
+        >>> for fact in ledger.follow(after=checkpoint, poll=0.5):
+        ...     seen.append(fact.type)  # a tool handles the fact here,
+        ...     checkpoint = fact.position  # then keeps its position: a restart resumes after it
+        ...     if len(seen) == 2:
+        ...         break
+        >>> seen, checkpoint
+        (['AgreementConcluded', 'FundingChanged'], 3)
+        """
+        return self.reads.follow(after, poll=poll, limit=limit, stop=stop)
+
+    def log_size(self) -> int:
+        """The tree's size: the chain head's position (its tree made first, if it has none)."""
+        return self.reads.log_size()
+
+    def log_root(self, size: int | None = None) -> bytes:
+        """MTH of the first `size` leaves (default: the whole tree)."""
+        return self.reads.log_root(size)
+
+    def inclusion_proof(self, position: int, size: int | None = None) -> InclusionProof:
+        """RFC 9162 §2.1.3's proof that the fact at `position` is in the tree of `size`."""
+        return self.reads.inclusion_proof(position, size)
+
+    def inclusion_proofs(
+        self, positions: Sequence[int], size: int | None = None
+    ) -> list[InclusionProof]:
+        """The proofs of several positions in the tree of `size`, in one read of the nodes."""
+        return self.reads.inclusion_proofs(positions, size)
+
+    def consistency_proof(self, old: int, new: int | None = None) -> ConsistencyProof:
+        """RFC 9162 §2.1.4's proof that the tree of `old` is a prefix of the tree of `new`."""
+        return self.reads.consistency_proof(old, new)
+
+    def leaf_data(self, position: int) -> bytes:
+        """The leaf data of the fact at `position`: its chain hash, as the log holds it."""
+        return self.reads.leaf_data(position)
+
+    def checkpoint(self, signer: Signer | None = None) -> Note:
+        """The signed checkpoint of the current size, with the witnesses' cosignatures kept.
+
+        Signed with `signer` (default: the ledger's `log_key`); without one, the
+        checkpoint the store kept when it signed the last batch, if it is of this size.
+        """
+        return self.reads.checkpoint(signer)
+
+    def checkpoint_of(self, size: int) -> Note:
+        """The signed checkpoint of an earlier size: the one kept, else signed with the log's
+        key (a receipt's, when another batch came since)."""
+        return self.reads.checkpoint_of(size)
+
+    def cosigners(self) -> list[tuple[Verifier, Cosignature]]:
+        """Who co-signed the current checkpoint and when (their cosignatures verified)."""
+        return self.reads.cosigners()
+
+    def add_cosignature(self, cosigned: str, witness_key: str) -> Cosignature:
+        """Keeps a witness's cosignature of a checkpoint of this log (`POST /log/cosignatures`).
+
+        The note must carry the log's signature and the witness's cosignature, both
+        verifying, and be a checkpoint of this log (its root the tree's at its size).
+        """
+        return self.reads.add_cosignature(cosigned, witness_key)
+
+    def log_verifier(self) -> Verifier | None:
+        """The log's verifier key the store keeps (from the first checkpoint it signed)."""
+        return self.reads.log_verifier()
+
+    def require_log_key(self) -> Signer:
+        """The log's signer key, checked to be the store's; refused naming BIV_LOG_KEY."""
+        return self.reads.require_log_key()
+
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -196,10 +558,10 @@ class Ledger(LogReads):
             if attempt:
                 # Writers that collided wait a random while, so they do not collide again.
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
-            head = self.chain_head()
+            head = self.reads.chain_head()
             exact = self._as_stored(head)
             self._refuse_without_actor(actor)
-            batch = Batch(self, self._kept)
+            batch = Batch(self.reads, self._kept)
             skipped = decide(batch)
             sealed = self._seal(batch, head, actor)
             try:
@@ -258,8 +620,9 @@ class Ledger(LogReads):
             )
 
     def requires_actor(self) -> bool:
+        """Whether the store records who recorded each fact (`configure(require_actor=...)`)."""
         last = None
-        for fact in self.stream(SETTINGS_STREAM):
+        for fact in self.reads.stream(SETTINGS_STREAM):
             last = fact.event
         return isinstance(last, SettingsChanged) and last.require_actor
 
@@ -292,7 +655,7 @@ class Ledger(LogReads):
                     continue
             start = len(batch.pending)
             try:
-                decide(self, batch, line.command)
+                decide(self.reads, batch, line.command)
             except Refused as refusal:
                 raise LineRefused(line.number, refusal) from None
             if line.line_id is not None:
@@ -341,9 +704,10 @@ class Ledger(LogReads):
             return None, False
         follow = self.funding_view.in_batch(list(sealed.events)) if exact else None
         counts = counted_in_batch(self.fact_counts, sealed.after, sealed.position, sealed.rows)
-        with self._logging(sealed.placed, sealed.after) as log:  # the tree, in the same transaction
+        # The log's tree, in the same transaction.
+        with self.reads.appending(sealed.placed, sealed.after) as log:
             extra = BatchRows(self.keys.stored_form(sealed.changes), log, follow, counts)
-            ids = self.recorder.insert_events(sealed.rows, batch=extra)
+            ids = self.app.recorder.insert_events(sealed.rows, batch=extra)
             self.keys.committed(sealed.changes)
         return ids[-1] if ids else None, follow is not None and follow.moved
 
@@ -351,7 +715,7 @@ class Ledger(LogReads):
         """The fact that marks the store as of this code's format, if it is not marked yet."""
         if self._kept.format_marked:
             return []  # a mark, once stored, stays: read when the ledger opened or since
-        recorded, version = self.recorded_format()
+        recorded, version = self.reads.recorded_format()
         self._kept.format_marked = recorded >= FORMAT
         if recorded < FORMAT:
             # The first batch of a newer code marks the store, so older code refuses it.

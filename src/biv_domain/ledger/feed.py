@@ -112,12 +112,6 @@ class FeedReads:
         `limit`: each with its `position` and `hash` in the chain, its two times, actor and
         event. Erasures (`ParticipantErased`) are in it; the ledger's other bookkeeping is not.
         The next page is after the last fact's `position`.
-
-        >>> page = ledger.facts_after(0, limit=100)
-        >>> [(f.position, f.type) for f in page][:2]
-        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
-        >>> page[0].hash == ledger.facts_after(0, limit=1)[0].hash
-        True
         """
         return facts_after(self.recorder, self.keys, position, limit)
 
@@ -131,15 +125,6 @@ class FeedReads:
     ) -> Iterator[Fact]:
         """Every fact after chain position `after`, then each new one as it is stored, for
         ever (or until `stop()` is true): blocks, looking again every `poll` seconds.
-
-        >>> checkpoint, seen = 0, []
-        >>> for fact in ledger.follow(after=checkpoint, poll=0.5):
-        ...     seen.append(fact.type)  # a tool handles the fact here,
-        ...     checkpoint = fact.position  # then keeps its position: a restart resumes after it
-        ...     if len(seen) == 2:
-        ...         break
-        >>> seen, checkpoint
-        (['AgreementConcluded', 'FundingChanged'], 3)
         """
         position = after
         while not stop():

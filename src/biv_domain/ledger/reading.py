@@ -59,39 +59,42 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LedgerReads(Application[str], FeedReads):
-    """The ledger's questions: states, histories and the chain, for any recorded moment.
+class StoredFacts(Application[str]):
+    """The `eventsourcing` application that holds the facts: its recorder, its mapper (how a
+    fact is stored, `mapper.FactMapper`) and its factory (the store's datastore).
 
-    Every question takes `as_known_at`: only the facts recorded by then count.
+    The ledger has one (`Ledger.app`) and never shows the library's surface as its own.
     """
 
-    name = "biv"
+    name = "biv"  # the library names a PostgreSQL store's tables after it: biv_events
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # The library names a PostgreSQL store's tables after the application (biv_events)
-        # and would rename them for each subclass: the name is part of the stored format.
-        super().__init_subclass__(**kwargs)
-        cls.name = "biv"
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        # Only the settings given count: a stray PERSISTENCE_MODULE in the
+        # shell must never send the ledger to another store.
+        return Environment(name, dict(env or {}))
 
-    def __init__(
-        self,
-        store: Store = MEMORY,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        actor: str | None = None,
-        cipher_key: bytes | None = None,
-    ) -> None:
-        self.clock = clock
-        self.actor = actor
+    def construct_mapper(self) -> Mapper[str]:
+        return FactMapper(transcoder=self.construct_transcoder())
+
+
+class LedgerReads(FeedReads):
+    """The ledger's questions: states, histories and the chain, for any recorded moment.
+
+    Every question takes `as_known_at`: only the facts recorded by then count. It has
+    the `eventsourcing` application that holds the facts (`app`); the `Ledger` asks it.
+    """
+
+    def __init__(self, store: Store = MEMORY, *, cipher_key: bytes | None = None) -> None:
         self.store = store
         with store.schema_lock():
-            super().__init__(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
+            self.app = StoredFacts(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
+        self.recorder = self.app.recorder
         # The store's format, read once: a newer one is refused; the first batch marks an older.
         self._format_at_open = self.recorded_format()[0]
         refuse_newer_store(self._format_at_open)
         # After the lock: a view that makes its tables takes the store's lock its own way.
-        self.keys: SubjectKeys = store.subject_keys(self)
-        mapper = self.mapper
+        self.keys: SubjectKeys = store.subject_keys(self.app)
+        mapper = self.app.mapper
         assert isinstance(mapper, FactMapper)
         mapper.keys = self.keys
         self.keys.use_store_key(cipher_key)
@@ -105,15 +108,11 @@ class LedgerReads(Application[str], FeedReads):
         # An encrypted store keeps no read model in the clear: its funding view is folded in
         # memory from the two topics it reads (2 % of the facts), each process anew.
         factory = MemoryFundingView if cipher_key is not None else store.funding_view
-        self.funding_view: FundingView = factory(self)
+        self.funding_view: FundingView = factory(self.app)
 
-    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
-        # Only the settings given count: a stray PERSISTENCE_MODULE in the
-        # shell must never send the ledger to another store.
-        return Environment(name, dict(env or {}))
-
-    def construct_mapper(self) -> Mapper[str]:
-        return FactMapper(transcoder=self.construct_transcoder())
+    def close(self) -> None:
+        """Closes the store's connections."""
+        self.app.close()
 
     def recorded_format(self) -> tuple[int, int]:
         """The store's format as recorded (1 when never recorded), and its stream's version.
@@ -192,26 +191,17 @@ class LedgerReads(Application[str], FeedReads):
     ) -> Iterator[Fact]:
         """Every fact in the store (or of these types) in recorded order, as far as recorded
         by `as_known_at`; the store picks out the types, so no other row is read.
-
-        >>> next(ledger.facts(topics=["TargetSet"])).event.value
-        40
         """
         for page in self._pages(topics=topics):
             yield from facts_of(page, self.keys, as_known_at)
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
         """Walks the chain, then the store's other checks (`audit_checks`); names what fails.
-
-        >>> ledger.verify_chain().intact
-        True
         """
         return audit_checks.check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
         """The chain's head as a digest for an auditor to keep outside the system.
-
-        >>> ledger.digest().position
-        391
         """
         head = self.chain_head()
         return Digest(head.position, head.hash) if head.position else None
@@ -219,15 +209,6 @@ class LedgerReads(Application[str], FeedReads):
     def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
         """The agreement (överenskommelsen) as recorded, or as known at `as_known_at`;
         NotFound for a case number the store does not know (then).
-
-        >>> ledger.agreement("Dnr 2016-292").ends_on()
-        datetime.date(2024, 3, 31)
-        >>> before_2022_extension = datetime(2022, 10, 31, tzinfo=UTC)
-        >>> ledger.agreement("Dnr 2016-292", as_known_at=before_2022_extension).ends_on()
-        datetime.date(2023, 3, 31)
-        >>> ledger.agreement("Dnr 2016-292", as_known_at=datetime(2017, 1, 1, tzinfo=UTC))
-        Traceback (most recent call last):
-        biv_domain.errors.NotFound: case_number: agreement 'Dnr 2016-292' was not yet recorded ...
         """
         state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
         if state is None:
@@ -236,9 +217,6 @@ class LedgerReads(Application[str], FeedReads):
 
     def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
         """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown.
-
-        >>> ledger.group("ILL-2023-RYD-1").plan.starts_on
-        datetime.date(2023, 4, 12)
         """
         state = _fold(self.stream(group_stream(group_ref), as_known_at), group.evolve)
         if state is None:
@@ -247,9 +225,6 @@ class LedgerReads(Application[str], FeedReads):
 
     def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
         """One follow-up (uppföljning): its window, due date, report and closing.
-
-        >>> ledger.follow_up("ILL-2023-H1").schedule.due_on
-        datetime.date(2023, 10, 31)
         """
         state = _fold(self.stream(follow_up_stream(follow_up_ref), as_known_at), follow_up.evolve)
         if state is None:
@@ -266,9 +241,6 @@ class LedgerReads(Application[str], FeedReads):
 
         With `overlapping`, only those that can have met in that period (a
         report's window), which spares reading years of other groups.
-
-        >>> [g.group_ref for g in ledger.groups("Dnr 2016-292")][:2]
-        ['ILL-2023-RYD-1', 'ILL-2023-SKG-1']
         """
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "group", as_known_at, overlapping)
@@ -278,9 +250,6 @@ class LedgerReads(Application[str], FeedReads):
         self, case_number: str, as_known_at: datetime | None = None
     ) -> list[FollowUpState]:
         """The agreement's follow-ups in the order they were scheduled.
-
-        >>> [f.follow_up_ref for f in ledger.follow_ups("Dnr 2016-292")]
-        ['ILL-2023-H1', 'ILL-2023-H2']
         """
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "follow_up", as_known_at)
@@ -365,9 +334,6 @@ class LedgerReads(Application[str], FeedReads):
         by their place in the store's chain, which is the order they were recorded in.
         A page: the facts after chain position `after`, at most `limit` of them; the
         next page is after the last one's `position`.
-
-        >>> [(f.position, f.type) for f in ledger.history("Dnr 2016-292", after=0, limit=2)]
-        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
         """
         members = list(self.stream(members_stream(case_number), as_known_at))
         streams = [
@@ -394,10 +360,6 @@ class LedgerReads(Application[str], FeedReads):
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
         """The agreement's report figures for a window, as known at `as_known_at`.
-
-        >>> year = Period(date(2023, 4, 1), date(2024, 3, 31))
-        >>> ledger.report("Dnr 2016-292", year).groups
-        6
         """
         state = self.agreement(case_number, as_known_at)  # NotFound unless known then
         refs = self._members(case_number, "group", as_known_at, window)
@@ -426,9 +388,6 @@ class LedgerReads(Application[str], FeedReads):
         as_known_at: datetime | None = None,
     ) -> FiscalYear:
         """Every agreement's funding in a fiscal year: from the funding view, or folded as known.
-
-        >>> str(ledger.fiscal_year(2023).total.municipality)
-        '225375.00'
         """
         return fiscal_year(self.funding_rows(as_known_at), year, split, municipality)
 
@@ -441,9 +400,6 @@ class LedgerReads(Application[str], FeedReads):
 
     def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
         """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`.
-
-        >>> ledger.replay("Dnr 2016-292", None, date(2023, 10, 1)).facts
-        178
         """
         return replay(case_number, self.history(case_number, until), until, on)
 
