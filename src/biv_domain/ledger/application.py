@@ -482,7 +482,6 @@ class Ledger:
         """The log's signer key, checked to be the store's; refused naming BIV_LOG_KEY."""
         return self.reads.require_log_key()
 
-
     # --- Writing ------------------------------------------------------------------------------
 
     def execute(

@@ -196,13 +196,11 @@ class LedgerReads(FeedReads):
             yield from facts_of(page, self.keys, as_known_at)
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
-        """Walks the chain, then the store's other checks (`audit_checks`); names what fails.
-        """
+        """Walks the chain, then the store's other checks (`audit_checks`); names what fails."""
         return audit_checks.check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
-        """The chain's head as a digest for an auditor to keep outside the system.
-        """
+        """The chain's head as a digest for an auditor to keep outside the system."""
         head = self.chain_head()
         return Digest(head.position, head.hash) if head.position else None
 
@@ -216,16 +214,14 @@ class LedgerReads(FeedReads):
         return state
 
     def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
-        """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown.
-        """
+        """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown."""
         state = _fold(self.stream(group_stream(group_ref), as_known_at), group.evolve)
         if state is None:
             raise NotFound("group_ref", f"no group with reference {group_ref!r}")
         return state
 
     def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
-        """One follow-up (uppföljning): its window, due date, report and closing.
-        """
+        """One follow-up (uppföljning): its window, due date, report and closing."""
         state = _fold(self.stream(follow_up_stream(follow_up_ref), as_known_at), follow_up.evolve)
         if state is None:
             raise NotFound("follow_up_ref", f"no follow-up with reference {follow_up_ref!r}")
@@ -249,8 +245,7 @@ class LedgerReads(FeedReads):
     def follow_ups(
         self, case_number: str, as_known_at: datetime | None = None
     ) -> list[FollowUpState]:
-        """The agreement's follow-ups in the order they were scheduled.
-        """
+        """The agreement's follow-ups in the order they were scheduled."""
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "follow_up", as_known_at)
         return self._states([follow_up_stream(r) for r in refs], follow_up.evolve, as_known_at)
@@ -359,8 +354,7 @@ class LedgerReads(FeedReads):
     def report(
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
-        """The agreement's report figures for a window, as known at `as_known_at`.
-        """
+        """The agreement's report figures for a window, as known at `as_known_at`."""
         state = self.agreement(case_number, as_known_at)  # NotFound unless known then
         refs = self._members(case_number, "group", as_known_at, window)
         groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
@@ -387,8 +381,7 @@ class LedgerReads(FeedReads):
         municipality: str | None = None,
         as_known_at: datetime | None = None,
     ) -> FiscalYear:
-        """Every agreement's funding in a fiscal year: from the funding view, or folded as known.
-        """
+        """Every agreement's funding in a fiscal year: from the funding view, or folded as known."""
         return fiscal_year(self.funding_rows(as_known_at), year, split, municipality)
 
     def funding_rows(self, as_known_at: datetime | None = None) -> FundingRows:
@@ -399,8 +392,7 @@ class LedgerReads(FeedReads):
         return fold_funding(f.event for f in self.facts(as_known_at, TOPICS))
 
     def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
-        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`.
-        """
+        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`."""
         return replay(case_number, self.history(case_number, until), until, on)
 
     def diff(
