@@ -221,7 +221,7 @@ def serving(url: str, wait: float = 180) -> Iterator[str]:
 def prepare(ledger: Ledger, clock: Clock, args: argparse.Namespace) -> tuple[Generated, str]:
     """The generation the queries are drawn from: stored now, or regenerated for a full store."""
     generated = Generated()
-    if not ledger.recorder.max_notification_id():
+    if not ledger.app.recorder.max_notification_id():
         build = argparse.Namespace(**vars(args), profile=False)
         imported = populate(ledger, clock, build, generated)
         return generated, f"built in {imported.seconds:.0f} s"
@@ -276,7 +276,7 @@ def run(args: argparse.Namespace, url: str) -> int:
     ledger = open_ledger(url, clock=clock)
     print(f"store {url}: {args.agreements} agreements x {args.years} years", file=sys.stderr)
     generated, how = prepare(ledger, clock, args)
-    facts = ledger.recorder.max_notification_id() or 0
+    facts = ledger.app.recorder.max_notification_id() or 0
     print(f"  {facts:,} facts, {how}", file=sys.stderr, flush=True)
     queries = make_queries(generated, args.queries, random.Random(f"{args.seed}/http"))
     figures: dict[str, Any] = {

@@ -104,9 +104,9 @@ def import_rates(base: str | None, args: argparse.Namespace) -> dict[str, Any]:
     with fresh_store(base, "plain") as plain_url, fresh_store(base, "tree") as tree_url:
         clock = Clock(step=timedelta(0))
         plain, tree = open_ledger(plain_url, clock=clock), open_ledger(tree_url, clock=clock)
-        tree.log_key = Signer.generate("bench.example/biv")
+        tree.reads.log_key = Signer.generate("bench.example/biv")
         # The import as before the log: no nodes, no checkpoint.
-        plain._logging = lambda _placed, _size: nullcontext(None)  # type: ignore[method-assign,assignment,return-value]
+        plain.reads.appending = lambda _placed, _size: nullcontext(None)  # type: ignore[method-assign,assignment,return-value]
         facts, (plain_s, tree_s) = populate(
             [plain, tree], clock, args.agreements, args.years, args.seed
         )

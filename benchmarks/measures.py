@@ -36,7 +36,7 @@ def raw_read_rate(ledger: Ledger, url: str, topics: Sequence[str] = ()) -> tuple
     orjson is the store's own JSON library (`converter.parse_json`): the raw floor of
     reading a row, without structuring it into a fact.
     """
-    table = str(getattr(ledger.recorder, "events_table_name", ""))
+    table = str(getattr(ledger.app.recorder, "events_table_name", ""))
     if url.startswith("sqlite:"):
         connection = sqlite3.connect(str(sqlite_path(url)))
         try:
@@ -92,7 +92,7 @@ def raw_insert_rate(
     table), so it is the store's raw write speed for exactly the rows the import wrote.
     A batch ends at its seal, the one row of the `chain` stream each batch writes last.
     """
-    table = str(getattr(ledger.recorder, "events_table_name", ""))
+    table = str(getattr(ledger.app.recorder, "events_table_name", ""))
     if url.startswith("sqlite:"):
         path = sqlite_path(url)
         source = sqlite3.connect(str(path))
@@ -248,7 +248,7 @@ def find_history_streams(ledger: Ledger, queries: Sequence[Query]) -> None:
     for q in queries:
         if q.case_number not in _HISTORY_STREAMS:
             facts = ledger.history(q.case_number)
-            _HISTORY_STREAMS[q.case_number] = sorted({ledger._sid(f.stream) for f in facts})
+            _HISTORY_STREAMS[q.case_number] = sorted({ledger.reads._sid(f.stream) for f in facts})
 
 
 def run_history_raw(ledger: Ledger, q: Query, mode: str) -> int:
@@ -258,7 +258,7 @@ def run_history_raw(ledger: Ledger, q: Query, mode: str) -> int:
     streams (found untimed by `find_history_streams`) and parsing their JSON, without
     structuring them into facts or opening a child's fields.
     """
-    rows = ledger.recorder.select_streams(_HISTORY_STREAMS[q.case_number])  # type: ignore[attr-defined]
+    rows = ledger.app.recorder.select_streams(_HISTORY_STREAMS[q.case_number])  # type: ignore[attr-defined]
     moment = q.moment(mode)
     known = 0
     for row in rows:

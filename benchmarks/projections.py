@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace, url: str) -> int:
     clock = Clock(step=timedelta(0))  # each batch recorded exactly at its generated time
     ledger = open_ledger(url, clock=clock)
-    if ledger.recorder.max_notification_id():
+    if ledger.app.recorder.max_notification_id():
         print(f"the store {url} is not empty; give an empty one", file=sys.stderr)
         return 2
     print(
@@ -195,10 +195,10 @@ def run(args: argparse.Namespace, url: str) -> int:
     }
 
     generated = Generated()
-    before = ledger.recorder.max_notification_id() or 0
+    before = ledger.app.recorder.max_notification_id() or 0
     imported = populate(ledger, clock, args, generated)
     figures["import"] = {
-        "facts": (ledger.recorder.max_notification_id() or 0) - before,
+        "facts": (ledger.app.recorder.max_notification_id() or 0) - before,
         "timed_facts": imported.facts,
         "facts_per_s_by_tenth": imported.tenths,
         "facts_per_batch_by_tenth": imported.tenth_batch_facts,

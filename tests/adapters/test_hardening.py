@@ -201,7 +201,7 @@ def test_a_view_that_cannot_catch_up_leaves_the_write_stored(
     assert sqlite_rows(store) != before  # stored
     ledger = open_ledger(f"sqlite:{store}")
     try:
-        assert ledger.funding_view.position() < (ledger.recorder.max_notification_id() or 0)
+        assert ledger.funding_view.position() < (ledger.app.recorder.max_notification_id() or 0)
         # Reads fold the facts since the view's position: the line is there.
         rows = ledger.funding_view.current_rows()
         assert any(key[1].source == "lag_test" for key in rows.lines)
@@ -211,7 +211,7 @@ def test_a_view_that_cannot_catch_up_leaves_the_write_stored(
     assert run(["import", str(_write(tmp_path, GOOD_LINE)), "--store", f"sqlite:{store}"]).code == 0
     ledger = open_ledger(f"sqlite:{store}")
     try:
-        assert ledger.funding_view.position() == ledger.recorder.max_notification_id()
+        assert ledger.funding_view.position() == ledger.app.recorder.max_notification_id()
     finally:
         ledger.close()
 

@@ -170,7 +170,7 @@ def test_a_20k_line_import_into_postgresql_finishes_with_every_fact(tmp_path: Pa
             assert verification.facts == facts
             # The funding view caught up on the same store after the batch.
             view = ledger.funding_view
-            assert view.position() == ledger.recorder.max_notification_id() == facts
+            assert view.position() == ledger.app.recorder.max_notification_id() == facts
             assert len(view.rows().agreements) == commands["conclude_agreement"]
         finally:
             ledger.close()

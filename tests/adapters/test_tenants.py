@@ -106,11 +106,11 @@ def test_two_municipalities_on_one_server_never_see_each_other(
         "total": "345375.00",
     }
     assert year_b["total"] == {"municipality": "50000.00", "partner": "0.00", "total": "50000.00"}
-    assert b.funding_view.rebuild() == b.recorder.max_notification_id()
+    assert b.funding_view.rebuild() == b.app.recorder.max_notification_id()
     assert (
         a.funding_view.rebuild()
-        == a.recorder.max_notification_id()
-        != b.recorder.max_notification_id()
+        == a.app.recorder.max_notification_id()
+        != b.app.recorder.max_notification_id()
     )
     assert (
         biv_json(capsys, "budget", "--fiscal-year", "2023", "--json", "--store", linkoping)

@@ -22,7 +22,7 @@ from biv_domain.ledger import Ledger
 from biv_domain.model.dates import Period
 
 MODULES = [
-    "biv_domain.ledger.reading",
+    "biv_domain.ledger.application",
     "biv_domain.projections.budget",
     "biv_domain.projections.report",
     "biv_adapters.stores.registry",

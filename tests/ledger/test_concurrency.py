@@ -167,7 +167,7 @@ def test_four_writers_at_once_lose_nothing_and_store_nothing_twice(shared_store:
 
     # The view the writers kept up as they went equals a fold of every stored fact.
     view = ledger.funding_view
-    assert view.position() == ledger.recorder.max_notification_id()
+    assert view.position() == ledger.app.recorder.max_notification_id()
     assert view.rows() == fold(f.event for f in facts)
     ledger.close()
 
@@ -180,11 +180,11 @@ class InterleavedLedger(Ledger):
         self.meanwhile: Command | None = meanwhile
         self.other = other
 
-    def _store(self, batch: Any, head: Any, actor: str | None) -> Any:
+    def _seal(self, batch: Any, head: Any, actor: str | None) -> Any:
         if self.meanwhile is not None:
             command, self.meanwhile = self.meanwhile, None
             self.other.execute(command)
-        return super()._store(batch, head, actor)
+        return super()._seal(batch, head, actor)
 
 
 def test_a_rule_across_aggregates_holds_when_another_writer_changes_the_agreement_meanwhile(

@@ -92,7 +92,7 @@ def check(url: str, recorded: list[tuple[list[SetFunding], bool]]) -> None:
     folded = fold(fact.event for fact in ledger.facts())
     assert kept.rows() == folded
 
-    rebuilt = ledger.store.funding_view(ledger)  # a second view on the same store
+    rebuilt = ledger.store.funding_view(ledger.app)  # a second view on the same store
     rebuilt.rebuild()
     assert rebuilt.rows() == folded
 

@@ -39,7 +39,7 @@ EXAMPLES = settings(max_examples=40, deadline=None)
 @functools.cache
 def mapper() -> FactMapper:
     """The ledger's own mapper (built once: an application is not free to build)."""
-    built = Ledger().mapper
+    built = Ledger().app.mapper
     assert isinstance(built, FactMapper)
     return built
 

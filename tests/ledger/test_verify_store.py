@@ -296,17 +296,17 @@ def test_an_encrypted_store_is_checked_whole_with_its_key_and_its_chain_without(
 def test_a_batch_stored_during_the_check_makes_it_check_again(
     memory_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from biv_domain.ledger import audit_checks
+    from biv_domain.ledger import LedgerReads, audit_checks
 
     record_linkoping(memory_ledger)
     walk, writes = audit_checks._walk, [0]
 
-    def walk_while_another_writes(ledger: Ledger, *, times: int) -> Any:
-        found = walk(ledger)
+    def walk_while_another_writes(reads: LedgerReads, *, times: int) -> Any:
+        found = walk(reads)
         if writes[0] < times:
             writes[0] += 1
             target = SetTarget(CASE, TargetKind.GROUPS_PER_YEAR, writes[0], date(2023, 11, 1))
-            ledger.execute(target)
+            memory_ledger.execute(target)
         return found
 
     # Given one batch stored while the keys and the view were being checked: checked again

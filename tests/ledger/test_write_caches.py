@@ -53,7 +53,7 @@ def plan(ref: str, month: int) -> PlanGroup:
 
 def kept_is_exact(ledger: Ledger) -> None:
     stream = agreement_stream(CASE)
-    known = ledger._known_states.get(stream)
+    known = ledger._kept.states.get(stream)
     if known is not None:
         _fold, state, version = known
         # Kept at a version another writer may since have passed: exact up to it.
@@ -63,7 +63,7 @@ def kept_is_exact(ledger: Ledger) -> None:
         for fact in facts:
             folded = agreement.evolve(folded, fact.event)
         assert state == folded
-    members = ledger._known_members.get(members_stream(CASE))
+    members = ledger._kept.members.get(members_stream(CASE))
     if members is not None:
         days, version = members
         facts = [f for f in ledger.stream(members_stream(CASE)) if f.originator_version <= version]
@@ -95,7 +95,7 @@ def test_two_writers_keep_exact_states(
         else:
             # A report's figures are decided from the stored member index (groups_of).
             window = Period(date(2022, 1, 1), date(2022, 6, 30))
-            ledger._groups_stored(CASE, window)
+            ledger._kept.groups_stored(ledger, CASE, window, False)
         kept_is_exact(first)
         kept_is_exact(second)
     # Both ledgers' facts agree with a fresh ledger that has kept nothing.
@@ -137,6 +137,6 @@ def test_a_child_erased_by_another_writer_is_not_enrolled_again(tmp_path: Path) 
     assert first.chain_head().position == stored
     # With no other writer in between, what the first writer keeps is taken as it is.
     first.execute(EnrollParticipant("grupp-2", "C-2", date(2022, 3, 1), Gender.BOY, 8))
-    assert first._known_through == first.chain_head().position
+    assert first._kept.through == first.chain_head().position
     for ledger in (first, second):
         ledger.close()

@@ -108,7 +108,7 @@ def test_the_funding_view_follows_batches_of_two_writers_and_a_rebuild(tmp_path:
             if n == 10:
                 other.rebuild()
             view = writer.funding_view
-            assert view.position() == writer.recorder.max_notification_id()
+            assert view.position() == writer.app.recorder.max_notification_id()
         stored = one.funding_view.rows()
         assert len(stored.agreements) == sum('"conclude_agreement"' in line for line in lines)
         one.rebuild()
@@ -168,7 +168,7 @@ def test_a_view_that_fails_within_the_batch_never_undoes_the_batch(
         ]
         assert ledger.verify_chain().intact
         view = ledger.funding_view
-        assert view.position() == ledger.recorder.max_notification_id()
+        assert view.position() == ledger.app.recorder.max_notification_id()
         assert len(view.rows().agreements) == 2
     finally:
         ledger.close()

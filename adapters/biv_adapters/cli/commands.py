@@ -126,7 +126,7 @@ def run_rebuild(args: argparse.Namespace, ledger: Ledger) -> int:
 
     from biv_domain.converter import json_text
 
-    total = ledger.recorder.max_notification_id() or 0
+    total = ledger.app.recorder.max_notification_id() or 0
     with tqdm(total=total, unit="facts", desc="funding view", file=sys.stderr) as bar:
         read = ledger.rebuild(progress=bar.update)
     if args.json:

@@ -219,7 +219,7 @@ def tokens_of(ledger: Ledger) -> Tokens:
     settings = ledger.store.settings
     module = settings.get("PERSISTENCE_MODULE", "")
     if module == "eventsourcing.sqlite":
-        return SqliteTokens(getattr(ledger.recorder, "datastore"))  # noqa: B009
+        return SqliteTokens(getattr(ledger.app.recorder, "datastore"))  # noqa: B009
     if module == "eventsourcing.postgres":
         return PostgresTokens(settings)
     return _MEMORY.setdefault(module, MemoryTokens())

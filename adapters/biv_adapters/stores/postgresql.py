@@ -25,6 +25,7 @@ from biv_adapters.stores.log import SqlLog
 from biv_adapters.stores.registry import StoreError, redact
 from biv_adapters.stores.views import SqlFundingView
 from biv_domain.ledger import Store
+from biv_domain.ledger.store import BatchRows
 
 LOCK_TIMEOUT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 3
@@ -118,13 +119,17 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        batch: BatchRows | None = None,
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         if not stored_events:
             return None
         with self.datastore.transaction(commit=True) as curs:
             # Participants' new keys and destroyed ones, in the same transaction as the facts.
-            write_changes(self.datastore, curs, kwargs.get("key_changes"))
+            write_changes(self.datastore, curs, batch.key_changes if batch else None)
             # The library's lock timeout, table lock and NOTIFY (`_insert_stored_events`) in
             # one round trip, not three: statements without parameters go as one message.
             notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
@@ -143,15 +148,8 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
                 binary=True,
             )
             ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            log = kwargs.get("log")
-            if log is not None:
-                log(curs)  # the log's tree grows in the same transaction (issue 21)
-            follow = kwargs.get("view")
-            if follow is not None and ids:
-                follow(curs, ids[-1])  # the funding view follows in the same transaction
-            counts = kwargs.get("counts")
-            if counts is not None and ids:
-                counts(curs, ids[-1])  # and the facts by type and version (`stores.counts`)
+            if batch is not None:  # the batch's log, view and counts, in its transaction
+                batch.after_insert(curs, ids[-1] if ids else None)
             return ids
 
     @property

@@ -184,10 +184,10 @@ def open_ledger(
     ledger = Ledger(
         store, clock=clock, actor=actor, cipher_key=parse_cipher_key(key), log_key=signer
     )
-    if hasattr(ledger.factory, "datastore"):  # SQLite or PostgreSQL: counts kept as it writes
+    if hasattr(ledger.app.factory, "datastore"):  # SQLite or PostgreSQL: counts kept as it writes
         from biv_adapters.stores.counts import SqlFactCounts
 
-        ledger.fact_counts = SqlFactCounts(ledger)
+        ledger.fact_counts = SqlFactCounts(ledger.app)
     return ledger
 
 

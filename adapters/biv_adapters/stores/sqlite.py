@@ -21,6 +21,7 @@ from biv_adapters.stores.log import SqlLog
 from biv_adapters.stores.registry import StoreError, sqlite_path
 from biv_adapters.stores.views import SqlFundingView
 from biv_domain.ledger import Store
+from biv_domain.ledger.store import BatchRows
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -143,7 +144,12 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
             return [Notification(*row) for row in cursor.fetchall()]
 
     def _insert_events(
-        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        c: Any,
+        stored_events: Sequence[StoredEvent],
+        *,
+        batch: BatchRows | None = None,
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         """The batch's rows in one executemany (the library executes one INSERT a row).
 
@@ -157,14 +163,7 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         )
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
-        write_changes(self.datastore, c, kwargs.get("key_changes"))
-        log = kwargs.get("log")
-        if log is not None:
-            log(c)  # the log's tree grows in the same transaction (issue 21)
-        follow = kwargs.get("view")
-        if follow is not None:
-            follow(c, last)  # the funding view follows in the same transaction
-        counts = kwargs.get("counts")
-        if counts is not None:
-            counts(c, last)  # and the facts by type and version (`stores.counts`)
+        if batch is not None:  # the batch's keys, log, view and counts, in its transaction
+            write_changes(self.datastore, c, batch.key_changes)
+            batch.after_insert(c, last)
         return list(range(last - len(stored_events) + 1, last + 1))

@@ -17,6 +17,7 @@ from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import (
     AgreementCommand,
     Command,
+    CorrectParticipant,
     EnrollParticipant,
     FollowUpCommand,
     GroupCommand,
@@ -26,6 +27,10 @@ from biv_domain.model.commands import (
 )
 from biv_domain.model.protection import ApplyRetention, EraseParticipant
 from biv_domain.projections.report import report
+
+READ_THE_AGREEMENT = (PlanGroup, EnrollParticipant, CorrectParticipant)
+"""The group commands whose rules read the agreement's terms (`group.decide`: its period,
+its ages); for the others (a session, a withdrawal, a closing) it is not loaded."""
 
 
 def decide(ledger: LedgerReads, batch: Batch, command: Command) -> None:
@@ -38,9 +43,11 @@ def decide(ledger: LedgerReads, batch: Batch, command: Command) -> None:
         _refuse_erased(ledger.keys, command)
         stream = group_stream(command.group_ref)
         state = batch.state(stream, group.evolve)
-        # A plan names its agreement; every later command finds it through the group.
-        case_number = command.case_number if isinstance(command, PlanGroup) else None
-        terms = _agreement_of(batch, case_number or (state.case_number if state else None))
+        terms = None
+        if isinstance(command, READ_THE_AGREEMENT):
+            # A plan names its agreement; every later command finds it through the group.
+            case_number = command.case_number if isinstance(command, PlanGroup) else None
+            terms = _agreement_of(batch, case_number or (state.case_number if state else None))
         batch.record(stream, group.decide(command, state, terms), group.evolve)
     elif isinstance(command, FollowUpCommand):
         stream = follow_up_stream(command.follow_up_ref)

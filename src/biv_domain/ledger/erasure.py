@@ -1,86 +1,67 @@
-"""Erasure and retention: which participants' keys a batch destroys, and the fact that says so.
+"""Erasure and retention carried out: the state their deciders need, gathered; their facts
+recorded; the participants' keys destroyed in the batch's transaction.
 
-A participant is found by the pseudonym of their reference; erasing destroys
-their key in the batch's transaction (`KeyChanges.erased`) beside a
-`ParticipantErased` fact. Retention finds the participants of the groups closed
-before a day, among the store's indexes, and erases those who are in no group
-still open then.
+The rules are the model's (`biv_domain.model.protection.erase`, `apply_retention`),
+as an agreement's are `agreement.decide`'s. A participant is found by the pseudonym of
+their reference; erasing destroys their key in the batch's transaction
+(`KeyChanges.erased`) beside a `ParticipantErased` fact. Retention reads the closings of
+groups and the enrolments among the store's indexes, and asks the model whom to erase.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from datetime import date
 
-from eventsourcing.persistence import Notification
-
-from biv_domain.errors import NotFound, RuleBroken
 from biv_domain.ledger.bookkeeping import ParticipantErased, erasure_stream
-from biv_domain.ledger.mapper import decode
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.subjects import ERASED_PREFIX
 from biv_domain.ledger.unit_of_work import Batch
-from biv_domain.model.protection import ApplyRetention, EraseParticipant
-
-PAGE = 2000
+from biv_domain.model import protection
+from biv_domain.model.protection import (
+    ApplyRetention,
+    EraseParticipant,
+    Erasure,
+    ParticipantStanding,
+)
 
 
 def erase(ledger: LedgerReads, batch: Batch, command: EraseParticipant) -> None:
+    """Erases one participant's data (radering), as `protection.erase` decides."""
     subject = ledger.keys.subject_of(command.participant_ref)
-    if ledger.keys.lookup(subject) is None:
-        raise NotFound(
-            "participant_ref",
-            f"no participant with reference {command.participant_ref!r} in this store "
-            "(participants recorded before format 3 are held in the clear: see README)",
-        )
-    _erase(batch, subject, command.reason, command.decided_on)
+    _record(batch, protection.erase(command, standing(ledger, batch, subject)))
 
 
-def apply_retention(ledger: LedgerReads, batch: Batch, command: ApplyRetention) -> int:
-    """Erases every participant whose groups all closed before `ended_before`; how many."""
-    erased = 0
-    for subject in retained(ledger, command.ended_before):
-        if not batch.exists(erasure_stream(subject)):
-            _erase(batch, subject, f"retention: {command.reason}", command.decided_on)
-            erased += 1
-    return erased
-
-
-def _erase(batch: Batch, subject: str, reason: str, decided_on: date) -> None:
-    stream = erasure_stream(subject)
-    if batch.exists(stream):
-        raise RuleBroken("participant_ref", "this participant's data was already erased")
-    erased = ParticipantErased(participant=subject, reason=reason, decided_on=decided_on)
-    batch.record(stream, [erased], lambda _state, event: event)
-
-
-def retained(ledger: LedgerReads, ended_before: date) -> list[str]:
-    """The participants (pseudonyms with a live key) of groups closed before the day only."""
-    closed: set[str] = set()
-    for row in _rows(ledger, "MemberClosed"):
-        closing = decode(row, ledger.keys).event
-        if closing.kind == "group" and closing.on < ended_before:
-            closed.add(closing.ref)
-    groups: dict[str, set[str]] = defaultdict(set)
-    for row in _rows(ledger, "ParticipantEnrolled"):
-        enrolment = decode(row, ledger.keys).event
+def apply_retention(ledger: LedgerReads, batch: Batch, command: ApplyRetention) -> None:
+    """Carries out the retention schedule (gallring), as `protection.apply_retention` decides."""
+    closings = [
+        (fact.event.ref, fact.event.on)
+        for fact in ledger.facts(topics=["MemberClosed"])
+        if fact.event.kind == "group"
+    ]
+    enrolments: dict[str, set[str]] = defaultdict(set)
+    for fact in ledger.facts(topics=["ParticipantEnrolled"]):
+        enrolment = fact.event
         if not enrolment.participant_ref.startswith(ERASED_PREFIX):
             subject = ledger.keys.subject_of(enrolment.participant_ref)
-            groups[subject].add(enrolment.group_ref)
-    result = []
-    for subject, in_groups in groups.items():
-        # Participants recorded before format 3 have no key: they are held in the clear.
-        record = ledger.keys.lookup(subject)
-        if in_groups <= closed and record is not None and not record.erased:
-            result.append(subject)
-    return sorted(result)
+            enrolments[subject].add(enrolment.group_ref)
+    candidates = protection.retention_candidates(command, closings, enrolments)
+    standings = [standing(ledger, batch, subject) for subject in candidates]
+    _record(batch, protection.apply_retention(command, standings))
 
 
-def _rows(ledger: LedgerReads, topic: str) -> Iterator[Notification]:
-    after = 0
-    while rows := ledger.recorder.select_notifications(
-        start=after, limit=PAGE, topics=[topic], inclusive_of_start=False
-    ):
-        yield from rows
-        after = rows[-1].id
+def standing(ledger: LedgerReads, batch: Batch, subject: str) -> ParticipantStanding:
+    """What the store knows of a participant (by pseudonym): their key, and their erasure
+    (recorded, or decided earlier in this batch)."""
+    record = ledger.keys.lookup(subject)
+    return ParticipantStanding(
+        participant=subject,
+        keyed=record is not None,
+        key_destroyed=record is not None and record.erased,
+        erased=batch.exists(erasure_stream(subject)),
+    )
+
+
+def _record(batch: Batch, erasures: list[Erasure]) -> None:
+    for erasure in erasures:
+        erased = ParticipantErased(erasure.participant, erasure.reason, erasure.decided_on)
+        batch.record(erasure_stream(erasure.participant), [erased], lambda _state, event: event)

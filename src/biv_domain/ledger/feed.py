@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification
 
-from biv_domain.ledger.mapper import decode_all, read_envelope
+from biv_domain.ledger.decoding import facts_of
+from biv_domain.ledger.mapper import read_envelope
 from biv_domain.ledger.subjects import SubjectKeys
 from biv_domain.model.events import EVENT_TYPES
 from biv_domain.model.fact import Fact
@@ -94,7 +95,7 @@ def facts_after(
         )
         if not rows:
             break
-        found += [f for f in decode_all(rows, keys) if f.position > position]
+        found += [f for f in facts_of(rows, keys) if f.position > position]
         start = rows[-1].id
     return found
 
@@ -111,12 +112,6 @@ class FeedReads:
         `limit`: each with its `position` and `hash` in the chain, its two times, actor and
         event. Erasures (`ParticipantErased`) are in it; the ledger's other bookkeeping is not.
         The next page is after the last fact's `position`.
-
-        >>> page = ledger.facts_after(0, limit=100)
-        >>> [(f.position, f.type) for f in page][:2]
-        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
-        >>> page[0].hash == ledger.facts_after(0, limit=1)[0].hash
-        True
         """
         return facts_after(self.recorder, self.keys, position, limit)
 
@@ -130,15 +125,6 @@ class FeedReads:
     ) -> Iterator[Fact]:
         """Every fact after chain position `after`, then each new one as it is stored, for
         ever (or until `stop()` is true): blocks, looking again every `poll` seconds.
-
-        >>> checkpoint, seen = 0, []
-        >>> for fact in ledger.follow(after=checkpoint, poll=0.5):
-        ...     seen.append(fact.type)  # a tool handles the fact here,
-        ...     checkpoint = fact.position  # then keeps its position: a restart resumes after it
-        ...     if len(seen) == 2:
-        ...         break
-        >>> seen, checkpoint
-        (['AgreementConcluded', 'FundingChanged'], 3)
         """
         position = after
         while not stop():
@@ -166,9 +152,7 @@ def history_page(
         rows = paged(ids, start, 1000 if limit is None else limit - len(facts))
         if not rows:
             break
-        # As the whole history does: each fact recorded by `as_known_at` (two writers' clocks
-        # may differ a little, so a later row is not taken for a later time).
-        known = (f for f in decode_all(rows, ledger.keys) if f.position > after)
-        facts += [f for f in known if as_known_at is None or f.recorded_at <= as_known_at]
+        # As the whole history does: each fact recorded by `as_known_at`.
+        facts += [f for f in facts_of(rows, ledger.keys, as_known_at) if f.position > after]
         start = rows[-1].id
     return facts if limit is None else facts[:limit]

@@ -91,7 +91,7 @@ class LogReads(LedgerReads):
         super().__init__(store, **kwargs)
         self.log_key = log_key
         factory = store.log or MemoryLog
-        self.log_storage: LogStorage = factory(self)
+        self.log_storage: LogStorage = factory(self.app)
         # The frontier's hashes at a size, as the chain head is kept: a batch reads them
         # only when another process stored since (perfect nodes never change).
         self._frontier: tuple[int, list[bytes]] = (0, [])
@@ -99,7 +99,6 @@ class LogReads(LedgerReads):
         self._kept_verifier: str | None = None
         self._signing: tuple[Signer, bytes, Ed25519PrivateKey] | None = None
         self._checked: tuple[Signer, str] | None = None  # a signer found to be the store's
-        self._spans: list[Span] = []  # the lines of the batch last decided (for a receipt)
 
     # --- The tree -------------------------------------------------------------------------------
 
@@ -257,7 +256,7 @@ class LogReads(LedgerReads):
         return Note(text, (signature,))
 
     @contextmanager
-    def _logging(self, placed: Sequence[Fact], size: int) -> Iterator[LogAppend]:
+    def appending(self, placed: Sequence[Fact], size: int) -> Iterator[LogAppend]:
         """A batch's part of the log, for its recorder; once the batch is stored, kept."""
         part = self._log_part(placed, size)
         yield part

@@ -14,7 +14,7 @@ from attrs import frozen
 from eventsourcing.persistence import Notification
 
 from biv_domain.converter import parse_json
-from biv_domain.ledger.log import LogReads
+from biv_domain.ledger.application import Ledger
 from biv_domain.ledger.merkle import fold, leaf_hash, node_hash
 from biv_domain.ledger.note import Checkpoint, Verifier
 from biv_domain.ledger.receipts import signed_checkpoint
@@ -46,7 +46,7 @@ class _Tree:
         return fold([digest for _level, digest in self.stack])
 
 
-def verify_checkpoint(ledger: LogReads, text: str, key: Verifier) -> CheckpointVerification:
+def verify_checkpoint(ledger: Ledger, text: str, key: Verifier) -> CheckpointVerification:
     """Whether the store's first SIZE facts make the signed checkpoint's root (one pass)."""
     checkpoint = signed_checkpoint(text, key)
     tree, named = _Tree(), list[Notification]()
@@ -78,7 +78,7 @@ def _row(row: Notification) -> str:
     return f"{kind}, stream {row.originator_id} v{row.originator_version}"
 
 
-def _first_difference(ledger: LogReads, checkpoint: Checkpoint, rows: list[Notification]) -> str:
+def _first_difference(ledger: Ledger, checkpoint: Checkpoint, rows: list[Notification]) -> str:
     """The first position whose fact is not the log's recorded leaf, where the log's own tree
     still makes the checkpoint's root; else that the history up to SIZE was rewritten."""
     size = checkpoint.size

@@ -30,8 +30,9 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.case_numbers import closest_case_number
 from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.decoding import facts_of
 from biv_domain.ledger.feed import FeedReads, history_page
-from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
+from biv_domain.ledger.mapper import FactMapper, read_envelope
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
@@ -58,37 +59,42 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LedgerReads(Application[str], FeedReads):
-    """The ledger's questions: states, histories and the chain, for any recorded moment.
+class StoredFacts(Application[str]):
+    """The `eventsourcing` application that holds the facts: its recorder, its mapper (how a
+    fact is stored, `mapper.FactMapper`) and its factory (the store's datastore).
 
-    Every question takes `as_known_at`: only the facts recorded by then count.
+    The ledger has one (`Ledger.app`) and never shows the library's surface as its own.
     """
 
-    name = "biv"
+    name = "biv"  # the library names a PostgreSQL store's tables after it: biv_events
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # The library names a PostgreSQL store's tables after the application (biv_events)
-        # and would rename them for each subclass: the name is part of the stored format.
-        super().__init_subclass__(**kwargs)
-        cls.name = "biv"
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        # Only the settings given count: a stray PERSISTENCE_MODULE in the
+        # shell must never send the ledger to another store.
+        return Environment(name, dict(env or {}))
 
-    def __init__(
-        self,
-        store: Store = MEMORY,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        actor: str | None = None,
-        cipher_key: bytes | None = None,
-    ) -> None:
-        self.clock = clock
-        self.actor = actor
+    def construct_mapper(self) -> Mapper[str]:
+        return FactMapper(transcoder=self.construct_transcoder())
+
+
+class LedgerReads(FeedReads):
+    """The ledger's questions: states, histories and the chain, for any recorded moment.
+
+    Every question takes `as_known_at`: only the facts recorded by then count. It has
+    the `eventsourcing` application that holds the facts (`app`); the `Ledger` asks it.
+    """
+
+    def __init__(self, store: Store = MEMORY, *, cipher_key: bytes | None = None) -> None:
         self.store = store
         with store.schema_lock():
-            super().__init__(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
-        refuse_newer_store(self.recorded_format()[0])
+            self.app = StoredFacts(env={**store.settings, "ORIGINATOR_ID_TYPE": "text"})
+        self.recorder = self.app.recorder
+        # The store's format, read once: a newer one is refused; the first batch marks an older.
+        self._format_at_open = self.recorded_format()[0]
+        refuse_newer_store(self._format_at_open)
         # After the lock: a view that makes its tables takes the store's lock its own way.
-        self.keys: SubjectKeys = store.subject_keys(self)
-        mapper = self.mapper
+        self.keys: SubjectKeys = store.subject_keys(self.app)
+        mapper = self.app.mapper
         assert isinstance(mapper, FactMapper)
         mapper.keys = self.keys
         self.keys.use_store_key(cipher_key)
@@ -102,15 +108,11 @@ class LedgerReads(Application[str], FeedReads):
         # An encrypted store keeps no read model in the clear: its funding view is folded in
         # memory from the two topics it reads (2 % of the facts), each process anew.
         factory = MemoryFundingView if cipher_key is not None else store.funding_view
-        self.funding_view: FundingView = factory(self)
+        self.funding_view: FundingView = factory(self.app)
 
-    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
-        # Only the settings given count: a stray PERSISTENCE_MODULE in the
-        # shell must never send the ledger to another store.
-        return Environment(name, dict(env or {}))
-
-    def construct_mapper(self) -> Mapper[str]:
-        return FactMapper(transcoder=self.construct_transcoder())
+    def close(self) -> None:
+        """Closes the store's connections."""
+        self.app.close()
 
     def recorded_format(self) -> tuple[int, int]:
         """The store's format as recorded (1 when never recorded), and its stream's version.
@@ -147,19 +149,19 @@ class LedgerReads(Application[str], FeedReads):
         """The stream's id as stored (a keyed hash of its name in an encrypted store)."""
         return stream_id(self.keys.data_key(), stream)
 
-    def stream(self, stream: str, as_known_at: datetime | None = None) -> Iterator[Fact]:
-        """The facts of one stream in order, as far as recorded by `as_known_at`."""
-        for fact in self.events.get(self._sid(stream)):
-            assert isinstance(fact, Fact)
-            if as_known_at is None or fact.recorded_at <= as_known_at:
-                yield fact
+    def stream(
+        self, stream: str, as_known_at: datetime | None = None, *, after: int = 0
+    ) -> Iterator[Fact]:
+        """The facts of one stream in order (those after its version `after`), as far as
+        recorded by `as_known_at`: read as `streams` reads many, the keys of the children
+        they name in one query."""
+        rows = self.recorder.select_events(self._sid(stream), gt=after or None)
+        return iter(facts_of(rows, self.keys, as_known_at))
 
     def last_fact(self, stream: str) -> Fact | None:
         """The stream's last fact, reading only that one row."""
-        for fact in self.events.get(self._sid(stream), desc=True, limit=1):
-            assert isinstance(fact, Fact)
-            return fact
-        return None
+        rows = self.recorder.select_events(self._sid(stream), desc=True, limit=1)
+        return next(iter(facts_of(rows, self.keys)), None)
 
     def existing_streams(self, streams: Sequence[str]) -> set[str]:
         """Which of these streams hold at least one fact: in one query where the store's
@@ -189,44 +191,22 @@ class LedgerReads(Application[str], FeedReads):
     ) -> Iterator[Fact]:
         """Every fact in the store (or of these types) in recorded order, as far as recorded
         by `as_known_at`; the store picks out the types, so no other row is read.
-
-        >>> next(ledger.facts(topics=["TargetSet"])).event.value
-        40
         """
         for page in self._pages(topics=topics):
-            for fact in decode_all(page, self.keys):
-                if as_known_at is None or fact.recorded_at <= as_known_at:
-                    yield fact
+            yield from facts_of(page, self.keys, as_known_at)
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
-        """Walks the chain, then the store's other checks (`audit_checks`); names what fails.
-
-        >>> ledger.verify_chain().intact
-        True
-        """
+        """Walks the chain, then the store's other checks (`audit_checks`); names what fails."""
         return audit_checks.check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
-        """The chain's head as a digest for an auditor to keep outside the system.
-
-        >>> ledger.digest().position
-        391
-        """
+        """The chain's head as a digest for an auditor to keep outside the system."""
         head = self.chain_head()
         return Digest(head.position, head.hash) if head.position else None
 
     def agreement(self, case_number: str, as_known_at: datetime | None = None) -> AgreementState:
         """The agreement (överenskommelsen) as recorded, or as known at `as_known_at`;
         NotFound for a case number the store does not know (then).
-
-        >>> ledger.agreement("Dnr 2016-292").ends_on()
-        datetime.date(2024, 3, 31)
-        >>> before_2022_extension = datetime(2022, 10, 31, tzinfo=UTC)
-        >>> ledger.agreement("Dnr 2016-292", as_known_at=before_2022_extension).ends_on()
-        datetime.date(2023, 3, 31)
-        >>> ledger.agreement("Dnr 2016-292", as_known_at=datetime(2017, 1, 1, tzinfo=UTC))
-        Traceback (most recent call last):
-        biv_domain.errors.NotFound: case_number: agreement 'Dnr 2016-292' was not yet recorded ...
         """
         state = _fold(self.stream(agreement_stream(case_number), as_known_at), agreement.evolve)
         if state is None:
@@ -234,22 +214,14 @@ class LedgerReads(Application[str], FeedReads):
         return state
 
     def group(self, group_ref: str, as_known_at: datetime | None = None) -> GroupState:
-        """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown.
-
-        >>> ledger.group("ILL-2023-RYD-1").plan.starts_on
-        datetime.date(2023, 4, 12)
-        """
+        """One group (stödgrupp): its plan, participants and sessions; NotFound if unknown."""
         state = _fold(self.stream(group_stream(group_ref), as_known_at), group.evolve)
         if state is None:
             raise NotFound("group_ref", f"no group with reference {group_ref!r}")
         return state
 
     def follow_up(self, follow_up_ref: str, as_known_at: datetime | None = None) -> FollowUpState:
-        """One follow-up (uppföljning): its window, due date, report and closing.
-
-        >>> ledger.follow_up("ILL-2023-H1").schedule.due_on
-        datetime.date(2023, 10, 31)
-        """
+        """One follow-up (uppföljning): its window, due date, report and closing."""
         state = _fold(self.stream(follow_up_stream(follow_up_ref), as_known_at), follow_up.evolve)
         if state is None:
             raise NotFound("follow_up_ref", f"no follow-up with reference {follow_up_ref!r}")
@@ -265,9 +237,6 @@ class LedgerReads(Application[str], FeedReads):
 
         With `overlapping`, only those that can have met in that period (a
         report's window), which spares reading years of other groups.
-
-        >>> [g.group_ref for g in ledger.groups("Dnr 2016-292")][:2]
-        ['ILL-2023-RYD-1', 'ILL-2023-SKG-1']
         """
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "group", as_known_at, overlapping)
@@ -276,11 +245,7 @@ class LedgerReads(Application[str], FeedReads):
     def follow_ups(
         self, case_number: str, as_known_at: datetime | None = None
     ) -> list[FollowUpState]:
-        """The agreement's follow-ups in the order they were scheduled.
-
-        >>> [f.follow_up_ref for f in ledger.follow_ups("Dnr 2016-292")]
-        ['ILL-2023-H1', 'ILL-2023-H2']
-        """
+        """The agreement's follow-ups in the order they were scheduled."""
         self._refuse_unknown(case_number, as_known_at)
         refs = self._members(case_number, "follow_up", as_known_at)
         return self._states([follow_up_stream(r) for r in refs], follow_up.evolve, as_known_at)
@@ -311,28 +276,20 @@ class LedgerReads(Application[str], FeedReads):
         own = getattr(self.recorder, "select_streams", None)
         rows = own(ids) if own else [r for i in ids for r in self.recorder.select_events(i)]
         found: dict[str, list[Fact]] = {name: [] for name in streams}
-        for fact in decode_all(rows, self.keys):
-            if as_known_at is None or fact.recorded_at <= as_known_at:
-                found[fact.stream].append(fact)
+        for fact in facts_of(rows, self.keys, as_known_at):
+            found[fact.stream].append(fact)
         return found
 
     def _refuse_unknown(self, case_number: str, as_known_at: datetime | None) -> None:
         """NotFound unless the agreement was concluded as known then; reads only its first fact."""
-        for stored in self.recorder.select_events(
-            self._sid(agreement_stream(case_number)), limit=1
-        ):
-            concluded = self.mapper.to_domain_event(stored)
-            assert isinstance(concluded, Fact)
-            if as_known_at is None or concluded.recorded_at <= as_known_at:
-                return
-        raise self._unknown_agreement(case_number, as_known_at)
+        first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
+        if not facts_of(first, self.keys, as_known_at):
+            raise self._unknown_agreement(case_number, as_known_at)
 
     def _unknown_agreement(self, case_number: str, as_known_at: datetime | None) -> NotFound:
         """Why a case number finds nothing: not recorded yet then, or written another way."""
         first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
-        for stored in first:
-            recorded = self.mapper.to_domain_event(stored)
-            assert isinstance(recorded, Fact)
+        for recorded in facts_of(first, self.keys):
             return NotFound(
                 "case_number",
                 f"agreement {case_number!r} was not yet recorded at {_moment(as_known_at)}; "
@@ -372,9 +329,6 @@ class LedgerReads(Application[str], FeedReads):
         by their place in the store's chain, which is the order they were recorded in.
         A page: the facts after chain position `after`, at most `limit` of them; the
         next page is after the last one's `position`.
-
-        >>> [(f.position, f.type) for f in ledger.history("Dnr 2016-292", after=0, limit=2)]
-        [(1, 'AgreementConcluded'), (3, 'FundingChanged')]
         """
         members = list(self.stream(members_stream(case_number), as_known_at))
         streams = [
@@ -400,12 +354,7 @@ class LedgerReads(Application[str], FeedReads):
     def report(
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
-        """The agreement's report figures for a window, as known at `as_known_at`.
-
-        >>> year = Period(date(2023, 4, 1), date(2024, 3, 31))
-        >>> ledger.report("Dnr 2016-292", year).groups
-        6
-        """
+        """The agreement's report figures for a window, as known at `as_known_at`."""
         state = self.agreement(case_number, as_known_at)  # NotFound unless known then
         refs = self._members(case_number, "group", as_known_at, window)
         groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
@@ -432,11 +381,7 @@ class LedgerReads(Application[str], FeedReads):
         municipality: str | None = None,
         as_known_at: datetime | None = None,
     ) -> FiscalYear:
-        """Every agreement's funding in a fiscal year: from the funding view, or folded as known.
-
-        >>> str(ledger.fiscal_year(2023).total.municipality)
-        '225375.00'
-        """
+        """Every agreement's funding in a fiscal year: from the funding view, or folded as known."""
         return fiscal_year(self.funding_rows(as_known_at), year, split, municipality)
 
     def funding_rows(self, as_known_at: datetime | None = None) -> FundingRows:
@@ -447,11 +392,7 @@ class LedgerReads(Application[str], FeedReads):
         return fold_funding(f.event for f in self.facts(as_known_at, TOPICS))
 
     def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
-        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`.
-
-        >>> ledger.replay("Dnr 2016-292", None, date(2023, 10, 1)).facts
-        178
-        """
+        """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`."""
         return replay(case_number, self.history(case_number, until), until, on)
 
     def diff(

@@ -14,8 +14,8 @@ from typing import Any
 
 from biv_domain.converter import converter
 from biv_domain.errors import InvalidValue
-from biv_domain.ledger.application import Receipt
-from biv_domain.ledger.log import LogReads, LogRefused
+from biv_domain.ledger.application import Ledger, Receipt
+from biv_domain.ledger.log import LogRefused
 from biv_domain.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from biv_domain.ledger.note import Checkpoint, Note, Verifier
 from biv_domain.model.log_proofs import (
@@ -27,7 +27,7 @@ from biv_domain.model.log_proofs import (
 )
 
 
-def receipt_of(ledger: LogReads, receipt: Receipt) -> ImportReceipt:
+def receipt_of(ledger: Ledger, receipt: Receipt) -> ImportReceipt:
     """The receipt of a batch just stored: its checkpoint, its lines' facts and their proofs."""
     size = max((f.position for f in receipt.facts), default=0) or ledger.log_size()
     note = ledger.checkpoint_of(size)

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import frozen
 from eventsourcing.persistence import StoredEvent
 
 from biv_domain.ledger.mapper import read_envelope
-from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.upcasting import FORMAT, version_of
+
+if TYPE_CHECKING:  # the ledger keeps its counts with this module's help
+    from biv_domain.ledger.application import Ledger
 
 Tally = Mapping[tuple[str, int], int]  # (type, version) → facts
 
@@ -90,14 +92,14 @@ def counted_in_batch(
     return kept.in_batch(head, position, {(t, version_of(t)): n for t, n in tally.items()})
 
 
-def store_info(ledger: LedgerReads) -> StoreInfo:
+def store_info(ledger: Ledger) -> StoreInfo:
     """From the counts the store keeps, and only the rows stored after them."""
-    kept: FactCounts | None = getattr(ledger, "fact_counts", None)
+    kept = ledger.fact_counts
     was = kept.read() if kept is not None else None
     counts: Counter[tuple[str, int]] = Counter(was.counts if was else {})
     position, row = (was.position, was.row) if was else (0, 0)
     walked = 0
-    while rows := ledger.recorder.select_notifications(row, 1000, inclusive_of_start=False):
+    while rows := ledger.app.recorder.select_notifications(row, 1000, inclusive_of_start=False):
         for stored in rows:
             envelope = read_envelope(stored)
             counts[(stored.topic, envelope.type_version)] += 1

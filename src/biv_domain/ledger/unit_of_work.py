@@ -7,11 +7,12 @@ has changed them so far, then stores the pending events together, or none.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from biv_domain.ledger.bookkeeping import MemberClosed, MemberJoined, group_stream, members_stream
+from biv_domain.ledger.members import MemberDays, keep_added, member_days, overlapping
 from biv_domain.model import group
 from biv_domain.model.dates import Period
 from biv_domain.model.events import FollowUpScheduled, GroupCancelled, GroupCompleted, GroupPlanned
@@ -49,33 +50,102 @@ def collector_paused(pause: bool) -> Iterator[None]:
         gc.enable()
 
 
+class StreamReader(Protocol):
+    """What a batch reads of the store: the ledger's one read path for streams."""
+
+    def stream(self, stream: str, *, after: int = 0) -> Iterable[Fact]:
+        """The stream's facts after its version `after`, in order."""
+        ...
+
+    def last_fact(self, stream: str) -> Fact | None:
+        """The stream's last fact only."""
+        ...
+
+    def existing_streams(self, streams: Sequence[str]) -> set[str]:
+        """Which of these streams hold a fact, in one question."""
+        ...
+
+
+class Kept:
+    """What this process's batches keep for its next ones, in one place.
+
+    The states they folded and the agreements' indexes of members, each at its
+    version; the chain position up to which all of it is the store's truth
+    (`through`: nobody else stored since this process's last batch while the chain's
+    head is still there); which streams are so (`exact`: read not at all); whether the
+    store is marked as of this code's format; and whether it requires an actor.
+    Facts are never changed once stored, so what is kept at version v stays right:
+    a batch folds on it only the facts stored after v, whoever stored them.
+    """
+
+    def __init__(self) -> None:
+        self.states: StateCache = {}
+        self.members: dict[str, tuple[MemberDays, int]] = {}
+        self.exact: set[str] = set()
+        self.through: int | None = None  # None: not known yet
+        self.format_marked = False
+        self.actor_required: bool | None = None
+
+    def as_stored(self, head: int) -> bool:
+        """Whether nobody else stored since this process's last batch (the chain's head is at
+        `head`); if somebody did, what they may have changed is read again."""
+        if head == self.through:
+            return True
+        self.exact.clear()
+        self.actor_required = None
+        return False
+
+    def members_version(self, stream: str) -> int | None:
+        """An index of members' version as kept, when it is as stored (None: read it)."""
+        kept = self.members.get(stream)
+        return kept[1] if kept is not None and stream in self.exact else None
+
+    def groups_stored(
+        self, reader: StreamReader, case_number: str, window: Period, exact: bool
+    ) -> list[str]:
+        """The agreement's stored groups that can have met in the window (its index of members).
+
+        The index as folded by this process's earlier batches is kept by version: only
+        the index facts stored since are read (it was read whole for each report
+        submitted, ~110 facts at the end of an agreement's seven years), none when
+        `exact` (nothing was stored since).
+        """
+        stream = members_stream(case_number)
+        days, version = self.members.get(stream, ({}, 0))
+        if exact and stream in self.members:
+            return overlapping(days, window)
+        new = list(reader.stream(stream, after=version))
+        if new:
+            days = member_days(new, "group", days)
+            version = new[-1].originator_version
+            if len(self.members) > STATES_KEPT:
+                self.members.clear()
+            self.members[stream] = (days, version)
+        return overlapping(days, window)
+
+    def stored(self, batch: Batch, facts: Sequence[Fact], position: int) -> None:
+        """The batch is stored, and the chain's head is at `position`: what it folded and the
+        indexes it added to are kept, as stored (nobody else stored in between, or this
+        batch's seal would have collided)."""
+        batch.stored(self.exact)
+        if len(self.members) > STATES_KEPT:
+            self.members.clear()
+        self.exact.update(keep_added(self.members, facts))
+        self.through = position
+
+
 class Batch:
     """A unit of work: states loaded once, events decided in order, stored together."""
 
-    def __init__(
-        self,
-        read: Callable[[str], Iterable[Fact]],
-        groups_stored: Callable[[str, Period, bool], list[str]],
-        existing: Callable[[Sequence[str]], set[str]] | None = None,
-        last: Callable[[str], Fact | None] | None = None,
-        known: StateCache | None = None,
-        read_after: Callable[[str, int], Iterable[Fact]] | None = None,
-        exact: Collection[str] = frozenset(),
-        kept_version: Callable[[str], int | None] | None = None,
-    ) -> None:
-        """`exact` names the streams whose kept state or index is as stored (nothing was
-        stored since it was kept): they are taken as they are, not read again.
-        `kept_version` gives such a stream's version where the caller keeps it (an
-        agreement's index of members), so that `exists` need not read its last fact."""
-        self._kept_version = kept_version
-        self._read = read
-        self._last = last
-        self._known = known
-        self._read_after = read_after
+    def __init__(self, reader: StreamReader, kept: Kept | None = None) -> None:
+        """`reader` reads the store's streams; `kept` is what earlier batches of this process
+        kept (None: nothing). The streams it names `exact` are as stored: taken as they
+        are, not read again; an index of members it keeps gives its version to `exists`."""
+        self._reader = reader
+        self._kept = kept if kept is not None else Kept()
+        self._known = self._kept.states
+        self._exact = self._kept.exact
         self._folds: dict[str, Callable[..., Any]] = {}
-        self._groups_stored = groups_stored
-        self._existing = existing
-        self._exact = exact
         self._indexes: set[str] = set()  # the member indexes read (`groups_of`)
         self._states: dict[str, tuple[Any, int]] = {}
         self.pending: list[tuple[str, int, Any]] = []
@@ -89,14 +159,12 @@ class Batch:
         A stream found empty is known to be at version 0; one that exists is read
         when it is first asked for, as before.
         """
-        if self._existing is None:
-            return
-        known = self._known if self._known is not None else {}
+        known = self._known
         # A stream kept by an earlier batch exists, or is kept with its version: not asked.
         unknown = [s for s in dict.fromkeys(streams) if s not in self._states and s not in known]
         if not unknown:
             return
-        found = self._existing(unknown)
+        found = self._reader.existing_streams(unknown)
         for stream in unknown:
             if stream not in found:
                 self._states[stream] = (None, 0)
@@ -106,12 +174,12 @@ class Batch:
             state: S | None = None
             version = 0
             facts = None
-            cached = self._known.get(stream) if self._known is not None else None
-            if cached is not None and cached[0] is fold and self._read_after is not None:
+            cached = self._known.get(stream)
+            if cached is not None and cached[0] is fold:
                 # Folded by an earlier batch of this process: only the facts since.
                 _fold, state, version = cached
-                facts = () if stream in self._exact else self._read_after(stream, version)
-            for fact in facts if facts is not None else self._read(stream):
+                facts = () if stream in self._exact else self._reader.stream(stream, after=version)
+            for fact in facts if facts is not None else self._reader.stream(stream):
                 state, version = fold(state, fact.event), fact.originator_version
             self._states[stream] = (state, version)
             self._folds[stream] = fold
@@ -125,8 +193,6 @@ class Batch:
         `exact` gains the streams whose kept state or index is now as stored, and
         loses those this batch wrote without keeping (a member index it added to).
         """
-        if self._known is None:
-            return
         if len(self._known) > STATES_KEPT:
             self._known.clear()  # a bound on memory; they are folded again when asked
             if exact is not None:
@@ -141,16 +207,11 @@ class Batch:
 
     def exists(self, stream: str) -> bool:
         if stream not in self._states:
-            kept = self._kept_version(stream) if self._kept_version is not None else None
+            kept = self._kept.members_version(stream)
             if kept is not None:
                 self._states[stream] = (None, kept)  # its version is all `record` needs
                 return kept > 0
-            last = None
-            if self._last is not None:
-                last = self._last(stream)  # the stream's last fact only, not all of it
-            else:
-                for fact in self._read(stream):
-                    last = fact
+            last = self._reader.last_fact(stream)  # the stream's last fact only, not all of it
             self._states[stream] = (last, last.originator_version if last else 0)
         return self._states[stream][1] > 0
 
@@ -162,7 +223,8 @@ class Batch:
         """
         index = members_stream(case_number)
         self._indexes.add(index)
-        refs = dict.fromkeys(self._groups_stored(case_number, window, index in self._exact))
+        stored = self._kept.groups_stored(self._reader, case_number, window, index in self._exact)
+        refs = dict.fromkeys(stored)
         refs.update(self._planned.get(case_number, {}))
         states = [self.state(group_stream(ref), group.evolve) for ref in refs]
         return [s for s in states if s is not None]
