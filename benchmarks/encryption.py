@@ -64,7 +64,7 @@ def variant(name: str) -> Iterator[str | None]:
         # a Mock's call costs some 15 us, which made the baseline the slowest of the three.
         with (
             mock.patch("biv_domain.ledger.sealing.is_personal", new=_names_nobody),
-            mock.patch("biv_domain.ledger.mapper.is_personal", new=_names_nobody),
+            mock.patch("biv_domain.ledger.envelope.is_personal", new=_names_nobody),
         ):
             yield None
     else:

@@ -180,7 +180,7 @@ converter.register_structure_hook(
 # chain, so reading it back need not check the exchange rules again: `store_reader` only
 # rebuilds the shapes (no per-field refusals, no error trees), which makes a decode about twice
 # as fast. The ledger falls back to `converter` for a row it cannot read, so that a damaged row
-# is still refused naming its field (`biv_domain.ledger.mapper.decode`).
+# is still refused naming its field (`biv_domain.ledger.envelope.read`).
 
 store_reader = Converter(detailed_validation=False)
 

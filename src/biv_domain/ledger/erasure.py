@@ -17,7 +17,7 @@ from eventsourcing.persistence import Notification
 
 from biv_domain.errors import NotFound, RuleBroken
 from biv_domain.ledger.bookkeeping import ParticipantErased, erasure_stream
-from biv_domain.ledger.mapper import decode
+from biv_domain.ledger.envelope import read
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.subjects import ERASED_PREFIX
 from biv_domain.ledger.unit_of_work import Batch
@@ -59,12 +59,12 @@ def retained(ledger: LedgerReads, ended_before: date) -> list[str]:
     """The participants (pseudonyms with a live key) of groups closed before the day only."""
     closed: set[str] = set()
     for row in _rows(ledger, "MemberClosed"):
-        closing = decode(row, ledger.keys).event
+        closing = read(row, ledger.keys).event
         if closing.kind == "group" and closing.on < ended_before:
             closed.add(closing.ref)
     groups: dict[str, set[str]] = defaultdict(set)
     for row in _rows(ledger, "ParticipantEnrolled"):
-        enrolment = decode(row, ledger.keys).event
+        enrolment = read(row, ledger.keys).event
         if not enrolment.participant_ref.startswith(ERASED_PREFIX):
             subject = ledger.keys.subject_of(enrolment.participant_ref)
             groups[subject].add(enrolment.group_ref)

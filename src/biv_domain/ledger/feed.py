@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification
 
-from biv_domain.ledger.mapper import decode_all, read_envelope
+from biv_domain.ledger.envelope import read_all, read_envelope
 from biv_domain.ledger.subjects import SubjectKeys
 from biv_domain.model.events import EVENT_TYPES
 from biv_domain.model.fact import Fact
@@ -94,7 +94,7 @@ def facts_after(
         )
         if not rows:
             break
-        found += [f for f in decode_all(rows, keys) if f.position > position]
+        found += [f for f in read_all(rows, keys) if f.position > position]
         start = rows[-1].id
     return found
 
@@ -168,7 +168,7 @@ def history_page(
             break
         # As the whole history does: each fact recorded by `as_known_at` (two writers' clocks
         # may differ a little, so a later row is not taken for a later time).
-        known = (f for f in decode_all(rows, ledger.keys) if f.position > after)
+        known = (f for f in read_all(rows, ledger.keys) if f.position > after)
         facts += [f for f in known if as_known_at is None or f.recorded_at <= as_known_at]
         start = rows[-1].id
     return facts if limit is None else facts[:limit]

@@ -30,8 +30,9 @@ from biv_domain.ledger.bookkeeping import (
 )
 from biv_domain.ledger.case_numbers import closest_case_number
 from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.envelope import read_all, read_envelope
 from biv_domain.ledger.feed import FeedReads, history_page
-from biv_domain.ledger.mapper import FactMapper, decode_all, read_envelope
+from biv_domain.ledger.mapper import FactMapper
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
@@ -194,7 +195,7 @@ class LedgerReads(Application[str], FeedReads):
         40
         """
         for page in self._pages(topics=topics):
-            for fact in decode_all(page, self.keys):
+            for fact in read_all(page, self.keys):
                 if as_known_at is None or fact.recorded_at <= as_known_at:
                     yield fact
 
@@ -311,7 +312,7 @@ class LedgerReads(Application[str], FeedReads):
         own = getattr(self.recorder, "select_streams", None)
         rows = own(ids) if own else [r for i in ids for r in self.recorder.select_events(i)]
         found: dict[str, list[Fact]] = {name: [] for name in streams}
-        for fact in decode_all(rows, self.keys):
+        for fact in read_all(rows, self.keys):
             if as_known_at is None or fact.recorded_at <= as_known_at:
                 found[fact.stream].append(fact)
         return found
