@@ -26,7 +26,15 @@ from biv_adapters.sql_views import SqlFundingView
 from biv_adapters.stores import new_cipher_key, open_ledger
 from biv_domain.converter import canonical_json, converter, parse_json
 from biv_domain.ledger import LineRefused
-from biv_domain.ledger.envelope import KEYS, ChainPlace, Envelope, read_envelope, stored_hash
+from biv_domain.ledger.envelope import (
+    KEYS,
+    ChainPlace,
+    Envelope,
+    content,
+    read_envelope,
+    stored_content,
+    stored_hash,
+)
 from biv_domain.ledger.unit_of_work import LARGE_BATCH
 from tests.builders import exchange_lines
 from tests.conftest import drop_schema, postgres_url
@@ -51,14 +59,21 @@ def test_an_envelope_is_stored_with_a_later_formats_keys_only_where_it_has_them(
         encrypted=encrypted,
     )
     written = envelope_stored_bytes(envelope)
-    later = {"personal": personal, "encrypted": encrypted}
-    assert set(parse_json(written)) == set(KEYS) - {k for k, v in later.items() if v is None}
+    absent = {k for k, v in {"personal": personal, "encrypted": encrypted}.items() if v is None}
+    assert set(parse_json(written)) == set(KEYS) - absent
     assert read_envelope(StoredEvent("group:G1", 1, "SessionHeld", written)) == envelope
+    # The chain hashes the same keys, the row's and the chain place's beside them.
+    hashed = stored_content("group:G1", 1, "SessionHeld", envelope)
+    row = {"stream", "version", "type", "position", "previous"}
+    assert set(parse_json(hashed)) == set(KEYS) - absent - {"chain"} | row
+    assert hashed == content("group:G1", 1, "SessionHeld", parse_json(written))
 
 
 def envelope_stored_bytes(envelope: Envelope) -> bytes:
-    """The envelope as stored: canonical JSON of it through the one converter."""
-    return canonical_json(converter.unstructure(envelope))
+    """The envelope as `docs/verification.md` says it is stored, written here on its own:
+    canonical JSON of its keys, a later format's key absent (never null) where it has none."""
+    keys = converter.unstructure(envelope)
+    return canonical_json({k: v for k, v in keys.items() if KEYS[k] == 1 or v is not None})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

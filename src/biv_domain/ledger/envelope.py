@@ -21,7 +21,7 @@ and the field (`UnreadableFact`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,6 @@ from biv_domain.converter import (
     canonical_json,
     converter,
     parse_json,
-    register_stored_form,
     store_reader,
 )
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
@@ -90,12 +89,33 @@ class Envelope:
 KEYS: dict[str, int] = {key.name: key.metadata.get("since", 1) for key in attrs.fields(Envelope)}
 """The envelope's keys and the store format that introduced each."""
 
-# The keys of formats after the first, absent where a fact has none (each an `int | None`).
+# The keys every format has but `chain` (the fact's place, stored as one object and hashed as
+# its position and previous), and those of formats after the first (each an `int | None`).
+_FIRST = tuple(name for name, since in KEYS.items() if since == 1 and name != "chain")
 _LATER = tuple(name for name, since in KEYS.items() if since > 1)
 
-# cattrs writes the envelope; its event is JSON already (`Fact.data`, sealed fields, a sealed
-# payload), and the keys of later formats are left out where a fact has none.
-_stored_form = register_stored_form(Envelope, as_is=("event",), absent_if_none=_LATER)
+
+def _kept(first: Iterable[Any], later: Iterable[Any]) -> dict[str, Any]:
+    """The envelope's keys but `chain`, from their values in `KEYS`' order: every key of
+    the first format, and a later format's only where the fact has one (never null)."""
+    kept = dict(zip(_FIRST, first))  # noqa: B905 (a tuple of _FIRST's length; strict costs)
+    for name, value in zip(_LATER, later):  # noqa: B905
+        if value is not None:
+            kept[name] = value
+    return kept
+
+
+def _content(stream: str, version: int, type: str, kept: dict[str, Any], chain: Any) -> bytes:
+    return canonical_json(
+        {
+            **kept,
+            "stream": stream,
+            "version": version,
+            "type": type,
+            "position": chain["position"],
+            "previous": chain["previous"],
+        }
+    )
 
 
 # --- Writing ----------------------------------------------------------------------------------
@@ -107,6 +127,7 @@ def write(
     changes: KeyChanges | None = None,
     *,
     data: dict[str, Any] | None = None,
+    recorded_at: str | None = None,
 ) -> tuple[StoredEvent, str]:
     """The fact's row, placed at `fact.position` after `fact.previous`, and its hash there.
 
@@ -114,7 +135,9 @@ def write(
     With `keys`, a participant's fields are sealed under their key (one seen for the
     first time gets a key in `changes`, stored with the row), and in an encrypted store
     the stream's name, the actor and the fields are sealed together under its data key.
-    `data` is the event's fields (`fact.data()`) when the caller has them already.
+    `data` and `recorded_at` are the event's fields and the recorded time as stored
+    (`fact.data()`, the time's text), when the caller has them already: the facts of a
+    batch share one time.
     """
     type_name = fact.type
     stream, version = fact.originator_id, fact.originator_version
@@ -129,19 +152,13 @@ def write(
         payload = canonical_json({"stream": stream, "actor": actor, "event": event})
         event = {"sealed": seal(data_key, payload, _bound(stored_id, version, type_name))}
         actor, encrypted = None, 1
-    envelope = Envelope(
-        converter.unstructure(fact.recorded_at),
-        actor,
-        event,
-        ChainPlace(fact.position, fact.previous, ""),
-        version_of(type_name),
-        personal,
-        encrypted,
-    )
-    body = _stored_form(envelope)
-    digest = sha256(content(stored_id, version, type_name, body))
-    body["chain"]["hash"] = digest
-    return StoredEvent(stored_id, version, type_name, canonical_json(body)), digest
+    if recorded_at is None:
+        recorded_at = converter.unstructure(fact.recorded_at)
+    kept = _kept((recorded_at, actor, event), (version_of(type_name), personal, encrypted))
+    chain = {"position": fact.position, "previous": fact.previous, "hash": ""}
+    chain["hash"] = digest = sha256(_content(stored_id, version, type_name, kept, chain))
+    kept["chain"] = chain
+    return StoredEvent(stored_id, version, type_name, canonical_json(kept)), digest
 
 
 def content(stream: str, version: int, type: str, stored: Mapping[str, Any]) -> bytes:
@@ -152,21 +169,16 @@ def content(stream: str, version: int, type: str, stored: Mapping[str, Any]) -> 
     envelope's keys as stored (a later format's key only where the fact has it) and,
     for its `chain`, its `position` and `previous`.
     """
-    body: dict[str, Any] = {
-        name: stored[name]
-        for name, since in KEYS.items()
-        if name != "chain" and (since == 1 or stored.get(name) is not None)
-    }
-    chain = stored["chain"]
-    body["position"], body["previous"] = chain["position"], chain["previous"]
-    body["stream"], body["version"], body["type"] = stream, version, type
-    return canonical_json(body)
+    kept = _kept(map(stored.__getitem__, _FIRST), map(stored.get, _LATER))
+    return _content(stream, version, type, kept, stored["chain"])
 
 
 def stored_content(stream: str, version: int, type: str, envelope: Envelope) -> bytes:
     """The bytes a stored fact's hash covers: its content exactly as stored, with its place in
     the chain (what the e-archive keeps beside each archived fact)."""
-    return content(stream, version, type, _stored_form(envelope))
+    chain = {"position": envelope.chain.position, "previous": envelope.chain.previous}
+    kept = _kept((getattr(envelope, n) for n in _FIRST), (getattr(envelope, n) for n in _LATER))
+    return _content(stream, version, type, kept, chain)
 
 
 def stored_hash(stream: str, version: int, type: str, envelope: Envelope) -> str:
@@ -199,25 +211,13 @@ def read(stored: StoredEvent, keys: SubjectKeys | None = None, *, strict: bool =
         )
     if not strict:
         try:
-            return _fact(stored, event_type, keys, _taken(parse_json(stored.state)), store_reader)
+            return _read(stored, event_type, keys, strict=False)
         except (CipherKeyRefused, NewerFormat):
             raise
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # read again below, the strict way, to say what does not fit
     try:
-        envelope = read_envelope(stored)
-        parts = (
-            envelope.recorded_at,
-            envelope.actor,
-            envelope.event,
-            envelope.chain.position,
-            envelope.chain.previous,
-            envelope.chain.hash,
-            envelope.schema,
-            envelope.personal,
-            envelope.encrypted,
-        )
-        return _fact(stored, event_type, keys, parts, converter)
+        return _read(stored, event_type, keys, strict=True)
     except (CipherKeyRefused, NewerFormat):
         raise
     except Exception as error:  # cattrs' ExceptionGroup, a ValueError, a missing key, …
@@ -250,46 +250,43 @@ def subjects_named(stored: StoredEvent, keys: SubjectKeys) -> list[str]:
         return []
 
 
-_Parts = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any]
-"""An envelope's fields: recorded_at, actor, event, position, previous, hash, then `_LATER`."""
-
-
-def _taken(body: Any) -> _Parts:
-    """The envelope's fields as stored, each checked once for its kind, with no coercion.
+def _read(
+    stored: StoredEvent, event_type: type[Any], keys: SubjectKeys | None, strict: bool
+) -> Fact:
+    """The row's fact: its envelope's fields, its payload and a participant's fields opened, an
+    old shape upcast (`upcasting`), the event rebuilt by `store_reader` (`converter` if `strict`).
 
     A store reads millions of rows, and structuring the envelope through cattrs costs
-    more than the event itself; any row that breaks a shape raises here, and `read`
-    reads it the strict way to name what does not fit.
+    more than the event itself: the fast reading takes each of its few fields as stored
+    after one check of its kind (no coercion), and any row that breaks a shape raises,
+    so that `read` reads it the strict way, through `Envelope`, to name what does not fit.
     """
-    chain = body["chain"]
-    position, previous, hash_ = chain["position"], chain["previous"], chain["hash"]
-    recorded_at, actor, event = body["recorded_at"], body["actor"], body["event"]
-    schema, personal, encrypted = later = tuple(map(body.get, _LATER))  # None where absent
-    for value in later:
-        if value is not None and type(value) is not int:
+    body = parse_json(stored.state)
+    if strict:
+        envelope: Envelope = converter.structure(body, Envelope)
+        place = envelope.chain
+        position, previous, hash_ = place.position, place.previous, place.hash
+        recorded_at, actor, event = envelope.recorded_at, envelope.actor, envelope.event
+        schema, personal, encrypted = (getattr(envelope, name) for name in _LATER)
+        recorded = converter.structure(recorded_at, datetime)
+    else:
+        chain = body["chain"]
+        position, previous, hash_ = chain["position"], chain["previous"], chain["hash"]
+        recorded_at, actor, event = body["recorded_at"], body["actor"], body["event"]
+        schema, personal, encrypted = map(body.get, _LATER)  # None where a fact lacks one
+        if (
+            (schema is not None and type(schema) is not int)
+            or (personal is not None and type(personal) is not int)
+            or (encrypted is not None and type(encrypted) is not int)
+            or type(position) is not int
+            or type(previous) is not str
+            or type(hash_) is not str
+            or type(recorded_at) is not str
+            or (actor is not None and type(actor) is not str)
+            or type(event) is not dict
+        ):
             raise TypeError("an envelope field of another kind than written")
-    if (
-        type(position) is not int
-        or type(previous) is not str
-        or type(hash_) is not str
-        or type(recorded_at) is not str
-        or (actor is not None and type(actor) is not str)
-        or type(event) is not dict
-    ):
-        raise TypeError("an envelope field of another kind than written")
-    return recorded_at, actor, event, position, previous, hash_, schema, personal, encrypted
-
-
-def _fact(
-    stored: StoredEvent,
-    event_type: type[Any],
-    keys: SubjectKeys | None,
-    parts: _Parts,
-    reader: Any,
-) -> Fact:
-    """The fact of a row's envelope fields: its payload and a participant's fields opened,
-    an old shape upcast, the event rebuilt by `reader` (`store_reader` or `converter`)."""
-    recorded_at, actor, event, position, previous, hash_, schema, personal, encrypted = parts
+        recorded = datetime.fromisoformat(recorded_at)  # as `store_reader` reads a time
     topic, name = stored.topic, str(stored.originator_id)
     if encrypted:
         payload = _payload(stored, event, keys)
@@ -298,10 +295,11 @@ def _fact(
         if keys is None:
             raise ValueError("a participant's sealed fields need the store's keys to be read")
         event = open_fields(topic, event, keys)
+    reader = converter if strict else store_reader
     return Fact(
         name,
         stored.originator_version,
-        reader.structure(recorded_at, datetime),
+        recorded,
         reader.structure(upcast(topic, schema or 1, event), event_type),
         actor,
         position,

@@ -50,12 +50,13 @@ def sealed_rows(
         for ref in references(type(event).__name__, data)
     )
     keys.prefetch(keys.subject_of(ref) for ref in named)
+    at = unstructure(recorded_at)
     rows: list[StoredEvent] = []
     placed: list[Fact] = []
     for (stream, version, event), data in zip(pending, fields, strict=True):
         position += 1
         fact = Fact(stream, version, recorded_at, event, actor, position, previous)
-        row, digest = write(fact, keys, changes, data=data)
+        row, digest = write(fact, keys, changes, data=data, recorded_at=at)
         rows.append(row)
         placed.append(Fact(stream, version, recorded_at, event, actor, position, previous, digest))
         previous = digest
