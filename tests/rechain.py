@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from biv_domain.converter import canonical_json, parse_json
-from biv_domain.ledger.chain import sha256
-from biv_domain.ledger.envelope import content
+from biv_domain.converter import canonical_json, converter, parse_json
+from biv_domain.ledger.envelope import Envelope, stored_hash
 
 Row = tuple[str, int, str, bytes]  # stream, version, type, stored bytes
 
@@ -27,7 +26,7 @@ def rechained(rows: list[Row], change: Callable[[int, dict[str, Any]], None]) ->
         chain = body["chain"]
         if previous is not None:
             chain["previous"] = previous
-        chain["hash"] = sha256(content(stream, version, type_name, body))
+        chain["hash"] = stored_hash(stream, version, type_name, converter.structure(body, Envelope))
         previous = chain["hash"]
         states.append(canonical_json(body))
     return states

@@ -10,9 +10,8 @@ event's fields and the fact's place in the chain.
 introduced each (`KEYS`). A key of a later format than the first is absent, never
 null, from a fact that has no value for it, as the facts of the formats before it
 lack it: from this one rule come the bytes written (`write`), the body the chain
-hashes (`content`, so `docs/verification.md`'s rule holds for every format) and what
-a reader expects (`read`). `docs/verification.md` writes the same table down for
-an auditor.
+hashes (`stored_content`, the same for every format) and what a reader expects
+(`read`). `docs/verification.md` writes the same table and rule down for an auditor.
 
 Reading trusts the shapes this ledger wrote, for speed: a row that does not fit is
 read again the strict way (`read(..., strict=True)`), whose refusal names the row
@@ -21,7 +20,7 @@ and the field (`UnreadableFact`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +28,7 @@ import attrs
 from attrs import frozen
 from eventsourcing.persistence import StoredEvent
 
-from biv_domain.converter import (
-    canonical_json,
-    converter,
-    parse_json,
-    store_reader,
-)
+from biv_domain.converter import canonical_json, converter, parse_json, store_reader
 from biv_domain.ledger.bookkeeping import RECORDABLE_TYPES
 from biv_domain.ledger.chain import sha256
 from biv_domain.ledger.crypto import Unsealable, seal, unseal
@@ -106,6 +100,9 @@ def _kept(first: Iterable[Any], later: Iterable[Any]) -> dict[str, Any]:
 
 
 def _content(stream: str, version: int, type: str, kept: dict[str, Any], chain: Any) -> bytes:
+    """What the chain hashes: the envelope's keys as kept, but for `chain` its position and
+    previous, and the row's stream, version and type (a payload moved to another row no
+    longer matches its hash); everything about the fact but its own hash."""
     return canonical_json(
         {
             **kept,
@@ -159,18 +156,6 @@ def write(
     chain["hash"] = digest = sha256(_content(stored_id, version, type_name, kept, chain))
     kept["chain"] = chain
     return StoredEvent(stored_id, version, type_name, canonical_json(kept)), digest
-
-
-def content(stream: str, version: int, type: str, stored: Mapping[str, Any]) -> bytes:
-    """The canonical bytes the chain hashes for a stored envelope (a row's parsed `state`).
-
-    Everything about the fact but its own hash: the row's stream, version and type
-    (so that a payload moved to another row no longer matches its hash), the
-    envelope's keys as stored (a later format's key only where the fact has it) and,
-    for its `chain`, its `position` and `previous`.
-    """
-    kept = _kept(map(stored.__getitem__, _FIRST), map(stored.get, _LATER))
-    return _content(stream, version, type, kept, stored["chain"])
 
 
 def stored_content(stream: str, version: int, type: str, envelope: Envelope) -> bytes:
