@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,19 @@ def test_an_envelope_is_stored_with_a_later_formats_keys_only_where_it_has_them(
     hashed = stored_content("group:G1", 1, "SessionHeld", envelope)
     row = {"stream", "version", "type", "position", "previous"}
     assert set(parse_json(hashed)) == set(KEYS) - absent - {"chain"} | row
+
+
+def test_the_envelopes_table_is_the_one_the_verification_doc_gives_an_auditor() -> None:
+    """docs/verification.md's table of the envelope's keys by format (section 2) names the
+    keys of `envelope.KEYS`, each first present in the format that introduced it."""
+    doc = (Path(__file__).parent.parent / "docs" / "verification.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (\w+(?: \w+)?) \| (\w+(?: \w+)?) \|", doc, re.M)
+    table = {key: formats for key, *formats in rows}
+    assert set(table) == set(KEYS)
+    for key, since in KEYS.items():
+        present = [n for n, said in enumerate(table[key], start=1) if said != "absent"]
+        # `encrypted` is absent from every format's plain store: the doc says "format 3 on".
+        assert present[:1] == [since] or (key == "encrypted" and not present and since == 3)
 
 
 def envelope_stored_bytes(envelope: Envelope) -> bytes:
