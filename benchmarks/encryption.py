@@ -60,11 +60,11 @@ def variant(name: str) -> Iterator[str | None]:
     """The store key to use, with participants' sealing switched off for the baseline."""
     if name == "plain":
         # Every module that asks whether a fact names participants: the write path's
-        # sealing (and its key look-ups) and the mapper's. A plain function, not a Mock:
+        # sealing (and its key look-ups) and the codec's (`envelope`). A plain function, not a Mock:
         # a Mock's call costs some 15 us, which made the baseline the slowest of the three.
         with (
             mock.patch("biv_domain.ledger.sealing.is_personal", new=_names_nobody),
-            mock.patch("biv_domain.ledger.mapper.is_personal", new=_names_nobody),
+            mock.patch("biv_domain.ledger.envelope.is_personal", new=_names_nobody),
         ):
             yield None
     else:

@@ -27,7 +27,7 @@ from benchmarks.encryption import copies
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
-from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.store_info import store_info
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from biv_domain.converter import canonical_json, parse_json
-from biv_domain.ledger.chain import content, sha256
+from biv_domain.converter import canonical_json, converter, parse_json
+from biv_domain.ledger.envelope import Envelope, stored_hash
 
 Row = tuple[str, int, str, bytes]  # stream, version, type, stored bytes
 
@@ -26,21 +26,7 @@ def rechained(rows: list[Row], change: Callable[[int, dict[str, Any]], None]) ->
         chain = body["chain"]
         if previous is not None:
             chain["previous"] = previous
-        chain["hash"] = sha256(
-            content(
-                stream=stream,
-                version=version,
-                type=type_name,
-                recorded_at=body["recorded_at"],
-                actor=body["actor"],
-                event=body["event"],
-                position=chain["position"],
-                previous=chain["previous"],
-                schema=body.get("schema"),
-                personal=body.get("personal"),
-                encrypted=body.get("encrypted"),
-            )
-        )
+        chain["hash"] = stored_hash(stream, version, type_name, converter.structure(body, Envelope))
         previous = chain["hash"]
         states.append(canonical_json(body))
     return states

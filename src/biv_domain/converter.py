@@ -179,8 +179,10 @@ converter.register_structure_hook(
 # Every stored fact was written through `converter` above and is sealed into the store's hash
 # chain, so reading it back need not check the exchange rules again: `store_reader` only
 # rebuilds the shapes (no per-field refusals, no error trees), which makes a decode about twice
-# as fast. The ledger falls back to `converter` for a row it cannot read, so that a damaged row
-# is still refused naming its field (`biv_domain.ledger.mapper.decode`).
+# as fast. It stays for that speed alone, configured here beside the one converter: the ledger
+# asks it for each row (`biv_domain.ledger.envelope.read`; cattrs keeps each type's hook, no
+# other cache does) and falls back to `converter` for a row it cannot read, so that a damaged
+# row is still refused naming its field.
 
 store_reader = Converter(detailed_validation=False)
 
@@ -217,28 +219,6 @@ store_reader.register_structure_hook(
         ReportFigures, store_reader, _cattrs_detailed_validation=False, **WINDOW_NAMES
     ),
 )
-
-
-def unstructured_as_is(value: Any) -> Any:
-    """A field's value that is JSON already (a stored fact's fields): written as it is."""
-    return value
-
-
-def register_stored_form(
-    cls: type[Any], *, as_is: tuple[str, ...] = (), absent_if_none: tuple[str, ...] = ()
-) -> Callable[[Any], dict[str, Any]]:
-    """Registers (and returns) the generated unstructure function of a stored form.
-
-    `as_is` names fields that hold JSON values already, which cattrs would otherwise
-    walk value by value (it knows no more than `Any` of them); `absent_if_none` names
-    fields left out when None (their default), as older stored forms lack them.
-    """
-    # Typed Any: cattrs takes the overrides as **kwargs beside its own keyword options.
-    overrides: dict[str, Any] = {name: override(unstruct_hook=unstructured_as_is) for name in as_is}
-    overrides.update({name: override(omit_if_default=True) for name in absent_if_none})
-    unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
-    converter.register_unstructure_hook(cls, unstructure)
-    return unstructure
 
 
 def structure_command(data: Mapping[str, Any]) -> Command:

@@ -21,7 +21,7 @@ import pytest
 from biv_adapters.exchange import read_lines
 from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
-from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.store_info import store_info
 from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 

@@ -19,8 +19,7 @@ from eventsourcing.persistence import Notification
 from biv_domain.converter import parse_json
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger
-from biv_domain.ledger.chain import stored_content
-from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.envelope import read_envelope, stored_content
 from biv_domain.ledger.merkle import leaf_hash, verify_inclusion
 from biv_domain.ledger.note import Checkpoint, Note, Signer
 from biv_domain.ledger.verification import Verification, verify

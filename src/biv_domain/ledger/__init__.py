@@ -4,7 +4,8 @@
 - `reading`: every question, for any effective date and as known at any recorded time
 - `unit_of_work`: the states a batch needs, loaded once, and the events it decides;
   `deciding`: which pure decider a command goes to; `sealing`: a batch made into its rows
-- `mapper`: how a fact is stored; `chain`: the hash chain; `verification`: walking it
+- `envelope`: how a fact is stored and read back (`mapper`: the library's reads through it);
+  `chain`: the hash chain; `verification`: walking it
 - `bookkeeping`: the ledger's own records and stream names
 - `read_models`: the funding view's behaviour; `store`: what a store plugin supplies
 """

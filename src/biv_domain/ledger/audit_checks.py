@@ -23,7 +23,7 @@ from eventsourcing.persistence import Notification
 
 from biv_domain.converter import document
 from biv_domain.ledger.bookkeeping import ParticipantErased
-from biv_domain.ledger.mapper import _subjects_named, decode
+from biv_domain.ledger.envelope import read, subjects_named
 from biv_domain.ledger.subjects import CipherKeyRefused, erased_reference
 from biv_domain.ledger.unreadable import UnreadableFact, row_name
 from biv_domain.ledger.upcasting import NewerFormat
@@ -100,7 +100,7 @@ def _walk(ledger: LedgerReads) -> _Walk:
             if subject not in walk.named:
                 walk.named[subject] = row_name(row)
         try:
-            fact = decode(row, ledger.keys)
+            fact = read(row, ledger.keys)
         except NewerFormat:
             walk.newer.append(row_name(row))
             continue
@@ -124,7 +124,7 @@ def _walk(ledger: LedgerReads) -> _Walk:
 def _rows(ledger: LedgerReads) -> Iterator[tuple[Notification, list[str]]]:
     """Every stored row and the participants it names, their keys read a page at a time."""
     for page in ledger._pages():
-        named = [_subjects_named(row, ledger.keys) for row in page]
+        named = [subjects_named(row, ledger.keys) for row in page]
         ledger.keys.prefetch(subject for subjects in named for subject in subjects)
         yield from zip(page, named, strict=True)
 

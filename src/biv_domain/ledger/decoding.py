@@ -4,7 +4,7 @@ recorded by then).
 
 Every question of the ledger reads its rows through `facts_of`: one stream or many, a page
 of the store, a history's page. The keys of every child the rows name are read first in
-one query (`mapper.decode_all`), never one a child.
+one query (`envelope.read_all`), never one a child.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from eventsourcing.persistence import StoredEvent
 
-from biv_domain.ledger.mapper import decode_all
+from biv_domain.ledger.envelope import read_all
 from biv_domain.ledger.subjects import SubjectKeys
 from biv_domain.model.fact import Fact
 
@@ -23,7 +23,7 @@ def facts_of(
     rows: Sequence[StoredEvent], keys: SubjectKeys | None, as_known_at: datetime | None = None
 ) -> list[Fact]:
     """The rows as facts, in their order, only those recorded by `as_known_at` (all: None)."""
-    return known_at(decode_all(rows, keys), as_known_at)
+    return known_at(read_all(rows, keys), as_known_at)
 
 
 def known_at(facts: Iterable[Fact], as_known_at: datetime | None) -> list[Fact]:

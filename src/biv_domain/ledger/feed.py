@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import Notification
 
 from biv_domain.ledger.decoding import facts_of
-from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.subjects import SubjectKeys
 from biv_domain.model.events import EVENT_TYPES
 from biv_domain.model.fact import Fact

@@ -31,8 +31,9 @@ from biv_domain.ledger.bookkeeping import (
 from biv_domain.ledger.case_numbers import closest_case_number
 from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.decoding import facts_of
+from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.feed import FeedReads, history_page
-from biv_domain.ledger.mapper import FactMapper, read_envelope
+from biv_domain.ledger.mapper import FactMapper
 from biv_domain.ledger.members import member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store

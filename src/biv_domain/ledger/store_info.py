@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from attrs import frozen
 from eventsourcing.persistence import StoredEvent
 
-from biv_domain.ledger.mapper import read_envelope
+from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.upcasting import FORMAT, version_of
 
 if TYPE_CHECKING:  # the ledger keeps its counts with this module's help

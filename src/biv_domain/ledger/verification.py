@@ -26,8 +26,8 @@ from attrs import frozen
 from eventsourcing.persistence import Notification
 
 from biv_domain.errors import InvalidValue
-from biv_domain.ledger.chain import GENESIS, stored_hash
-from biv_domain.ledger.mapper import ChainPlace, Envelope, read_envelope
+from biv_domain.ledger.chain import GENESIS
+from biv_domain.ledger.envelope import ChainPlace, Envelope, read_envelope, stored_hash
 
 _DIGEST = re.compile(r"([0-9]+):([0-9a-f]{64})")
 
