@@ -76,12 +76,6 @@ IO_MODULES = {
 # What reads the clock, the console or a file when called.
 IO_CALLS = {"now", "today", "utcnow", "time", "monotonic", "perf_counter", "open", "print", "input"}
 
-# What breaks a rule today, each with the part of issue 20 that removes it; the list only shrinks.
-KNOWN_PRIVATE_IMPORTS: dict[str, str] = {
-    # Issue 20 item 1: one codec for the stored form replaces the mapper.
-    "biv_domain.ledger.audit_checks": "the mapper's `_subjects_named` (issue 20 item 1)",
-}
-
 
 def module_name(path: Path) -> str:
     base = SRC if path.is_relative_to(SRC) else ADAPTERS
@@ -376,10 +370,8 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
 def test_no_module_takes_another_module_s_private_name() -> None:
     # Given every module of ours; when its `from … import _name` are read
     taking = {line for name in ALL for line in private_imports(name)}
-    # Then none takes another module's private name, but those issue 20 is removing
-    assert {line.partition(" ")[0] for line in taking} == set(KNOWN_PRIVATE_IMPORTS), taking
-    mapper = "biv_domain.ledger.audit_checks imports _subjects_named from biv_domain.ledger.mapper"
-    assert mapper in taking or "biv_domain.ledger.audit_checks" not in KNOWN_PRIVATE_IMPORTS
+    # Then none takes another module's private name
+    assert taking == set()
 
 
 def test_no_test_takes_a_private_name() -> None:
