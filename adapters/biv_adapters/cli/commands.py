@@ -39,11 +39,13 @@ def check_budget(args: argparse.Namespace) -> None:
 
 
 def check_report(args: argparse.Namespace) -> None:
-    """`biv report`: a window (`--from`, `--to`), or a follow-up's, not both."""
+    """`biv report`: a window (`--from`, `--to`), or a follow-up's, not both. The window is
+    built here, once, and kept on `args` for `run_report`."""
     from biv_adapters import documents
 
+    args.window = None
     if not args.follow_up:
-        documents.report_window(args.start, args.end)
+        args.window = documents.report_window(args.start, args.end)
     elif args.start or args.end or args.public:
         raise UsageError(
             "--follow-up gives the follow-up's window and its submitted figures: "
@@ -104,7 +106,7 @@ def run_report(args: argparse.Namespace, ledger: Ledger) -> int:
         body = documents.report_document(
             ledger,
             args.case_number,
-            documents.report_window(args.start, args.end),
+            args.window,
             args.as_known_at,
             public=args.public,
             threshold=args.threshold,
@@ -243,4 +245,3 @@ def _emit(args: argparse.Namespace, body: Document, table: Callable[[Document], 
 
     print(json_text(body) if args.json else demo_line(body) + table(body))
     return 0
-
