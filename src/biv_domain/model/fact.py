@@ -8,6 +8,7 @@ ledger's business (`biv_domain.ledger.chain`), not the partnership's.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -59,3 +60,14 @@ class Fact:
         """The event's fields as they are written in JSON."""
         result: dict[str, Any] = converter.unstructure(self.event)
         return result
+
+
+def known_at(facts: Iterable[Fact], as_known_at: datetime | None) -> list[Fact]:
+    """The facts recorded by `as_known_at` (all of them when None), in their order.
+
+    Two writers' clocks may differ a little, so a fact is judged by its own recorded
+    time, never by its place: a later row is not taken for a later time.
+    """
+    if as_known_at is None:
+        return list(facts)
+    return [fact for fact in facts if fact.recorded_at <= as_known_at]

@@ -42,7 +42,7 @@ from biv_domain.model.events import (
     NoticeGiven,
     TargetSet,
 )
-from biv_domain.model.fact import Fact
+from biv_domain.model.fact import Fact, known_at
 from biv_domain.model.follow_up import FollowUpState, FollowUpStatus
 from biv_domain.model.group import GroupState
 from biv_domain.model.money import Money, total
@@ -255,9 +255,8 @@ def replay(
     after `as_known_at` are left out here too, so the caller may pass more.
     """
     known = _Known()
-    for fact in history:
-        if as_known_at is None or fact.recorded_at <= as_known_at:
-            known.apply(fact)
+    for fact in known_at(history, as_known_at):
+        known.apply(fact)
     return known.replay(case_number, as_known_at, on)
 
 
