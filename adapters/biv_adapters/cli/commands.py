@@ -3,7 +3,7 @@
 `run` with `set_defaults`, and `biv_adapters.cli.main` calls them.
 
 Each run imports what it runs on, so that `--help` and `--version` load the grammar alone
-and a query on SQLite no driver, server or pack library (tests/test_fast_start.py).
+and a query on SQLite no driver, server or pack library (tests/adapters/test_fast_start.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The log's command-line grammar (issue 21): its verbs, options and examples.
 
 Apart from `cli.log`, which runs them, so that `biv --help` reads the grammar without
-loading the ledger, cryptography or the network (tests/test_fast_start.py).
+loading the ledger, cryptography or the network (tests/adapters/test_fast_start.py).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from biv_adapters.cli.store import add_store_commands
 from biv_adapters.http.commands import add_http_commands
 
 # `projections.budget.Split`'s values, spelled out so that the grammar loads no domain
-# (tests/test_fast_start.py compares them).
+# (tests/adapters/test_fast_start.py compares them).
 SPLITS = ("months", "days")
 
 
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_count,
         metavar="N",
         # The default is `projections.report.PUBLIC_THRESHOLD`, which the grammar does not
-        # load (tests/test_publication.py's help test compares them).
+        # load (tests/rules/test_publication.py's help test compares them).
         help="with --public: the smallest count of people shown (default 5)",
     )
     rep.set_defaults(check=run.check_report, run=run.run_report)

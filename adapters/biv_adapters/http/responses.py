@@ -5,7 +5,7 @@
 (`as_known_at`, as `biv_adapters.documents.known` adds it); `text("text/plain")`
 is a body of that media type. The few documents built as plain dicts are
 declared here as attrs classes of the same keys, so that they have a schema too;
-a test holds every real response to its schema (`tests/test_http_schema.py`).
+a test holds every real response to its schema (`tests/adapters/http/test_http_openapi.py`).
 """
 
 from __future__ import annotations

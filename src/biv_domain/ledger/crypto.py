@@ -18,7 +18,7 @@ NONCE_BYTES = 12
 
 
 # `cryptography` loads when a key is first used, not with the ledger: a plain store's
-# budget never needs it (tests/test_fast_start.py).
+# budget never needs it (tests/adapters/test_fast_start.py).
 
 
 def new_key() -> bytes:

@@ -9,7 +9,7 @@ such node is folded from its (at most 8) leaves when read. A batch's nodes (and 
 checkpoint) are written by the store's recorder in the batch's own transaction
 (`LogAppend`), like the participants' keys; a store that cannot does it right
 after (`committed`). This module holds the behaviour and the in-memory storage;
-SQL stores supply theirs (`biv_adapters.sql_log`).
+SQL stores supply theirs (`biv_adapters.stores.log`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ the result in atomically.
 
 What a fact does to the rows is decided in `biv_domain.projections.fiscal_year`;
 a view only stores rows. This module holds the view's behaviour and its
-in-memory storage; a store plugin supplies its own (`biv_adapters.sql_views`).
+in-memory storage; a store plugin supplies its own (`biv_adapters.stores.views`).
 """
 
 from __future__ import annotations

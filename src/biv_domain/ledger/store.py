@@ -69,4 +69,4 @@ class BatchRows:
         if self.view is not None:
             self.view(cursor, last_id)  # the funding view follows in the same transaction
         if self.counts is not None:
-            self.counts(cursor, last_id)  # and the facts by type and version (`sql_counts`)
+            self.counts(cursor, last_id)  # and the facts by type and version (`stores.counts`)

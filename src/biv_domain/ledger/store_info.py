@@ -1,7 +1,7 @@
 """What an operator asks of a store before an upgrade: its formats, its facts, its chain.
 
 The facts by type and version are counted as they are written: a store that
-keeps `FactCounts` (SQLite and PostgreSQL: `biv_adapters.sql_counts`) adds each
+keeps `FactCounts` (SQLite and PostgreSQL: `biv_adapters.stores.counts`) adds each
 batch's counts in the batch's own transaction, and says through which chain
 position (and stored row) they are complete. `store_info` reads them and walks
 only the rows stored after that row (by code that kept no counts, or since a

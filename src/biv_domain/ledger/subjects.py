@@ -7,7 +7,7 @@ destroys the key (crypto-shredding): the facts stay where they are in the
 chain, their hashes hold, and what they sealed can never be read again.
 
 This module holds the behaviour and the in-memory storage; a store plugin
-supplies its own (`biv_adapters.sql_keys`), which writes the key changes in the
+supplies its own (`biv_adapters.stores.keys`), which writes the key changes in the
 same transaction as the batch's facts.
 """
 

@@ -1,6 +1,6 @@
 """The funding read model across agreements: what each agreement's lines are now, by fiscal year.
 
-The rows are what a persistent view keeps (see `biv_adapters.views`); the
+The rows are what a persistent view keeps (see `biv_adapters.stores.views`); the
 functions here say what a fact does to them and how a fiscal year is read off
 them, so that the view on any store, a fold of the facts from scratch and each
 agreement's own budget all give the same answer.
