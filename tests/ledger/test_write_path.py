@@ -71,7 +71,7 @@ def test_an_envelope_is_stored_with_a_later_formats_keys_only_where_it_has_them(
 def test_the_envelopes_table_is_the_one_the_verification_doc_gives_an_auditor() -> None:
     """docs/verification.md's table of the envelope's keys by format (section 2) names the
     keys of `envelope.KEYS`, each first present in the format that introduced it."""
-    doc = (Path(__file__).parent.parent / "docs" / "verification.md").read_text()
+    doc = (Path(__file__).parents[2] / "docs" / "verification.md").read_text()
     rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (\w+(?: \w+)?) \| (\w+(?: \w+)?) \|", doc, re.M)
     table = {key: formats for key, *formats in rows}
     assert set(table) == set(KEYS)
