@@ -95,9 +95,12 @@ def read_lines(lines: Iterable[str]) -> list[Line]:
     ...                     ' "party": "partner", "given_on": "2023-09-01"}'])
     >>> lines[0].number, type(lines[0].command).__name__
     (1, 'GiveNotice')
-    >>> read_lines(['{"command": "give_notice"}'])
-    Traceback (most recent call last):
-    biv_domain.ledger.application.LineRefused: line 1: ...
+    >>> from biv_domain.ledger import LineRefused
+    >>> try:
+    ...     read_lines(['{"command": "give_notice"}'])
+    ... except LineRefused as refused:  # one line naming the line and the field: print it
+    ...     print(refused)
+    line 1: ...
     """
     result = []
     for number, text in enumerate(lines, start=1):

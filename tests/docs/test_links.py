@@ -4,7 +4,8 @@ The README, docs/*.md and the READMEs beside the code and the tests are read as 
 follows them: a Markdown link `[text](path#anchor)` reaches a file or a folder, and its
 anchor a heading there (as GitHub makes a heading's anchor); a path in backticks that
 starts at a top folder of the repository (`tests/…`, `docs/…`, `src/…`) names what is
-there. The CHANGELOG is left out: it tells what was, under the names of its day.
+there. The CHANGELOG and the frozen stores' READMEs are left out: they tell what was, under
+the names of their day, and a frozen store is never edited (tests/stores/format-1/README.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ TRACKED = subprocess.run(
     ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False
 ).stdout.split()
 DOCUMENTS = sorted(
-    path for path in TRACKED if path.endswith(".md") and path != "CHANGELOG.md"
+    path
+    for path in TRACKED
+    if path.endswith(".md") and path != "CHANGELOG.md" and not path.startswith("tests/stores/")
 ) or [  # outside a git checkout (an sdist), the README and docs/ at least
     str(path.relative_to(ROOT)) for path in [ROOT / "README.md", *ROOT.glob("docs/*.md")]
 ]

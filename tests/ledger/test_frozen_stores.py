@@ -7,7 +7,8 @@ recorded JSON as a sub-document of today's (keys may be added, nothing may chang
 the chain must still hold, with the digest kept from then, and the store must take new facts.
 
 Only the command line is used (`biv_adapters.cli.main` in this process), so the test holds
-whatever becomes of the code behind it. See tests/stores/format-1/README.md.
+whatever becomes of the code behind it. See tests/stores/format-1/README.md. The stores' READMEs
+are frozen with them and name this test where it stood then, `tests/test_frozen_stores.py`.
 """
 
 from __future__ import annotations
