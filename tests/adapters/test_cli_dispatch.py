@@ -139,3 +139,21 @@ def test_a_command_that_needs_no_store_opens_none(
     assert (code, err) == (0, "")
     assert len(out.strip()) > 20
     assert not missing.exists()
+
+
+def test_a_defect_of_biv_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a command whose run fails in a way no input should cause (a defect of biv)
+    def broken(_args: argparse.Namespace) -> int:
+        raise RuntimeError("a defect\nover two lines")
+
+    monkeypatch.setattr("biv_adapters.cli.commands.run_keygen", broken)
+    # When it is run
+    code = main(["keygen"])
+    # Then the user gets one line naming what failed, and exit 1, never a traceback
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        "biv: failed (a defect of biv, please report it): RuntimeError: a defect over two lines\n"
+    )

@@ -150,7 +150,8 @@ def test_a_declaration_naming_what_its_type_lacks_is_refused(declaration: Any, r
 
 
 def test_every_command_finds_its_decider_and_events_and_every_event_a_command() -> None:
-    # Given the commands of the exchange format; erasure and retention are the ledger's for now
+    # Given the commands of the exchange format; erasure and retention decide in the model
+    # (`protection`), but the fact they record is the ledger's own (`ParticipantErased`)
     partnership = set(COMMANDS.values()) - {EraseParticipant, ApplyRetention}
     # Then each names its decider and its events, and every declared event is one's
     assert set(HANDLED) == partnership

@@ -58,10 +58,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unencodable:
         print(unencodable, file=sys.stderr)
         return 2
-    if args.offline is not None:  # no store opened
-        code: int = args.offline(args)
-        return code
-    return _on_store(args)
+    try:
+        if args.offline is not None:  # no store opened
+            code: int = args.offline(args)
+            return code
+        return _on_store(args)
+    except Exception as defect:  # the last resort: a user never sees a traceback
+        # Every failure a user can cause is answered above and in the commands; what reaches
+        # here is a defect of biv. A batch is stored whole or not at all, so nothing half-done
+        # is left behind; the one line names what failed, for a report.
+        text = " ".join(str(defect).split())[:300]
+        print(
+            f"biv: failed (a defect of biv, please report it): {type(defect).__name__}: {text}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _on_store(args: argparse.Namespace) -> int:
