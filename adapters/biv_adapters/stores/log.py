@@ -1,9 +1,14 @@
 """The log (issue 21) in SQLite or PostgreSQL tables beside the facts.
 
 - `biv_log_nodes (last_leaf, level, hash)`: the tree's perfect nodes, never changed once
-  written; level 0 holds the leaf's data (the fact's chain hash). A node `(level, index)` is
-  keyed by the leaf that completed it, `(index + 1) * 2**level - 1`, and its level, so that each
-  batch's nodes go at the end of the key's order (appended, never splitting a page midway).
+  written. A node `(level, index)` is keyed by the leaf that completed it,
+  `(index + 1) * 2**level - 1`, and its level, so that each batch's nodes go at the end of the
+  key's order (appended, never splitting a page midway). Level 0 holds the leaves' data (the
+  facts' chain hashes) as *runs*: a row keyed `(last_leaf, 0)` holds the data of the consecutive
+  leaves ending at `last_leaf`, 32 bytes each, at most `RUN` of them (a store written before runs
+  holds one leaf a row: a run of one). One row for a batch's leaves, not one a leaf, is what
+  keeps the tree's cost in an import small (issue 21: an import with the tree at least 0.9 x
+  one without).
 - `biv_log_checkpoints (size, note)`: the checkpoints the log signed, one a size.
 - `biv_log_cosignatures (size, witness, line)`: the witnesses' cosignature lines.
 - `biv_log_keys (role, key)`: the log's verifier key (role `log`); never a signer key.
@@ -40,6 +45,10 @@ CREATE = (
     "CREATE TABLE IF NOT EXISTS {keys} (role TEXT PRIMARY KEY, key TEXT NOT NULL)",
 )
 CHUNK = 400  # nodes a query
+RUN = 64
+"""At most this many leaves' data in one level-0 row (2 KiB): a batch's leaves in a row or a few,
+and a leaf found by reading the rows keyed from it to `RUN - 1` after it."""
+LEAF = 32  # bytes of a leaf's data (a SHA-256 chain hash)
 
 
 def _last_leaf(level: int, index: int) -> int:
@@ -49,6 +58,72 @@ def _last_leaf(level: int, index: int) -> int:
 
 def _node(level: int, last_leaf: int) -> NodeId:
     return level, ((last_leaf + 1) >> level) - 1
+
+
+def _rows(nodes: Sequence[Node]) -> list[tuple[int, int, bytes]]:
+    """The rows `(level, last_leaf, hash)` that keep these nodes: consecutive leaves' data in runs
+    of at most `RUN` (level 0), each other node in a row of its own."""
+    rows: list[tuple[int, int, bytes]] = []
+    run: list[bytes] = []
+    last = -1
+    for (level, index), value in nodes:
+        if level != 0:
+            rows.append((level, _last_leaf(level, index), value))
+            continue
+        if run and (index != last + 1 or len(run) == RUN):
+            rows.append((0, last, b"".join(run)))
+            run = []
+        run.append(value)
+        last = index
+    if run:
+        rows.append((0, last, b"".join(run)))
+    return rows
+
+
+def _leaf_ranges(leaves: Sequence[int]) -> list[tuple[int, int]]:
+    """The ranges of level-0 keys whose rows hold these leaves (sorted): a leaf i is in the run
+    keyed from i to i + RUN - 1; leaves near each other share one range."""
+    ranges: list[tuple[int, int]] = []
+    for leaf in leaves:
+        if ranges and leaf <= ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], leaf + RUN - 1)
+        else:
+            ranges.append((leaf, leaf + RUN - 1))
+    return ranges
+
+
+def _queries(wanted: set[NodeId]) -> Iterator[tuple[list[str], list[int]]]:
+    """The `WHERE` terms and parameters that read these nodes, at most `CHUNK` nodes a query: the
+    leaves' runs as ranges of keys (in the first query), the other nodes one term a level,
+    `level = ? AND last_leaf IN (...)`: index searches (a row value IN a list of rows is a scan of
+    the table on SQLite)."""
+    ranges = _leaf_ranges(sorted(index for level, index in wanted if level == 0))
+    terms = ["(level = 0 AND last_leaf BETWEEN ? AND ?)"] * len(ranges)
+    params = [key for keys in ranges for key in keys]
+    others = sorted(node for node in wanted if node[0] != 0)
+    for start in range(0, len(others), CHUNK):
+        levels: dict[int, list[int]] = {}
+        for level, index in others[start : start + CHUNK]:
+            levels.setdefault(level, []).append(_last_leaf(level, index))
+        terms += [
+            f"(level = ? AND last_leaf IN ({','.join('?' * len(v))}))" for v in levels.values()
+        ]
+        params += [x for level, v in levels.items() for x in (level, *v)]
+        yield terms, params
+        terms, params = [], []
+    if terms:
+        yield terms, params
+
+
+def _kept(level: int, last_leaf: int, value: bytes) -> Iterator[Node]:
+    """The nodes a stored row keeps: a node, or (level 0) each leaf's data of its run."""
+    if level:
+        yield _node(level, last_leaf), value
+        return
+    first = last_leaf - len(value) // LEAF + 1
+    for leaf in range(first, last_leaf + 1):
+        at = (leaf - first) * LEAF
+        yield (0, leaf), value[at : at + LEAF]
 
 
 class SqlLog(LogStorage):
@@ -91,31 +166,19 @@ class SqlLog(LogStorage):
             yield cursor
 
     def read_stored(self, nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
-        wanted = sorted(set(nodes))
+        wanted = set(nodes)
         found: dict[NodeId, bytes] = {}
-        if not wanted:
-            return found
         with reading(self._datastore) as c:
-            for start in range(0, len(wanted), CHUNK):
-                # One term a level, `level = ? AND last_leaf IN (...)`: index searches (a row
-                # value IN a list of rows is a scan of the table on SQLite).
-                levels: dict[int, list[int]] = {}
-                for level, index in wanted[start : start + CHUNK]:
-                    levels.setdefault(level, []).append(_last_leaf(level, index))
-                terms = " OR ".join(
-                    f"(level = ? AND last_leaf IN ({','.join('?' * len(v))}))"
-                    for v in levels.values()
-                )
-                params = [x for level, v in levels.items() for x in (level, *v)]
+            for terms, params in _queries(wanted):
                 c.execute(
-                    self._sql(f"SELECT level, last_leaf, hash FROM {{nodes}} WHERE {terms}"),
+                    self._sql(
+                        "SELECT level, last_leaf, hash FROM {nodes} WHERE " + " OR ".join(terms)
+                    ),
                     params,
                 )
-                found.update(
-                    (_node(int(r["level"]), int(r["last_leaf"])), bytes(r["hash"]))
-                    for r in c.fetchall()
-                )
-        return found
+                for r in c.fetchall():
+                    found.update(_kept(int(r["level"]), int(r["last_leaf"]), bytes(r["hash"])))
+        return {node: found[node] for node in wanted if node in found}
 
     def _insert_nodes(self, c: Any, nodes: Sequence[Node], keep: bool = False) -> None:
         """Inserts nodes; with `keep`, nodes already stored are kept (a backfill's). In a batch a
@@ -123,22 +186,21 @@ class SqlLog(LogStorage):
         if not nodes:
             return
         conflict = " ON CONFLICT DO NOTHING" if keep else ""
+        rows = _rows(nodes)
         if self._postgres:
             c.execute(
                 self._sql(
                     "INSERT INTO {nodes} (level, last_leaf, hash) SELECT * FROM "
                     "unnest(?::integer[], ?::bigint[], ?::bytea[])" + conflict
                 ),
-                (
-                    [n[0] for n, _ in nodes],
-                    [_last_leaf(*n) for n, _ in nodes],
-                    [h for _, h in nodes],
-                ),
+                ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
             )
         else:
             c.executemany(
-                self._sql("INSERT INTO {nodes} VALUES (?, ?, ?)" + conflict),
-                [(_last_leaf(level, index), level, value) for (level, index), value in nodes],
+                self._sql(
+                    "INSERT INTO {nodes} (level, last_leaf, hash) VALUES (?, ?, ?)" + conflict
+                ),
+                rows,
             )
 
     def _write(self, cursor: Any, append: LogAppend) -> None:
@@ -158,7 +220,7 @@ class SqlLog(LogStorage):
     def _write_postgres(self, c: Any, append: LogAppend) -> None:
         """A batch's nodes and checkpoint in one statement, its arrays sent in binary: one
         round trip more for the batch, not two."""
-        nodes = append.nodes
+        rows = _rows(append.nodes)
         c.execute(
             self._sql(
                 "WITH added AS (INSERT INTO {nodes} (level, last_leaf, hash) SELECT * FROM "
@@ -167,9 +229,9 @@ class SqlLog(LogStorage):
                 "AS c (size, note) WHERE note IS NOT NULL ON CONFLICT (size) DO NOTHING"
             ),
             (
-                [n[0] for n, _ in nodes],
-                [_last_leaf(*n) for n, _ in nodes],
-                [h for _, h in nodes],
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [r[2] for r in rows],
                 append.size,
                 append.checkpoint,
             ),
