@@ -72,15 +72,6 @@ class _Leaf:
 
 
 @frozen
-class _Fact:
-    """A fact of the pass: its position, how it is named, and its chain hash (the leaf data)."""
-
-    position: int
-    name: str
-    data: bytes
-
-
-@frozen
 class LogVerification:
     """What the store's facts make of the trusted evidence: each checkpoint checked, the
     largest one the store extends, and the findings (one line each)."""
@@ -140,7 +131,7 @@ def _kept(ledger: Ledger, size: int, key: Verifier) -> tuple[Evidence | None, li
     except InvalidValue as refused:
         return None, [f"{where} does not verify under the key {key.name}: {refused.reason}"]
     found = []
-    text = Note.parse(kept, where).text
+    text = Note.parse(kept, where).text if cosigned else ""
     for witness_key, line in sorted(cosigned.items()):
         try:
             witness = Verifier.parse(witness_key, "witness")
@@ -154,22 +145,18 @@ def _kept(ledger: Ledger, size: int, key: Verifier) -> tuple[Evidence | None, li
 
 class _Walk:
     """The pass's state: the last position known to hold, the first known to differ, and the
-    facts in between (those since the last that held, until one differs)."""
+    rows in between (those since the last that held, until one differs)."""
 
     def __init__(self) -> None:
         self.held: tuple[int, str] = (0, "")
         self.differs: tuple[int, str, Evidence | _Leaf] | None = None
-        self.window: list[_Fact] = []
+        self.window: list[Notification] = []  # the rows at positions held+1, held+2, ...
         self.extends: Evidence | None = None
-
-    def add(self, fact: _Fact) -> None:
-        if self.differs is None:
-            self.window.append(fact)
 
     def hold(self, position: int, why: str) -> None:
         if self.differs is None and position >= self.held[0]:
             self.held = (position, why)
-            self.window = []
+            self.window.clear()
 
     def differ(self, position: int, evidence: Evidence | _Leaf) -> None:
         if self.differs is None:
@@ -220,6 +207,7 @@ def verify_log(
     trusted: list[Evidence] = []
     problems: list[str] = []
     missing = False
+    window = walk.window
     for row in ledger.rows():
         if end is not None and tree.size >= end:
             break
@@ -234,12 +222,16 @@ def verify_log(
             break
         data = bytes.fromhex(chain["hash"])
         tree.add(data)
-        walk.add(_Fact(position, _row(row), data))
-        for leaf in leaves.get(position, ()):
-            if leaf.data == data:
-                walk.hold(position, str(leaf))
-            else:
-                walk.differ(position, leaf)
+        if walk.differs is None:
+            window.append(row)
+        if position in leaves:
+            for leaf in leaves[position]:
+                if leaf.data == data:
+                    walk.hold(position, str(leaf))
+                else:
+                    walk.differ(position, leaf)
+        if position not in outside and not (kept and row.topic.endswith("BatchSealed")):
+            continue
         evidence = list(outside.get(position, ()))
         if kept and row.topic.endswith("BatchSealed"):
             found, findings = _kept(ledger, position, key)
@@ -290,7 +282,14 @@ def _first_difference(ledger: Ledger, walk: _Walk, trusted: list[Evidence]) -> s
     assert walk.differs is not None
     held, why_held = walk.held
     differs, why_differs, evidence = walk.differs
-    facts = {f.position: f for f in walk.window}
+    first = held
+
+    def data(position: int) -> bytes:
+        return bytes.fromhex(parse_json(walk.window[position - first - 1].state)["chain"]["hash"])
+
+    def name(position: int) -> str:
+        return _row(walk.window[position - first - 1])
+
     proving = (
         evidence
         if isinstance(evidence, Evidence)
@@ -305,25 +304,24 @@ def _first_difference(ledger: Ledger, walk: _Walk, trusted: list[Evidence]) -> s
         leaf = _signed_leaf(ledger, middle, proving)
         if leaf is None:
             break
-        if leaf == facts[middle].data:
+        if leaf == data(middle):
             held, why_held = middle, f"the log's leaf {middle}, proven in {proving}"
         else:
             differs, why_differs = middle, f"the log's leaf {middle}, proven in {proving}"
             evidence = proving
     holding = f"positions 1-{held} hold ({why_held})" if held else "no position before it holds"
     if differs - held == 1:
-        fact = facts[differs]
         if isinstance(evidence, _Leaf) and evidence.position == differs:
             return (
-                f"position {differs} differs from {evidence}: {fact.name} is not the fact the "
-                f"receipt proves there; {holding}"
+                f"position {differs} differs from {evidence}: {name(differs)} is not the fact "
+                f"the receipt proves there; {holding}"
             )
         return (
-            f"position {differs} differs from {why_differs}: {fact.name} is not the fact the "
-            f"log signed there (forked or rewritten); {holding}"
+            f"position {differs} differs from {why_differs}: {name(differs)} is not the fact "
+            f"the log signed there (forked or rewritten); {holding}"
         )
-    between = [facts[p] for p in range(held + 1, differs + 1)]
-    named = "; ".join(f"position {f.position} ({f.name})" for f in between[:SHOWN])
+    between = range(held + 1, differs + 1)
+    named = "; ".join(f"position {p} ({name(p)})" for p in between[:SHOWN])
     more = f"; and {len(between) - SHOWN} more" if len(between) > SHOWN else ""
     return (
         f"{holding}; the history differs at a position from {held + 1} to {differs} "
