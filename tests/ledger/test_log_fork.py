@@ -11,6 +11,7 @@ and name the batch, or with a receipt the exact position.
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 from attrs import evolve, frozen
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
@@ -29,7 +32,7 @@ from biv_domain.ledger import Line
 from biv_domain.ledger.log_verification import LogVerification, verify_checkpoint, verify_log
 from biv_domain.ledger.note import COSIGNATURE_V1, Checkpoint, Note, Signer, cosign
 from biv_domain.ledger.receipts import receipt_of
-from biv_domain.model.commands import RecordDisbursement
+from biv_domain.model.commands import ConcludeAgreement, RecordDisbursement
 from biv_domain.model.log_proofs import ImportReceipt
 from biv_domain.model.money import Money
 from tests.conftest import drop_schema, postgres_url
@@ -117,11 +120,17 @@ def _log_tables(rows: StoredRows) -> list[str]:
 def rewrite_second_payment(forged: Forged, *, tree: bool = True) -> int:
     """The forgery: the batch's second payment made 9,999 kr, every later fact chained again
     and (with `tree`) the tree recomputed from the rewritten facts. Its chain position."""
-    rows = forged.rows
+    rewrite_payment(forged.rows, forged.before + 2, tree=tree)
+    return forged.before + 2
+
+
+def rewrite_payment(rows: StoredRows, position: int, *, tree: bool = True) -> None:
+    """The payment at `position` made 9,999 kr, every later fact chained again and (with
+    `tree`) the tree recomputed from the rewritten facts' hashes."""
     ids = rows.ids()
-    at = forged.before + 1  # the payments' batch: rows hold positions 1, 2, ... in order
+    at = position - 1  # rows hold positions 1, 2, ... in order
     payment = decode_row(rows, ids[at])
-    assert payment.position == forged.before + 2
+    assert payment.position == position
     changed = evolve(payment.event, amount=Money.kronor(9_999))
 
     def pay_more(index: int, envelope: dict[str, Any]) -> None:
@@ -137,7 +146,6 @@ def rewrite_second_payment(forged: Forged, *, tree: bool = True) -> int:
         ledger = open_ledger(rows.url)
         ledger.log_size()  # the tree made again, from the rewritten facts' hashes
         ledger.close()
-    return int(payment.position)
 
 
 def verified(forged: Forged, **evidence: Any) -> LogVerification:
@@ -344,3 +352,62 @@ def test_a_witness_cosignature_altered_in_the_database_is_named(forged: Forged) 
         "the cosignature of kommunrevisionen.example kept with the store's signed checkpoint "
         f"of {forged.size} does not verify",
     )
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    batches=st.lists(st.integers(1, 4), min_size=2, max_size=5),
+    pick=st.integers(0, 10_000),
+    forger=st.sampled_from(["facts only", "tree too", "tree too, kept checkpoints deleted"]),
+)
+def test_any_rewritten_payment_is_located_to_its_position_or_batch(
+    batches: list[int], pick: int, forger: str
+) -> None:
+    """Given batches of payments signed one by one, a payment anywhere rewritten: with the tree
+    left, its exact position is named; with the tree recomputed, its batch (between the kept
+    checkpoints around it), or with those deleted, the span since the last kept before it."""
+    signer = Signer.generate("linkoping.se/biv")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite://{folder}/biv.sqlite3"
+        ledger = open_ledger(url, actor="Anna, ekonom")
+        ledger.reads.log_key = signer
+        ledger.execute(
+            ConcludeAgreement(
+                "Dnr T-1", "T", "L", "P", date(2024, 1, 1), date(2024, 12, 31), 3, date(2024, 1, 1)
+            )
+        )
+        seals, payments = [ledger.log_size()], []
+        for size in batches:
+            first = ledger.log_size() + 1
+            ledger.execute_all(
+                [
+                    Line(n, RecordDisbursement("Dnr T-1", Money.kronor(n), date(2024, 2, n)))
+                    for n in range(1, size + 1)
+                ]
+            )
+            payments.extend((p, seals[-1]) for p in range(first, first + size))
+            seals.append(ledger.log_size())
+        note = str(ledger.checkpoint())
+        ledger.close()
+        position, before = payments[pick % len(payments)]
+        seal = min(s for s in seals if s > position)
+        rows = StoredRows(url, None)
+        try:
+            rewrite_payment(rows, position, tree=forger != "facts only")
+            if forger.endswith("deleted"):
+                _run(rows, "DELETE FROM biv_log_checkpoints WHERE size > ?", before)
+        finally:
+            rows.close()
+        ledger = open_ledger(url)
+        try:
+            result = verify_log(ledger, signer.verifier, [("checkpoint.txt", note)])
+        finally:
+            ledger.close()
+    [problem] = result.problems
+    if forger == "facts only":
+        assert problem.startswith(f"position {position} differs from the log's leaf {position}")
+        assert f"positions 1-{position - 1} hold" in problem
+    else:
+        end = seal if forger == "tree too" else seals[-1]
+        assert problem.startswith(f"positions 1-{before} hold (the signed checkpoint of {before}")
+        assert f"the history differs at a position from {before + 1} to {end} " in problem
