@@ -376,7 +376,7 @@ def test_any_rewritten_payment_is_located_to_its_position_or_batch(
                 "Dnr T-1", "T", "L", "P", date(2024, 1, 1), date(2024, 12, 31), 3, date(2024, 1, 1)
             )
         )
-        seals, payments = [ledger.log_size()], []
+        seals, payments = [ledger.log_size()], list[tuple[int, int]]()
         for size in batches:
             first = ledger.log_size() + 1
             ledger.execute_all(
