@@ -328,6 +328,16 @@ def test_the_command_line_says_each_finding_in_one_line(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"biv: positions 1-{forged.before} hold (the signed checkpoint of")
 
+    assert main([*argv, "--json", *store]) == 1
+    out, err = capsys.readouterr()
+    log = json.loads(out)["log"]
+    assert log["holds"] is False
+    assert [f"biv: {p}" for p in log["problems"]] == err.splitlines()
+    assert log["extends"] == forged.before
+    assert {"size": forged.size, "source": f"in {checkpoint}"}.items() <= next(
+        c for c in log["checked"] if c["source"] != "kept in the store"
+    ).items()
+
     assert main(["audit", "verify", "--checkpoint", str(checkpoint), *store]) == 2
     assert "need --key VKEY" in capsys.readouterr().err
 

@@ -22,6 +22,7 @@ from biv_adapters.cli.log_grammar import add_log_commands
 
 if TYPE_CHECKING:  # the ledger and its documents load when a command runs, not for --help
     from biv_domain.ledger import Ledger
+    from biv_domain.ledger.log_verification import LogVerification
     from biv_domain.ledger.verification import Digest
 
 
@@ -164,9 +165,17 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     from biv_adapters.documents import verification_document
     from biv_domain.converter import json_text
 
+    if args.key is None and (args.checkpoint or args.receipt):
+        raise UsageError("--checkpoint and --receipt need --key VKEY, the log's verifier key")
     result = ledger.verify_chain(args.digest)
+    # The signed checkpoints are checked even where the chain broke: they name the first
+    # position that differs from what the log once signed, which a broken chain cannot.
+    log = _verify_log(args, ledger) if args.key is not None else None
     if args.json:
-        print(json_text(verification_document(result)))
+        body = verification_document(result)
+        if log is not None:
+            body["log"] = _log_document(log)
+        print(json_text(body))
     elif result.first_break is None:
         print(f"the chain of {result.facts} facts holds; its head is {result.head}")
         if result.digest:
@@ -184,19 +193,15 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     if not args.json:
         for note in result.notes:
             print(f"not checked: {note}")
-    # The signed checkpoints are checked even where the chain broke: they name the first
-    # position that differs from what the log once signed, which a broken chain cannot.
-    if args.key is None:
-        if args.checkpoint or args.receipt:
-            raise UsageError("--checkpoint and --receipt need --key VKEY, the log's verifier key")
+    if log is None:
         return 0 if result.intact else 1
-    holds = _verify_log(args, ledger)
-    return 0 if result.intact and holds else 1
+    _print_log(args, log)
+    return 0 if result.intact and log.holds else 1
 
 
-def _verify_log(args: argparse.Namespace, ledger: Ledger) -> bool:
+def _verify_log(args: argparse.Namespace, ledger: Ledger) -> LogVerification:
     """`--key VKEY [--checkpoint FILE]… [--receipt FILE]…`: the store against every signed
-    checkpoint, each finding one line on standard error."""
+    checkpoint (`log_verification.verify_log`); a file that does not verify is refused."""
     from pathlib import Path
 
     from biv_domain.converter import parse_json
@@ -222,23 +227,40 @@ def _verify_log(args: argparse.Namespace, ledger: Ledger) -> bool:
             if isinstance(error, Refused):
                 raise Refused(f"receipt {path}", error.reason) from None
             raise UsageError(f"{path} is not JSON") from None
-    result = verify_log(ledger, key, checkpoints, receipts)
-    for problem in result.problems:
+    return verify_log(ledger, key, checkpoints, receipts)
+
+
+def _log_document(log: LogVerification) -> dict[str, Any]:
+    """The signed checkpoints' part of `verify --key --json`."""
+    return {
+        "holds": log.holds,
+        "checked": [
+            {"size": e.checkpoint.size, "source": e.source, "root": e.checkpoint.root.hex()}
+            for e in log.checked
+        ],
+        "extends": log.extends.checkpoint.size if log.extends else None,
+        "problems": list(log.problems),
+    }
+
+
+def _print_log(args: argparse.Namespace, log: LogVerification) -> None:
+    """Each finding one line on standard error; what holds on standard output."""
+    for problem in log.problems:
         print(f"biv: {problem}", file=sys.stderr)
-    if not args.json:
-        outside = [e for e in result.checked if e.source != "kept in the store"]
-        for evidence in outside if result.holds else ():
-            size = evidence.checkpoint.size
-            print(
-                f"the store extends the checkpoint of {size} facts {evidence.source}, signed by "
-                f"{key.name}: its first {size} facts make its root"
-            )
-        kept = len(result.checked) - len(outside)
-        if result.holds and kept:
-            print(f"the store's {kept} signed checkpoints verify and its facts make each root")
-        elif not result.checked:
-            print(f"not checked: no checkpoint signed by {key.name} (the store keeps none)")
-    return result.holds
+    if args.json:
+        return
+    outside = [e for e in log.checked if e.source != "kept in the store"]
+    for evidence in outside if log.holds else ():
+        size, name = evidence.checkpoint.size, evidence.checkpoint.origin
+        print(
+            f"the store extends the checkpoint of {size} facts {evidence.source}, signed by "
+            f"{name}: its first {size} facts make its root"
+        )
+    kept = len(log.checked) - len(outside)
+    if log.holds and kept:
+        print(f"the store's {kept} signed checkpoints verify and its facts make each root")
+    elif not log.checked:
+        print("not checked: no signed checkpoint (the store keeps none, and none was given)")
 
 
 def _check_replay(args: argparse.Namespace) -> None:
