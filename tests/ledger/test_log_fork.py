@@ -298,6 +298,11 @@ def test_a_checkpoint_or_receipt_another_key_signed_is_refused(forged: Forged) -
         with pytest.raises(InvalidValue) as refused:
             verify_log(ledger, other, receipts=[("kvitto.json", forged.receipt)], kept=False)
         assert refused.value.field.startswith("receipt kvitto.json")
+        # The store's own checkpoints, signed with the log's key, cannot be checked with another
+        assert verify_log(ledger, other).problems == (
+            f"the store keeps the log key {forged.signer.verifier}, not {other}: its signed "
+            "checkpoints cannot be checked with the key given",
+        )
     finally:
         ledger.close()
 

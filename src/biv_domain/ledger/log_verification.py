@@ -143,6 +143,23 @@ def _kept(ledger: Ledger, size: int, key: Verifier) -> tuple[Evidence | None, li
     return Evidence(checkpoint, "kept in the store"), found
 
 
+def _keeps(ledger: Ledger, key: Verifier) -> tuple[bool, list[str]]:
+    """Whether the store may keep checkpoints signed with `key` (it keeps the log's verifier
+    key from the first one it signed); a store keeping another key is a finding of its own."""
+    try:
+        verifier = ledger.log_verifier()
+    except InvalidValue as refused:
+        return False, [f"the store's log key cannot be read: {refused.reason}"]
+    if verifier is None:
+        return False, []  # the store never signed a checkpoint
+    if str(verifier) != str(key):
+        return False, [
+            f"the store keeps the log key {verifier}, not {key}: its signed checkpoints "
+            "cannot be checked with the key given"
+        ]
+    return True, []
+
+
 class _Walk:
     """The pass's state: the last position known to hold, the first known to differ, and the
     rows in between (those since the last that held, until one differs)."""
@@ -206,6 +223,8 @@ def verify_log(
     tree, walk = _Tree(), _Walk()
     trusted: list[Evidence] = []
     problems: list[str] = []
+    if kept:
+        kept, problems = _keeps(ledger, key)
     missing = False
     window = walk.window
     for row in ledger.rows():
