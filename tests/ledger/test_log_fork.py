@@ -426,3 +426,21 @@ def test_any_rewritten_payment_is_located_to_its_position_or_batch(
         end = seal if forger == "tree too" else seals[-1]
         assert problem.startswith(f"positions 1-{before} hold (the signed checkpoint of {before}")
         assert f"the history differs at a position from {before + 1} to {end} " in problem
+
+
+def test_a_store_that_never_signed_says_nothing_was_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite://{tmp_path}/unsigned.sqlite3"
+    ledger = open_ledger(url)
+    ledger.execute(
+        ConcludeAgreement(
+            "Dnr T-1", "T", "L", "P", date(2024, 1, 1), date(2024, 12, 31), 3, date(2024, 1, 1)
+        )
+    )
+    ledger.close()
+    key = str(Signer.generate("linkoping.se/biv").verifier)
+    capsys.readouterr()
+    assert main(["audit", "verify", "--key", key, "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "not checked: no signed checkpoint (the store keeps none, and none was given)" in out

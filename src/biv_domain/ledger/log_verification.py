@@ -215,16 +215,16 @@ def verify_log(
                 leaves.setdefault(fact.position, []).append(
                     _Leaf(fact.position, data, line.line, f"in {where}")
                 )
+    problems: list[str] = []
+    if kept:
+        kept, problems = _keeps(ledger, key)
     end = until
     if end is None and not kept:  # outside evidence only: the facts it covers
         end = max([*outside, *leaves, 0])
         if not end:
-            return LogVerification((), ())
+            return LogVerification((), tuple(problems))
     tree, walk = _Tree(), _Walk()
     trusted: list[Evidence] = []
-    problems: list[str] = []
-    if kept:
-        kept, problems = _keeps(ledger, key)
     missing = False
     window = walk.window
     for row in ledger.rows():
