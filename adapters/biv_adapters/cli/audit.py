@@ -18,10 +18,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError, parse_day, parse_moment
-from biv_adapters.cli.log_grammar import add_checkpoint_options, add_log_commands
+from biv_adapters.cli.log_grammar import add_log_commands
 
 if TYPE_CHECKING:  # the ledger and its documents load when a command runs, not for --help
     from biv_domain.ledger import Ledger
+    from biv_domain.ledger.log_verification import LogVerification
     from biv_domain.ledger.verification import Digest
 
 
@@ -32,11 +33,37 @@ def add_audit_commands(
     verbs = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
 
     verify = verbs.add_parser(
-        "verify", parents=[store], help="check that no stored fact was changed, removed or added"
+        "verify",
+        parents=[store],
+        help="check that no stored fact was changed, removed or added",
+        description="Walks the chain and the store's other checks. With --key VKEY (the log's "
+        "verifier key) it also checks the store against every signed checkpoint: those it kept "
+        "when each batch was signed, those kept outside (--checkpoint) and the receipts "
+        "(--receipt); a shortened, forked or rewritten history fails, naming the first "
+        "position that differs (or the batch it is in, and its facts).",
     )
     verify.add_argument("--digest", type=_digest, help="POSITION:SHA256 from `biv audit digest`")
     verify.add_argument("--json", action="store_true")
-    add_checkpoint_options(verify)
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        metavar="FILE",
+        help="a signed checkpoint kept outside (`biv audit checkpoint`): prove the store still "
+        "extends it; repeat for more",
+    )
+    verify.add_argument(
+        "--receipt",
+        action="append",
+        metavar="FILE",
+        help="an import's receipt (`biv import --receipt`): its facts' leaves name the exact "
+        "position of a change; repeat for more",
+    )
+    verify.add_argument(
+        "--key",
+        metavar="VKEY",
+        help="the log's verifier key: check the store's own signed checkpoints, and needed "
+        "by --checkpoint and --receipt",
+    )
     verify.set_defaults(run=_verify)
 
     digest = verbs.add_parser("digest", parents=[store], help="the chain's head, to keep outside")
@@ -138,9 +165,17 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     from biv_adapters.documents import verification_document
     from biv_domain.converter import json_text
 
+    if args.key is None and (args.checkpoint or args.receipt):
+        raise UsageError("--checkpoint and --receipt need --key VKEY, the log's verifier key")
     result = ledger.verify_chain(args.digest)
+    # The signed checkpoints are checked even where the chain broke: they name the first
+    # position that differs from what the log once signed, which a broken chain cannot.
+    log = _verify_log(args, ledger) if args.key is not None else None
     if args.json:
-        print(json_text(verification_document(result)))
+        body = verification_document(result)
+        if log is not None:
+            body["log"] = _log_document(log)
+        print(json_text(body))
     elif result.first_break is None:
         print(f"the chain of {result.facts} facts holds; its head is {result.head}")
         if result.digest:
@@ -158,14 +193,74 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     if not args.json:
         for note in result.notes:
             print(f"not checked: {note}")
-    # A checkpoint kept outside is checked even where the chain broke: it names the first
-    # position that differs from what the log once signed, which a broken chain cannot.
-    if args.checkpoint is None:
+    if log is None:
         return 0 if result.intact else 1
-    from biv_adapters.cli.log import run_verify_checkpoint
+    _print_log(args, log)
+    return 0 if result.intact and log.holds else 1
 
-    extends = run_verify_checkpoint(args, ledger)
-    return 0 if result.intact and extends == 0 else 1
+
+def _verify_log(args: argparse.Namespace, ledger: Ledger) -> LogVerification:
+    """`--key VKEY [--checkpoint FILE]… [--receipt FILE]…`: the store against every signed
+    checkpoint (`log_verification.verify_log`); a file that does not verify is refused."""
+    from pathlib import Path
+
+    from biv_domain.converter import parse_json
+    from biv_domain.errors import Refused
+    from biv_domain.ledger.log_verification import verify_log
+    from biv_domain.ledger.note import Verifier
+    from biv_domain.ledger.receipts import read_receipt
+
+    def text(path: str) -> str:
+        try:
+            return Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise UsageError(f"cannot read {path}: {reason}") from None
+
+    key = Verifier.parse(args.key, "key")
+    checkpoints = [(path, text(path)) for path in args.checkpoint or ()]
+    receipts = []
+    for path in args.receipt or ():
+        try:
+            receipts.append((path, read_receipt(parse_json(text(path)))))
+        except ValueError as error:
+            if isinstance(error, Refused):
+                raise Refused(f"receipt {path}", error.reason) from None
+            raise UsageError(f"{path} is not JSON") from None
+    return verify_log(ledger, key, checkpoints, receipts)
+
+
+def _log_document(log: LogVerification) -> dict[str, Any]:
+    """The signed checkpoints' part of `verify --key --json`."""
+    return {
+        "holds": log.holds,
+        "checked": [
+            {"size": e.checkpoint.size, "source": e.source, "root": e.checkpoint.root.hex()}
+            for e in log.checked
+        ],
+        "extends": log.extends.checkpoint.size if log.extends else None,
+        "problems": list(log.problems),
+    }
+
+
+def _print_log(args: argparse.Namespace, log: LogVerification) -> None:
+    """Each finding one line on standard error; what holds on standard output."""
+    for problem in log.problems:
+        print(f"biv: {problem}", file=sys.stderr)
+    if args.json:
+        return
+    outside = [e for e in log.checked if e.source != "kept in the store"]
+    for evidence in outside if log.holds else ():
+        size, name = evidence.checkpoint.size, evidence.checkpoint.origin
+        print(
+            f"the store extends the checkpoint of {size} facts {evidence.source}, signed by "
+            f"{name}: its first {size} facts make its root"
+        )
+    kept = len(log.checked) - len(outside)
+    if log.holds and kept:
+        print(f"the store's {kept} signed checkpoints verify and its facts make each root")
+    elif not log.checked:
+        print("not checked: no signed checkpoint (the store keeps none, and none was given)")
 
 
 def _check_replay(args: argparse.Namespace) -> None:

@@ -4,7 +4,6 @@
 - `biv audit checkpoint [--json]` prints the log's signed checkpoint (C2SP note).
 - `biv audit prove POSITION [--size N]`, `biv audit consistency M [N]`: RFC 9162 proofs.
 - `biv audit check-receipt FILE --key VKEY [--store URL]` checks an import's receipt.
-- `biv audit verify --checkpoint FILE --key VKEY`: the store still extends the checkpoint.
 - `biv witness --log URL --key KEY --log-key VKEY --state FILE` co-signs the log's checkpoint.
 """
 
@@ -23,7 +22,6 @@ from biv_domain.converter import document, json_text, parse_json
 from biv_domain.errors import Refused
 from biv_domain.ledger import Ledger, utc_now
 from biv_domain.ledger.log import LogRefused
-from biv_domain.ledger.log_verification import verify_checkpoint
 from biv_domain.ledger.note import COSIGNATURE_V1, ED25519, Checkpoint, Signer, Verifier
 from biv_domain.ledger.receipts import (
     check_consistency,
@@ -173,23 +171,6 @@ def run_consistency(args: argparse.Namespace, ledger: Ledger) -> int:
     """`biv audit consistency M [N]`."""
     proof = ledger.consistency_proof(args.old, args.new)
     print(json_text(document(proof), indent=not args.json))
-    return 0
-
-
-def run_verify_checkpoint(args: argparse.Namespace, ledger: Ledger) -> int:
-    """`biv audit verify --checkpoint FILE --key VKEY`: the store still extends the checkpoint."""
-    if args.key is None:
-        raise UsageError("--checkpoint needs --key VKEY, the log's verifier key")
-    key = _verifier(args.key)
-    result = verify_checkpoint(ledger, _read(args.checkpoint), key)
-    if not result.holds:
-        print(f"biv: {result.problem}", file=sys.stderr)
-        return 1
-    if not args.json:
-        print(
-            f"the store extends the checkpoint of {result.checkpoint.size} facts "
-            f"signed by {key.name}: its first {result.checkpoint.size} facts make its root"
-        )
     return 0
 
 

@@ -118,13 +118,6 @@ def add_log_commands(verbs: Any, store: argparse.ArgumentParser) -> None:
     receipt.set_defaults(offline=_check_receipt)
 
 
-def add_checkpoint_options(verify: argparse.ArgumentParser) -> None:
-    verify.add_argument(
-        "--checkpoint", metavar="FILE", help="a signed checkpoint kept outside: prove it extended"
-    )
-    verify.add_argument("--key", metavar="VKEY", help="with --checkpoint: the log's verifier key")
-
-
 def add_witness_command(commands: Any) -> None:
     parser = commands.add_parser(
         "witness",
