@@ -71,8 +71,11 @@ def start_up(runs: int, folder: Path, against: Path | None = None) -> None:
     The output says both, and the machine's load.
 
     `against`: the folder of another installation's `python` and `biv` (another commit's
-    virtual environment), timed in the same interleaved rounds, each against its own
-    `python -c pass`: before and after in one run, under the same load.
+    virtual environment, or one with the wheel installed), timed in the same interleaved
+    rounds, each against its own `python -c pass`: before and after in one run, under the
+    same load. The `python -c pass` of an editable checkout imports its import finder at
+    start (pathlib and more, ~10 ms) and a wheel's does not, so the ratios of an editable
+    checkout flatter: an embedder's are those of a wheel's environment.
     """
     env = with_bytecode()
     store = f"sqlite://{folder}/demo.sqlite3"
@@ -111,6 +114,11 @@ def start_up(runs: int, folder: Path, against: Path | None = None) -> None:
         "with bytecode: PYTHONDONTWRITEBYTECODE unset, one warm-up run a command "
         f"(bytecode cached: {'yes' if bytecode_cached() else 'NO'}); load average {load}"
     )
+    if any(name.startswith("__editable__") for name in sys.modules):
+        print(
+            "this python is an editable checkout's: its python -c pass loads the checkout's "
+            "import finder (~10 ms) that a wheel's does not (compare with --against a wheel's bin/)"
+        )
     if against:
         print(f"against: {against} (its own python -c pass), in the same rounds")
     print(f"{'command':48} {'ms':>8} {'x python':>9}  aim")
