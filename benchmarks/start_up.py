@@ -15,6 +15,8 @@ and one from the middle), and the history's floor (its rows read in one query an
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import random
 import statistics
 import subprocess
@@ -37,48 +39,95 @@ PAGE = 200
 REPORT_WINDOW = ("--from", "2023-04-01", "--to", "2024-03-31")
 
 
-def median_seconds(command: list[str], runs: int) -> float:
+def median_seconds(command: list[str], runs: int, env: dict[str, str] | None = None) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, check=True, capture_output=True, env=env)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
-def start_up(runs: int, folder: Path) -> None:
+def with_bytecode() -> dict[str, str]:
+    """This environment without PYTHONDONTWRITEBYTECODE: the processes write and read their
+    modules' bytecode (.pyc), as an installed wheel's are (pip compiles them)."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def bytecode_cached() -> bool:
+    """Whether the ledger's modules have their bytecode beside them (after the warm-up)."""
+    import biv_domain.ledger.application as module
+
+    return Path(importlib.util.cache_from_source(module.__file__)).exists()
+
+
+def start_up(runs: int, folder: Path, against: Path | None = None) -> None:
+    """Each command's fresh process as a user's script runs it: with bytecode.
+
+    A machine that sets PYTHONDONTWRITEBYTECODE=1 (this one does) makes an editable
+    checkout compile every module of ours from source in every process (~60 ms), which
+    an embedder's installed wheel never does. So the processes run without it, and each
+    command runs once, untimed, before the timed rounds: that warm-up writes the bytecode.
+    The output says both, and the machine's load.
+
+    `against`: the folder of another installation's `python` and `biv` (another commit's
+    virtual environment, or one with the wheel installed), timed in the same interleaved
+    rounds, each against its own `python -c pass`: before and after in one run, under the
+    same load. The `python -c pass` of an editable checkout imports its import finder at
+    start (pathlib and more, ~10 ms) and a wheel's does not, so the ratios of an editable
+    checkout flatter: an embedder's are those of a wheel's environment.
+    """
+    env = with_bytecode()
     store = f"sqlite://{folder}/demo.sqlite3"
-    subprocess.run([BIV, "demo", "--store", store], check=True, capture_output=True)
-    commands = {
-        "python -c pass": ([sys.executable, "-c", "pass"], None),
-        "biv --version": ([BIV, "--version"], 3.0),
-        "biv --help": ([BIV, "--help"], 3.0),
-        "biv budget CASE --on D --json": (
-            [BIV, "budget", CASE_NUMBER, "--on", "2023-10-01", "--json", "--store", store],
-            5.0,
-        ),
-        "biv report CASE --from --to --json": (
-            [BIV, "report", CASE_NUMBER, *REPORT_WINDOW, "--json", "--store", store],
-            5.0,
-        ),
-        "biv history CASE --limit 200 --json": (
-            [BIV, "history", CASE_NUMBER, "--limit", "200", "--json", "--store", store],
-            None,
-        ),
-    }
+    subprocess.run([BIV, "demo", "--store", store], check=True, capture_output=True, env=env)
+    installs = {"": Path(BIV).parent, **({"against ": against} if against else {})}
+    commands: dict[str, tuple[list[str], float | None]] = {}
+    for label, folder_of in installs.items():
+        biv = str(folder_of / "biv")
+        commands |= {
+            f"{label}python -c pass": ([str(folder_of / "python"), "-c", "pass"], None),
+            f"{label}biv --version": ([biv, "--version"], 3.0),
+            f"{label}biv --help": ([biv, "--help"], 3.0),
+            f"{label}biv budget CASE --on D --json": (
+                [biv, "budget", CASE_NUMBER, "--on", "2023-10-01", "--json", "--store", store],
+                5.0,
+            ),
+            f"{label}biv report CASE --from --to --json": (
+                [biv, "report", CASE_NUMBER, *REPORT_WINDOW, "--json", "--store", store],
+                5.0,
+            ),
+            f"{label}biv history CASE --limit 200 --json": (
+                [biv, "history", CASE_NUMBER, "--limit", "200", "--json", "--store", store],
+                None,
+            ),
+        }
+    for command, _aim in commands.values():  # the warm-up: bytecode written, files cached
+        median_seconds(command, 1, env)
     # Interleaved rounds, so that a busy moment of a shared machine falls on every command.
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, (command, _aim) in commands.items():
-            times[name].append(median_seconds(command, 1))
-    base = statistics.median(times["python -c pass"])
+            times[name].append(median_seconds(command, 1, env))
+    load = " ".join(f"{average:.2f}" for average in os.getloadavg())
     print(f"start-up, median of {runs} fresh processes (SQLite store of the demo)")
-    print(f"{'command':40} {'ms':>8} {'x python':>9}  aim")
+    print(
+        "with bytecode: PYTHONDONTWRITEBYTECODE unset, one warm-up run a command "
+        f"(bytecode cached: {'yes' if bytecode_cached() else 'NO'}); load average {load}"
+    )
+    if any(name.startswith("__editable__") for name in sys.modules):
+        print(
+            "this python is an editable checkout's: its python -c pass loads the checkout's "
+            "import finder (~10 ms) that a wheel's does not (compare with --against a wheel's bin/)"
+        )
+    if against:
+        print(f"against: {against} (its own python -c pass), in the same rounds")
+    print(f"{'command':48} {'ms':>8} {'x python':>9}  aim")
     for name, (_command, aim) in commands.items():
+        label = "against " if name.startswith("against ") else ""
         seconds = statistics.median(times[name])
-        ratio = seconds / base
+        ratio = seconds / statistics.median(times[f"{label}python -c pass"])
         verdict = "" if aim is None else f"<= {aim:g} x: {'met' if ratio <= aim else 'NOT met'}"
-        print(f"{name:40} {seconds * 1000:8.1f} {ratio:9.2f}  {verdict}")
+        print(f"{name:48} {seconds * 1000:8.1f} {ratio:9.2f}  {verdict}")
 
 
 def build(agreements: int, years: int, folder: Path) -> tuple[Ledger, Generated]:
@@ -150,10 +199,11 @@ def main() -> int:
     parser.add_argument("--years", type=int, default=7)
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--skip-paging", action="store_true")
+    parser.add_argument("--against", type=Path, help="another virtualenv's bin/, timed alike")
     args = parser.parse_args()
     print(f"{date.today()}: a shared machine; figures are medians of one run")
     with tempfile.TemporaryDirectory(prefix="biv-start-up-") as folder:
-        start_up(args.runs, Path(folder))
+        start_up(args.runs, Path(folder), args.against)
         if not args.skip_paging:
             ledger, generated = build(args.agreements, args.years, Path(folder))
             try:

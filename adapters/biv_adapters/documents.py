@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError
 from biv_adapters.demo_stages import demo_mark
@@ -18,19 +18,14 @@ from biv_adapters.exchange import read_lines
 from biv_domain.converter import document
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger, LineRefused
-from biv_domain.ledger.receipts import receipt_of
-from biv_domain.ledger.store_info import store_info
-from biv_domain.ledger.verification import Digest, Verification
 from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.projections.budget import Split, budget
 from biv_domain.projections.history import History
-from biv_domain.projections.report import (
-    PUBLIC_THRESHOLD,
-    ReportView,
-    for_publication,
-    report_view,
-)
+
+if TYPE_CHECKING:  # each loads with the one document that needs it: a budget needs none
+    from biv_domain.ledger.verification import Digest, Verification
+    from biv_domain.projections.report import ReportView
 
 Document = dict[str, Any]
 
@@ -102,6 +97,8 @@ def report_document(
     Each target carries `met` (None when nothing was recorded for the window, with
     `reason`) and `counts_from`; `nothing_recorded` says the window holds no group or session.
     """
+    from biv_domain.projections.report import PUBLIC_THRESHOLD, for_publication, report_view
+
     state = ledger.agreement(case_number, as_known_at)  # NotFound unless known then
     groups = ledger.groups(case_number, as_known_at, overlapping=window)
     view = report_view(state, groups, window)
@@ -213,6 +210,8 @@ def digest_document(ledger: Ledger) -> Document:
 
 def store_info_document(ledger: Ledger) -> Document:
     """`biv store info --json`."""
+    from biv_domain.ledger.store_info import store_info
+
     body: Document = document(store_info(ledger))
     return marked(ledger, body)
 
@@ -238,5 +237,7 @@ def import_document(
     if receipt.erased:  # only a batch that erased says so: the shape programs know stays
         counts["erased"] = receipt.erased
     if with_receipt:
+        from biv_domain.ledger.receipts import receipt_of
+
         counts["receipt"] = document(receipt_of(ledger, receipt))
     return counts

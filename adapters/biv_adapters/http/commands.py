@@ -7,7 +7,6 @@ grammar stays whole without the extra `biv-domain[serve]`.
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +140,8 @@ def run_serve(args: argparse.Namespace, ledger: Ledger, url: str) -> int:
         raise UsageError(
             f"biv serve needs {missing.name or 'a package'}: pip install 'biv-domain[serve]'"
         ) from None
+    import getpass  # here, not with the grammar that every command loads
+
     from biv_adapters.http.auth import Access, is_loopback
     from biv_adapters.http.guard import allowed_hosts
     from biv_adapters.http.tokens import tokens_of

@@ -7,10 +7,12 @@
 
 A store factory turns a URL into a `Store`: the settings of the `eventsourcing`
 library, the storage of the read models, and the lock held while tables are
-made. Factories are found through the entry-point group `biv.stores` (the only
-registry; this package registers its three in pyproject.toml), so a third
+made. Factories are found through the entry-point group `biv.stores`, so a third
 party adds a store by registering one in its own package, without changing
-`biv_domain`.
+`biv_domain`. This package registers its three there too (pyproject.toml), and
+`BUILT_IN` names the same three: their schemes are resolved without reading the
+installation's metadata (`importlib.metadata` alone costs a command ~20 ms), which
+is read only for a scheme that is not built in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from importlib.metadata import entry_points
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -35,6 +37,13 @@ from biv_domain.ledger.subjects import CipherKeyRefused
 
 DEFAULT_STORE = "sqlite:biv.sqlite3"
 ENTRY_POINT_GROUP = "biv.stores"
+# This package's own stores, as registered under ENTRY_POINT_GROUP in pyproject.toml
+# (tests/adapters/test_fast_start.py keeps the two alike): scheme -> "module:factory".
+BUILT_IN: Mapping[str, str] = {
+    "memory": "biv_adapters.stores.registry:memory_store",
+    "sqlite": "biv_adapters.stores.sqlite:sqlite_store",
+    "postgresql": "biv_adapters.stores.postgresql:postgresql_store",
+}
 
 StoreFactory = Callable[[str], Store]
 
@@ -111,11 +120,26 @@ def store_url(url: str | None) -> str:
 
 
 def store_factories() -> dict[str, StoreFactory]:
-    """Every store this installation knows, by URL scheme, from the entry points."""
+    """Every store this installation knows, by URL scheme: the built-in ones and those
+    registered under the entry-point group `biv.stores` (a built-in scheme stays built in)."""
+    from importlib.metadata import entry_points  # only here: reading the metadata is slow
+
     factories: dict[str, StoreFactory] = {}
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         factories[entry_point.name] = _lazy(entry_point.name, entry_point.load)
+    factories.update((scheme, built_in_factory(scheme)) for scheme in BUILT_IN)
     return factories
+
+
+def built_in_factory(scheme: str) -> StoreFactory:
+    """The factory of a built-in scheme, its module imported when first used."""
+    module, name = BUILT_IN[scheme].split(":")
+
+    def load() -> StoreFactory:
+        factory: StoreFactory = getattr(import_module(module), name)
+        return factory
+
+    return _lazy(scheme, load)
 
 
 def _lazy(scheme: str, load: Callable[[], StoreFactory]) -> StoreFactory:
@@ -137,7 +161,9 @@ def _lazy(scheme: str, load: Callable[[], StoreFactory]) -> StoreFactory:
 def open_store(url: str) -> Store:
     """The store plugin for a URL, or StoreError naming the known schemes."""
     scheme = url.split(":", 1)[0] if ":" in url else ""
-    factories = store_factories()
+    # A built-in scheme (the common case) reads no entry points.
+    built_in = scheme in BUILT_IN
+    factories = {scheme: built_in_factory(scheme)} if built_in else store_factories()
     if scheme not in factories:
         known = ", ".join(sorted(factories))
         hint = ""

@@ -10,9 +10,32 @@
 - `read_models`: the funding view's behaviour; `store`: what a store plugin supplies
 """
 
-from biv_domain.ledger.application import Ledger, Line, LineRefused, Receipt, WriteConflict
-from biv_domain.ledger.reading import LedgerReads, utc_now
-from biv_domain.ledger.store import MEMORY, Store
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from biv_domain.ledger.application import Ledger, Line, LineRefused, Receipt, WriteConflict
+    from biv_domain.ledger.reading import LedgerReads, utc_now
+    from biv_domain.ledger.store import MEMORY, Store
+
+# Where each name lives. Each loads when first asked for, so that importing one module of
+# the package (the bookkeeping's stream names, the codec) does not load the service and
+# its write side; `from biv_domain.ledger import Ledger` loads what the Ledger needs.
+_HOMES = {
+    "biv_domain.ledger.application": ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict"),
+    "biv_domain.ledger.reading": ("LedgerReads", "utc_now"),
+    "biv_domain.ledger.store": ("MEMORY", "Store"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOME:
+        value = getattr(import_module(_HOME[name]), name)
+        globals()[name] = value  # asked once: a plain attribute from then on
+        return value
+    raise AttributeError(f"module 'biv_domain.ledger' has no attribute {name!r}")
+
 
 __all__ = [
     "MEMORY",

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, frozen
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
@@ -31,32 +31,32 @@ from biv_domain.ledger.bookkeeping import (
     SettingsChanged,
     line_stream,
 )
-from biv_domain.ledger.deciding import decide, streams_of
 from biv_domain.ledger.feed import DEFAULT_LIMIT
 from biv_domain.ledger.log import AppliedLine, LogReads, Span, applied_lines
-from biv_domain.ledger.log_storage import LogStorage
-from biv_domain.ledger.note import Cosignature, Note, Signer, Verifier
-from biv_domain.ledger.read_models import FundingView
 from biv_domain.ledger.reading import StoredFacts, utc_now
-from biv_domain.ledger.sealing import sealed_rows
 from biv_domain.ledger.store import MEMORY, BatchRows, Store
-from biv_domain.ledger.store_info import FactCounts, counted_in_batch
 from biv_domain.ledger.subjects import KeyChanges, SubjectKeys
 from biv_domain.ledger.unit_of_work import LARGE_BATCH, Batch, Kept, collector_paused
 from biv_domain.ledger.upcasting import FORMAT
-from biv_domain.ledger.verification import Digest, Verification
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.commands import Command, EnrollParticipant
 from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
-from biv_domain.model.figures import ReportFigures
 from biv_domain.model.follow_up import FollowUpState
 from biv_domain.model.group import GroupState
-from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
 from biv_domain.projections.budget import Split
-from biv_domain.projections.fiscal_year import FiscalYear, FundingRows
-from biv_domain.projections.replay import Replay, ReplayDiff
-from biv_domain.projections.report import SubmittedComparison
+
+if TYPE_CHECKING:  # a query loads none of these: the write side's own modules load when it writes
+    from biv_domain.ledger.log_storage import LogStorage
+    from biv_domain.ledger.note import Cosignature, Note, Signer, Verifier
+    from biv_domain.ledger.read_models import FundingView
+    from biv_domain.ledger.store_info import FactCounts
+    from biv_domain.ledger.verification import Digest, Verification
+    from biv_domain.model.figures import ReportFigures
+    from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
+    from biv_domain.projections.fiscal_year import FiscalYear, FundingRows
+    from biv_domain.projections.replay import Replay, ReplayDiff
+    from biv_domain.projections.report import SubmittedComparison
 
 LOG = logging.getLogger(__name__)
 
@@ -627,6 +627,8 @@ class Ledger:
 
     def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
         """Decides every line into the batch; returns how many were skipped as applied before."""
+        from biv_domain.ledger.deciding import decide, streams_of  # the write side, when it writes
+
         skipped = 0
         self._spans = spans = list[Span]()  # each applied line's number, id and pending facts
         seen_ids: dict[str, int] = {}
@@ -667,6 +669,8 @@ class Ledger:
         """The batch's facts made into the rows to store, sealed into the chain after `head`
         with one recorded time (the ledger's clock) and the actor; participants' fields
         sealed under their keys, new keys made and erased ones to be destroyed."""
+        from biv_domain.ledger.sealing import sealed_rows
+
         if not batch.pending:
             return Sealed((), (), (), KeyChanges(), head.position)
         now = self.clock()
@@ -699,6 +703,8 @@ class Ledger:
         Raises IntegrityError when another writer stored first (a stream's
         version, or the chain's, is taken): the caller decides again.
         """
+        from biv_domain.ledger.store_info import counted_in_batch
+
         if not sealed.rows:
             return None, False
         follow = self.funding_view.in_batch(list(sealed.events)) if exact else None

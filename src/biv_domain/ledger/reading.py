@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import evolve
 from eventsourcing.application import Application
@@ -18,7 +18,7 @@ from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import Environment
 
 from biv_domain.errors import NotFound
-from biv_domain.ledger import audit_checks, erasure_trail
+from biv_domain.ledger import erasure_trail
 from biv_domain.ledger.bookkeeping import (
     CHAIN_STREAM,
     FORMAT_STREAM,
@@ -28,7 +28,6 @@ from biv_domain.ledger.bookkeeping import (
     group_stream,
     members_stream,
 )
-from biv_domain.ledger.case_numbers import closest_case_number
 from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.decoding import facts_of
 from biv_domain.ledger.envelope import read_envelope
@@ -39,7 +38,6 @@ from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
 from biv_domain.ledger.subjects import CipherKeyRefused, SubjectKeys, stream_id
 from biv_domain.ledger.upcasting import refuse_newer_store
-from biv_domain.ledger.verification import Digest, Verification, verify
 from biv_domain.model import agreement, follow_up, group
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.dates import Period
@@ -50,8 +48,11 @@ from biv_domain.model.group import GroupState
 from biv_domain.projections.budget import Split
 from biv_domain.projections.fiscal_year import TOPICS, FiscalYear, FundingRows, fiscal_year
 from biv_domain.projections.fiscal_year import fold as fold_funding
-from biv_domain.projections.replay import Replay, ReplayDiff, diff, replay
-from biv_domain.projections.report import SubmittedComparison, compare_with_submitted, report
+
+if TYPE_CHECKING:  # a question loads these when it is asked: a budget needs none of them
+    from biv_domain.ledger.verification import Digest, Verification
+    from biv_domain.projections.replay import Replay, ReplayDiff
+    from biv_domain.projections.report import SubmittedComparison
 
 S = TypeVar("S")
 
@@ -198,10 +199,15 @@ class LedgerReads(FeedReads):
 
     def verify_chain(self, digest: Digest | None = None) -> Verification:
         """Walks the chain, then the store's other checks (`audit_checks`); names what fails."""
+        from biv_domain.ledger import audit_checks
+        from biv_domain.ledger.verification import verify
+
         return audit_checks.check_store(self, verify(self.rows(), digest))
 
     def digest(self) -> Digest | None:
         """The chain's head as a digest for an auditor to keep outside the system."""
+        from biv_domain.ledger.verification import Digest
+
         head = self.chain_head()
         return Digest(head.position, head.hash) if head.position else None
 
@@ -296,6 +302,8 @@ class LedgerReads(FeedReads):
                 f"agreement {case_number!r} was not yet recorded at {_moment(as_known_at)}; "
                 f"it was first recorded at {recorded.recorded_at.isoformat()}",
             )
+        from biv_domain.ledger.case_numbers import closest_case_number
+
         reason = f"no agreement with case number {case_number!r}"
         near = closest_case_number(case_number, self.funding_rows().agreements)
         return NotFound("case_number", reason + (f"; did you mean {near!r}?" if near else ""))
@@ -356,6 +364,8 @@ class LedgerReads(FeedReads):
         self, case_number: str, window: Period, as_known_at: datetime | None = None
     ) -> ReportFigures:
         """The agreement's report figures for a window, as known at `as_known_at`."""
+        from biv_domain.projections.report import report
+
         state = self.agreement(case_number, as_known_at)  # NotFound unless known then
         refs = self._members(case_number, "group", as_known_at, window)
         groups = self._states([group_stream(ref) for ref in refs], group.evolve, as_known_at)
@@ -365,6 +375,8 @@ class LedgerReads(FeedReads):
         self, case_number: str, follow_up_ref: str, as_known_at: datetime | None = None
     ) -> tuple[ReportFigures, SubmittedComparison]:
         """The follow-up's window as known now, beside the figures frozen when it was submitted."""
+        from biv_domain.projections.report import compare_with_submitted
+
         follow_up = self.follow_up(follow_up_ref, as_known_at)
         if follow_up.case_number != case_number:
             raise NotFound(
@@ -394,12 +406,16 @@ class LedgerReads(FeedReads):
 
     def replay(self, case_number: str, until: datetime | None, on: date) -> Replay:
         """The agreement, its groups and follow-ups as known at `until`, statuses judged on `on`."""
+        from biv_domain.projections.replay import replay
+
         return replay(case_number, self.history(case_number, until), until, on)
 
     def diff(
         self, case_number: str, since: datetime, until: datetime | None, on: date
     ) -> ReplayDiff:
         """What the facts recorded after `since` and by `until` changed, and which facts did it."""
+        from biv_domain.projections.replay import diff
+
         return diff(case_number, self.history(case_number, until), since, until, on)
 
 
