@@ -45,9 +45,11 @@ CREATE = (
     "CREATE TABLE IF NOT EXISTS {keys} (role TEXT PRIMARY KEY, key TEXT NOT NULL)",
 )
 CHUNK = 400  # nodes a query
-RUN = 64
-"""At most this many leaves' data in one level-0 row (2 KiB): a batch's leaves in a row or a few,
-and a leaf found by reading the rows keyed from it to `RUN - 1` after it."""
+RUN = 60
+"""At most this many leaves' data in one level-0 row (1,920 bytes): a batch's leaves in a row or a
+few, and a leaf found by reading the rows keyed from it to `RUN - 1` after it. Never lowered: a
+reader must reach the longest run ever written. 60, not 64: a row of 2 KiB would be moved out of
+line by PostgreSQL (TOAST, above about 2,000 bytes a row), a second table written and read."""
 LEAF = 32  # bytes of a leaf's data (a SHA-256 chain hash)
 
 

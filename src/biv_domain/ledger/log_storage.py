@@ -25,7 +25,7 @@ from biv_domain.ledger.merkle import NodeId, leaf_hash, node_hash
 Node = tuple[NodeId, bytes]
 DENSE = 4
 """Nodes of level 0 (leaf data) and from this level up are stored; those between are folded
-from their leaves when read. (SQL stores keep a batch's leaf data in runs, a row for up to 64
+from their leaves when read. (SQL stores keep a batch's leaf data in runs, a row for up to 60
 leaves: `biv_adapters.stores.log`; so a batch writes about 0.08 rows a fact, not 2.)"""
 
 
