@@ -337,7 +337,8 @@ class LedgerReads(FeedReads):
         read alike (`feed.history_page`), the erasures' streams among the others, so that
         pages add up to the whole.
         """
-        members = list(self.stream(members_stream(case_number), as_known_at))
+        index = members_stream(case_number)  # read as `streams` reads: rows by place, not name
+        members = self.streams([index], as_known_at)[index]
         groups = [group_stream(ref) for ref in member_days(members, "group")]
         streams = [
             agreement_stream(case_number),
