@@ -11,6 +11,7 @@ in the batch's own transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -104,15 +105,24 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
             return []
         marks = ",".join("?" * len(streams))
         kinds = f"AND topic IN ({','.join('?' * len(topics))}) " if topics else ""
+        where = f"WHERE originator_id IN ({marks}) AND +rowid > ? {kinds}"
+        if limit is None:  # every row after: read in the index's order, sorted here (faster)
+            statement = (
+                "SELECT originator_id, originator_version, topic, state, rowid "
+                f"FROM {self.events_table_name} {where}"
+            )
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, [*streams, after, *topics])
+                rows = sorted(cursor.fetchall(), key=itemgetter(4))
+            return [Notification(*row) for row in rows]
         statement = (
             "SELECT originator_id, originator_version, topic, state, rowid "
             f"FROM {self.events_table_name} WHERE rowid IN ("
-            f"SELECT rowid FROM {self.events_table_name} "
-            f"WHERE originator_id IN ({marks}) AND +rowid > ? {kinds}ORDER BY rowid LIMIT ?"
+            f"SELECT rowid FROM {self.events_table_name} {where}ORDER BY rowid LIMIT ?"
             ") ORDER BY rowid"
         )
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, [*streams, after, *topics, -1 if limit is None else limit])
+            cursor.execute(statement, [*streams, after, *topics, limit])
             return [Notification(*row) for row in cursor.fetchall()]
 
     def holds_streams_starting(self, prefix: str) -> bool:
