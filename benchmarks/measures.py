@@ -267,6 +267,15 @@ def run_history_raw(ledger: Ledger, q: Query, mode: str) -> int:
     return known
 
 
+def run_history_page_raw(ledger: Ledger, q: Query, after_row: int, limit: int) -> int:
+    """The floor under a history's page: the page's rows read in the same one query as the
+    page (`select_streams_after`, after row id `after_row`), and orjson'd: no index of members
+    read, no fact made, no child's fields opened."""
+    recorder: Any = ledger.app.recorder
+    rows = recorder.select_streams_after(_HISTORY_STREAMS[q.case_number], after_row, limit)
+    return sum(1 for row in rows if orjson.loads(row.state))
+
+
 def run_report(ledger: Ledger, q: Query, mode: str) -> int:
     figures = ledger.report(q.case_number, q.window, q.moment(mode))  # as `biv report` asks
     return figures.groups + figures.parent_groups

@@ -203,22 +203,35 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             ]
 
     def select_streams_after(
-        self, streams: Sequence[str], after: int, limit: int
+        self,
+        streams: Sequence[str],
+        after: int,
+        limit: int | None,
+        topics: Sequence[str] = (),
     ) -> list[Notification]:
-        """A page of many streams' facts in recorded order: the first `limit` rows after row
-        id `after` (a history's page), in one query."""
+        """A page of many streams' facts in recorded order: the first `limit` rows (all: None)
+        after row id `after` (a history's page), only those of `topics` if given, in one query.
+
+        PostgreSQL has no `holds_streams_starting` (SQLite's): under the database's collation
+        a range of ids need not be the ids with a prefix, so the ledger looks for a history's
+        erasures by name in every store (`LedgerReads.history`)."""
         if not streams:
             return []
         statement = SQL(
             "SELECT originator_id, originator_version, topic, state, notification_id "
             "FROM {schema}.{table} WHERE originator_id = ANY(%s) AND notification_id > %s "
-            "ORDER BY notification_id LIMIT %s"
+            + ("AND topic = ANY(%s) " if topics else "")
+            + "ORDER BY notification_id LIMIT %s"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        params: list[Any] = [list(streams), after]
+        if topics:
+            params.append(list(topics))
+        params.append(limit)  # LIMIT NULL: every row
         with (
             self.datastore.get_connection() as connection,
             connection.cursor(row_factory=tuple_row) as rows,
         ):
-            rows.execute(statement, (list(streams), after, limit), prepare=False)
+            rows.execute(statement, params, prepare=False)
             return [
                 Notification(
                     originator_id=row[0],

@@ -11,6 +11,7 @@ in the batch's own transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -90,25 +91,51 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
         return found
 
     def select_streams_after(
-        self, streams: Sequence[str], after: int, limit: int
+        self,
+        streams: Sequence[str],
+        after: int,
+        limit: int | None,
+        topics: Sequence[str] = (),
     ) -> list[Notification]:
-        """A page of many streams' facts in recorded order: the first `limit` rows after row
-        id `after` (a history's page). The row ids are found in the streams' index alone
-        (`+rowid` keeps SQLite from walking the table from `after` instead); only the
-        page's rows are read."""
+        """A page of many streams' facts in recorded order: the first `limit` rows (all: None)
+        after row id `after` (a history's page), only those of `topics` if given. The row ids
+        are found in the streams' index alone (`+rowid` keeps SQLite from walking the table
+        from `after` instead); only the page's rows are read."""
         if not streams:
             return []
         marks = ",".join("?" * len(streams))
+        kinds = f"AND topic IN ({','.join('?' * len(topics))}) " if topics else ""
+        where = f"WHERE originator_id IN ({marks}) AND +rowid > ? {kinds}"
+        if limit is None:  # every row after: read in the index's order, sorted here (faster)
+            statement = (
+                "SELECT originator_id, originator_version, topic, state, rowid "
+                f"FROM {self.events_table_name} {where}"
+            )
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, [*streams, after, *topics])
+                rows = sorted(cursor.fetchall(), key=itemgetter(4))
+            return [Notification(*row) for row in rows]
         statement = (
             "SELECT originator_id, originator_version, topic, state, rowid "
             f"FROM {self.events_table_name} WHERE rowid IN ("
-            f"SELECT rowid FROM {self.events_table_name} "
-            f"WHERE originator_id IN ({marks}) AND +rowid > ? ORDER BY rowid LIMIT ?"
+            f"SELECT rowid FROM {self.events_table_name} {where}ORDER BY rowid LIMIT ?"
             ") ORDER BY rowid"
         )
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, [*streams, after, limit])
+            cursor.execute(statement, [*streams, after, *topics, limit])
             return [Notification(*row) for row in cursor.fetchall()]
+
+    def holds_streams_starting(self, prefix: str) -> bool:
+        """Whether any stream's id starts with `prefix`: one step into the streams' index
+        (ids compare byte by byte, so those with the prefix sort together after it)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT originator_id FROM {self.events_table_name} "
+                "WHERE originator_id >= ? ORDER BY originator_id LIMIT 1",
+                [prefix],
+            )
+            row = cursor.fetchone()
+        return row is not None and str(row[0]).startswith(prefix)
 
     def select_notifications(
         self,

@@ -137,22 +137,27 @@ class FeedReads:
 
 
 def history_page(
-    paged: Callable[[Sequence[str], int, int], Sequence[Notification]],
+    paged: Callable[[Sequence[str], int, int | None], Sequence[Notification]],
     ids: Sequence[str],
     ledger: FeedReads,
     after: int,
     limit: int | None,
     as_known_at: datetime | None,
 ) -> list[Fact]:
-    """The facts of these streams after chain position `after`, at most `limit`, read a page
-    of rows at a time from the store (`select_streams_after`), each row decoded once."""
+    """The facts of these streams after chain position `after`, at most `limit` (all: None),
+    read from the store (`select_streams_after`) in one query where none is left out, each
+    row decoded once: the whole history and each of its pages come from here.
+
+    A page is read again past its last row only where some of its rows were left out (a
+    fact recorded after `as_known_at`, or at a position not after `after`)."""
     facts: list[Fact] = []
     start = start_row(ledger.recorder, after)
-    while limit is None or len(facts) < limit:
-        rows = paged(ids, start, 1000 if limit is None else limit - len(facts))
-        if not rows:
-            break
-        # As the whole history does: each fact recorded by `as_known_at`.
+    while True:
+        wanted = None if limit is None else limit - len(facts)
+        rows = paged(ids, start, wanted)
+        # As every question does: each fact recorded by `as_known_at`.
         facts += [f for f in facts_of(rows, ledger.keys, as_known_at) if f.position > after]
+        if wanted is None or len(rows) < wanted or len(facts) == limit:
+            break
         start = rows[-1].id
-    return facts if limit is None else facts[:limit]
+    return facts

@@ -24,13 +24,14 @@ from biv_domain.ledger.bookkeeping import (
     FORMAT_STREAM,
     BatchSealed,
     agreement_stream,
+    erasure_stream,
     follow_up_stream,
     group_stream,
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.decoding import facts_of
-from biv_domain.ledger.envelope import read_envelope
+from biv_domain.ledger.envelope import read_envelope, subjects_named
 from biv_domain.ledger.feed import FeedReads, history_page
 from biv_domain.ledger.mapper import FactMapper
 from biv_domain.ledger.members import member_days, overlapping
@@ -55,6 +56,9 @@ if TYPE_CHECKING:  # a question loads these when it is asked: a budget needs non
     from biv_domain.projections.report import SubmittedComparison
 
 S = TypeVar("S")
+
+# Where a participant a history names is enrolled: every other fact names only them.
+ENROLMENTS = ("ParticipantEnrolled",)
 
 
 def utc_now() -> datetime:
@@ -337,26 +341,49 @@ class LedgerReads(FeedReads):
         The index of members names the streams; they are read together and merged
         by their place in the store's chain, which is the order they were recorded in.
         A page: the facts after chain position `after`, at most `limit` of them; the
-        next page is after the last one's `position`.
+        next page is after the last one's `position`. The whole history and its pages are
+        read alike (`feed.history_page`), the erasures' streams among the others, so that
+        pages add up to the whole.
         """
-        members = list(self.stream(members_stream(case_number), as_known_at))
+        index = members_stream(case_number)  # read as `streams` reads: rows by place, not name
+        members = self.streams([index], as_known_at)[index]
+        groups = [group_stream(ref) for ref in member_days(members, "group")]
         streams = [
             agreement_stream(case_number),
-            *(group_stream(ref) for ref in member_days(members, "group")),
+            *groups,
             *(follow_up_stream(ref) for ref in member_days(members, "follow_up")),
         ]
         paged = getattr(self.recorder, "select_streams_after", None)
-        if paged is not None and (after or limit is not None):
-            self._refuse_unknown(case_number, as_known_at)
-            ids = [self._sid(name) for name in streams]
-            return history_page(paged, ids, self, after, limit, as_known_at)
-        found = self.streams(streams, as_known_at)
-        if not found[streams[0]]:
-            raise self._unknown_agreement(case_number, as_known_at)
-        facts = [f for facts in found.values() for f in facts]
-        facts += erasure_trail.erasures_of(self, facts, as_known_at)
-        facts = sorted((f for f in facts if f.position > after), key=lambda f: f.position)
-        return facts if limit is None else facts[:limit]
+        if paged is None:  # a store that reads no page of many streams (memory): whole, then cut
+            found = self.streams(streams, as_known_at)
+            if not found[streams[0]]:
+                raise self._unknown_agreement(case_number, as_known_at)
+            facts = [f for facts in found.values() for f in facts]
+            facts += erasure_trail.erasures_of(self, facts, as_known_at)
+            facts = sorted((f for f in facts if f.position > after), key=lambda f: f.position)
+            return facts if limit is None else facts[:limit]
+        # The whole history and a page of it: the same pages of rows, the erasures among them.
+        self._refuse_unknown(case_number, as_known_at)
+        ids = [self._sid(name) for name in streams] + self._erasure_streams(groups)
+        return history_page(paged, ids, self, after, limit, as_known_at)
+
+    def _erasure_streams(self, groups: Sequence[str]) -> list[str]:
+        """The stored ids of the erasure streams of the participants the agreement's groups
+        enrolled (every child its history names: the rules refuse anyone not enrolled).
+
+        Their enrolments are read (not decoded) only where an erasure may exist: a store
+        that can say so (SQLite: `holds_streams_starting`) and whose stream ids are names
+        (not encrypted) is asked once; in any other, always.
+        """
+        holds = getattr(self.recorder, "holds_streams_starting", None)
+        if holds is not None and self.keys.data_key() is None and not holds(erasure_stream("")):
+            return []  # no participant of the store is erased
+        rows = self.recorder.select_streams_after(
+            [self._sid(name) for name in groups], 0, None, ENROLMENTS
+        )
+        named = sorted({s for row in rows for s in subjects_named(row, self.keys)})
+        erased = self.existing_streams([erasure_stream(subject) for subject in named])
+        return [self._sid(name) for name in sorted(erased)]
 
     # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
 
