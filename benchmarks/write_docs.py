@@ -42,7 +42,8 @@ The JSON of the runs below is kept in `benchmarks/results/`.
 ```sh
 cd benchmarks/results && ../../.venv/bin/python ../write_docs.py sqlite-200.json sqlite-800.json \\
     postgresql-200.json write-sqlite.json write-postgresql.json http-sqlite-800.json \\
-    log-sqlite-200.json log-sqlite-800.json log-postgresql-200.json > ../../docs/benchmarks.md
+    log-sqlite-200.json log-sqlite-800.json log-postgresql-200.json log-postgresql-800.json \\
+    > ../../docs/benchmarks.md
 ```
 
 Each run's figures are judged by the aims in `benchmarks/table.py` when this page is written.
