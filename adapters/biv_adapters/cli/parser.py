@@ -236,4 +236,3 @@ def _version() -> str:
     from biv_domain._version import __version__  # the one source, not the installed metadata
 
     return __version__
-

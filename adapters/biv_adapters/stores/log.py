@@ -220,24 +220,40 @@ class SqlLog(LogStorage):
             self._keep_checkpoint(cursor, append.size, append.checkpoint)
 
     def _write_postgres(self, c: Any, append: LogAppend) -> None:
-        """A batch's nodes and checkpoint in one statement, its arrays sent in binary: one
-        round trip more for the batch, not two."""
+        """A batch's nodes and checkpoint in one statement (when the recorder did not send them
+        with the facts), its arrays sent in binary."""
+        from psycopg import sql
+
+        expressions, params = self._expressions(append)
+        c.execute(sql.SQL("WITH {} SELECT 1").format(expressions), params)
+
+    def _statement(self, append: LogAppend) -> tuple[Any, tuple[Any, ...]] | None:
+        """PostgreSQL: the batch's nodes and checkpoint as two common table expressions, their
+        arrays in binary, for the recorder to send with the facts (`WITH ... INSERT INTO
+        events`): one round trip fewer a batch. None on SQLite (no round trips), and for the
+        batch that first keeps the log's verifier key (written after the facts)."""
+        if not self._postgres or append.verifier is not None or not append.nodes:
+            return None
+        return self._expressions(append)
+
+    def _expressions(self, append: LogAppend) -> tuple[Any, tuple[Any, ...]]:
+        """The batch's nodes and checkpoint as PostgreSQL's common table expressions."""
         rows = _rows(append.nodes)
-        c.execute(
-            self._sql(
-                "WITH added AS (INSERT INTO {nodes} (level, last_leaf, hash) SELECT * FROM "
-                "unnest(%b::integer[], %b::bigint[], %b::bytea[])) "
-                "INSERT INTO {checkpoints} SELECT size, note FROM (VALUES (%b::bigint, %b::text)) "
-                "AS c (size, note) WHERE note IS NOT NULL ON CONFLICT (size) DO NOTHING"
-            ),
-            (
-                [r[0] for r in rows],
-                [r[1] for r in rows],
-                [r[2] for r in rows],
-                append.size,
-                append.checkpoint,
-            ),
+        expressions = self._sql(
+            "biv_log_added AS (INSERT INTO {nodes} (level, last_leaf, hash) SELECT * FROM "
+            "unnest(%b::integer[], %b::bigint[], %b::bytea[])), "
+            "biv_log_signed AS (INSERT INTO {checkpoints} SELECT size, note FROM "
+            "(VALUES (%b::bigint, %b::text)) AS c (size, note) WHERE note IS NOT NULL "
+            "ON CONFLICT (size) DO NOTHING)"
         )
+        params = (
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            append.size,
+            append.checkpoint,
+        )
+        return expressions, params
 
     def add_nodes(self, nodes: Sequence[Node]) -> None:
         with self._transaction(commit=True) as c:

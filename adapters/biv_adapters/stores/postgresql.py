@@ -137,16 +137,25 @@ class PostgresBatchRecorder(PostgresApplicationRecorder):
             # The rows as four arrays sent in binary, not the library's array of composites:
             # psycopg writes those as text, escaping every byte of every state with a regex
             # (~2 ms of a 90-fact batch). Rows are inserted, and numbered, in array order.
-            curs.execute(
-                self._insert_arrays,
-                (
-                    [s.originator_id for s in stored_events],
-                    [s.originator_version for s in stored_events],
-                    [s.topic for s in stored_events],
-                    [s.state for s in stored_events],
-                ),
-                binary=True,
+            rows = (
+                [s.originator_id for s in stored_events],
+                [s.originator_version for s in stored_events],
+                [s.topic for s in stored_events],
+                [s.state for s in stored_events],
             )
+            # The batch's part of the log (its tree's nodes and signed checkpoint) goes in the
+            # same statement, as common table expressions: one round trip fewer a batch.
+            part = batch.log if batch is not None else None
+            if part is None or (log := part.statement()) is None:
+                curs.execute(self._insert_arrays, rows, binary=True)
+            else:
+                expressions, params = log
+                curs.execute(
+                    SQL("WITH {} {}").format(expressions, self._insert_arrays),
+                    (*params, *rows),
+                    binary=True,
+                )
+                part.written = True
             ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
             if batch is not None:  # the batch's log, view and counts, in its transaction
                 batch.after_insert(curs, ids[-1] if ids else None)

@@ -48,16 +48,26 @@ class LogAppend:
         size: int,
         checkpoint: str | None = None,
         verifier: str | None = None,
+        statement: Callable[[LogAppend], tuple[Any, tuple[Any, ...]] | None] | None = None,
     ) -> None:
-        self._write = write
+        self._write, self._statement = write, statement
         self.nodes, self.size = nodes, size
         self.checkpoint, self.verifier = checkpoint, verifier
         self.written = False
 
     def __call__(self, cursor: Any) -> None:
-        """Called by the recorder with its cursor, after the batch's facts, in its transaction."""
-        self._write(cursor, self)
-        self.written = True
+        """Called by the recorder with its cursor, after the batch's facts, in its transaction
+        (nothing left to do when the recorder sent `statement()` with the facts)."""
+        if not self.written:
+            self._write(cursor, self)
+            self.written = True
+
+    def statement(self) -> tuple[Any, tuple[Any, ...]] | None:
+        """The batch's part as SQL the recorder may send in its own statement of the facts
+        (PostgreSQL: common table expressions, one round trip fewer a batch), and its
+        parameters; None when the store has none. The recorder that sends it marks it
+        `written`."""
+        return self._statement(self) if self._statement is not None else None
 
 
 class LogStorage(ABC):
@@ -142,7 +152,11 @@ class LogStorage(ABC):
         verifier: str | None = None,
     ) -> LogAppend:
         """The batch's part, for the recorder to write in the batch's transaction."""
-        return LogAppend(self._write, nodes, size, checkpoint, verifier)
+        return LogAppend(self._write, nodes, size, checkpoint, verifier, self._statement)
+
+    def _statement(self, append: LogAppend) -> tuple[Any, tuple[Any, ...]] | None:
+        """The batch's part as SQL for the recorder's own statement, if the store has one."""
+        return None
 
     def committed(self, append: LogAppend) -> None:
         """After the batch: a recorder that did not write its part (memory) has it written."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import frozen
 
-from biv_domain.ledger.log_storage import LogFactory
+from biv_domain.ledger.log_storage import LogAppend, LogFactory
 from biv_domain.ledger.read_models import FundingViewFactory, MemoryFundingView
 from biv_domain.ledger.subjects import KeyChanges, MemorySubjectKeys, SubjectKeysFactory
 
@@ -55,7 +55,7 @@ class BatchRows:
     """
 
     key_changes: KeyChanges | None = None
-    log: Callable[[Any], None] | None = None
+    log: LogAppend | None = None
     view: Callable[[Any, int], None] | None = None
     counts: Callable[[Any, int], None] | None = None
 
