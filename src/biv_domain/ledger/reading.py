@@ -24,14 +24,13 @@ from biv_domain.ledger.bookkeeping import (
     FORMAT_STREAM,
     BatchSealed,
     agreement_stream,
-    erasure_stream,
     follow_up_stream,
     group_stream,
     members_stream,
 )
 from biv_domain.ledger.chain import GENESIS
 from biv_domain.ledger.decoding import facts_of
-from biv_domain.ledger.envelope import read_envelope, subjects_named
+from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.feed import FeedReads, history_page
 from biv_domain.ledger.mapper import FactMapper
 from biv_domain.ledger.members import member_days, overlapping
@@ -56,9 +55,6 @@ if TYPE_CHECKING:  # a question loads these when it is asked: a budget needs non
     from biv_domain.projections.report import SubmittedComparison
 
 S = TypeVar("S")
-
-# Where a participant a history names is enrolled: every other fact names only them.
-ENROLMENTS = ("ParticipantEnrolled",)
 
 
 def utc_now() -> datetime:
@@ -364,26 +360,9 @@ class LedgerReads(FeedReads):
             return facts if limit is None else facts[:limit]
         # The whole history and a page of it: the same pages of rows, the erasures among them.
         self._refuse_unknown(case_number, as_known_at)
-        ids = [self._sid(name) for name in streams] + self._erasure_streams(groups)
+        erasures = erasure_trail.erasure_streams(self, groups)
+        ids = [self._sid(name) for name in [*streams, *erasures]]
         return history_page(paged, ids, self, after, limit, as_known_at)
-
-    def _erasure_streams(self, groups: Sequence[str]) -> list[str]:
-        """The stored ids of the erasure streams of the participants the agreement's groups
-        enrolled (every child its history names: the rules refuse anyone not enrolled).
-
-        Their enrolments are read (not decoded) only where an erasure may exist: a store
-        that can say so (SQLite: `holds_streams_starting`) and whose stream ids are names
-        (not encrypted) is asked once; in any other, always.
-        """
-        holds = getattr(self.recorder, "holds_streams_starting", None)
-        if holds is not None and self.keys.data_key() is None and not holds(erasure_stream("")):
-            return []  # no participant of the store is erased
-        rows = self.recorder.select_streams_after(
-            [self._sid(name) for name in groups], 0, None, ENROLMENTS
-        )
-        named = sorted({s for row in rows for s in subjects_named(row, self.keys)})
-        erased = self.existing_streams([erasure_stream(subject) for subject in named])
-        return [self._sid(name) for name in sorted(erased)]
 
     # --- The service's questions, asked alike by the CLI, the demo, the pack and HTTP -----------
 
