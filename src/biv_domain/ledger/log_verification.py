@@ -33,7 +33,7 @@ from attrs import field, frozen
 from eventsourcing.persistence import Notification
 
 from biv_domain.converter import parse_json
-from biv_domain.errors import InvalidValue
+from biv_domain.errors import InvalidValue, Refused
 from biv_domain.ledger.merkle import fold, leaf_hash, node_hash, verify_inclusion
 from biv_domain.ledger.note import Checkpoint, Note, Verifier, cosignatures
 from biv_domain.ledger.receipts import check_receipt, signed_checkpoint
@@ -216,7 +216,7 @@ def verify_log(
                     _Leaf(fact.position, data, line.line, f"in {where}")
                 )
     problems: list[str] = []
-    if kept:
+    if kept:  # the store's own checkpoints count only if it keeps this very key
         kept, problems = _keeps(ledger, key)
     end = until
     if end is None and not kept:  # outside evidence only: the facts it covers
@@ -287,8 +287,8 @@ def _signed_leaf(ledger: Ledger, position: int, evidence: Evidence) -> bytes | N
         proof = ledger.inclusion_proof(position, checkpoint.size)
         leaf = bytes.fromhex(proof.leaf)
         path = [bytes.fromhex(h) for h in proof.hashes]
-    except Exception:  # a tree missing nodes or refusing the size proves nothing
-        return None
+    except (Refused, KeyError, IndexError, ValueError):  # a tree missing nodes, or refusing
+        return None  # the size, proves nothing
     if verify_inclusion(position - 1, checkpoint.size, leaf_hash(leaf), path, checkpoint.root):
         return leaf
     return None
