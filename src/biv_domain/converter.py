@@ -203,8 +203,9 @@ for _kind in (str, int, bool):
 store_reader.register_structure_hook(date, lambda value, _type: date.fromisoformat(value))
 store_reader.register_structure_hook(datetime, lambda value, _type: datetime.fromisoformat(value))
 store_reader.register_structure_hook(Money, lambda value, _type: Money.read(value))
+_stored_list = _stored_as(list)  # made once: an attendee list is rebuilt on most rows
 store_reader.register_structure_hook_func(
-    lambda t: t == tuple[str, ...], lambda v, _t: tuple(_stored_as(list)(v, list))
+    lambda t: t == tuple[str, ...], lambda v, _t: tuple(_stored_list(v, list))
 )
 store_reader.register_structure_hook_func(lambda t: t == dict[str, Any], _stored_as(dict))
 # As stored: no dispatch on the union, and a vocabulary's member by a dict's lookup.

@@ -84,7 +84,7 @@ def open_fields(type_name: str, stored: Data, keys: SubjectKeys) -> Data:
                 personal["reason"] = "(erased)"
         data.update(personal)
     for name in LISTS.get(type_name, ()):
-        data[name] = [keys.reference(subject) for subject in stored[name]]
+        data[name] = keys.references(stored[name])
     return data
 
 

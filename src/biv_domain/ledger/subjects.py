@@ -203,11 +203,8 @@ class SubjectKeys(ABC):
         # Those found absent earlier in this batch are not asked again (as in `lookup`): the
         # batch asks for its enrolled children while deciding, and for everyone it names
         # when it seals.
-        wanted = [
-            s
-            for s in dict.fromkeys(subjects)
-            if self._cache.get(s) is None and s not in self._absent
-        ]
+        # (The cache never holds None: an absent subject is in `_absent` instead.)
+        wanted = list(set(subjects).difference(self._cache, self._absent))
         if not wanted:
             return  # every one known: no transaction opened
         found = self._read_many(wanted)
@@ -261,6 +258,15 @@ class SubjectKeys(ABC):
         self._references.clear()
         self._subjects.clear()
         self._absent.clear()
+
+    def references(self, subjects: list[str]) -> list[str]:
+        """The partner's references of these pseudonyms (`reference` of each): an attendee
+        list's, read from those already opened where every one is."""
+        known = self._references
+        try:
+            return [known[subject] for subject in subjects]
+        except KeyError:  # one not opened yet, or erased (never kept): each the long way
+            return [self.reference(subject) for subject in subjects]
 
     def reference(self, subject: str) -> str:
         """The partner's reference of a pseudonym, or a stand-in once the child is erased."""
