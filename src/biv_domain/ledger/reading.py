@@ -33,7 +33,7 @@ from biv_domain.ledger.decoding import facts_of
 from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.feed import FeedReads, history_page
 from biv_domain.ledger.mapper import FactMapper
-from biv_domain.ledger.members import member_days, overlapping
+from biv_domain.ledger.members import KeptIndexes, member_days, overlapping
 from biv_domain.ledger.read_models import FundingView, MemoryFundingView
 from biv_domain.ledger.store import MEMORY, Store
 from biv_domain.ledger.subjects import CipherKeyRefused, SubjectKeys, stream_id
@@ -41,7 +41,7 @@ from biv_domain.ledger.upcasting import refuse_newer_store
 from biv_domain.model import agreement, follow_up, group
 from biv_domain.model.agreement import AgreementState
 from biv_domain.model.dates import Period
-from biv_domain.model.fact import Fact
+from biv_domain.model.fact import Fact, known_at
 from biv_domain.model.figures import ReportFigures
 from biv_domain.model.follow_up import FollowUpState
 from biv_domain.model.group import GroupState
@@ -101,6 +101,7 @@ class LedgerReads(FeedReads):
         mapper.keys = self.keys
         self.keys.use_store_key(cipher_key)
         self._refreshed_at = 0  # the chain head at the last `refresh`
+        self._indexes = KeptIndexes()  # the agreements' indexes of members read so far
         if cipher_key is not None and not self.keys.encrypted and self.digest() is not None:
             raise CipherKeyRefused(
                 "BIV_CIPHER_KEY",
@@ -320,8 +321,16 @@ class LedgerReads(FeedReads):
         With `overlapping`, only the groups whose days (first day to closing day)
         meet that period: the others held no session in it.
         """
-        days = member_days(self.stream(members_stream(case_number), as_known_at), kind)
+        days = member_days(self._index(case_number, as_known_at), kind)
         return overlapping(days, overlapping_period)
+
+    def _index(self, case_number: str, as_known_at: datetime | None) -> list[Fact]:
+        """The agreement's index of members, as recorded by `as_known_at`: kept between
+        questions (`members.KeptIndexes`), only the rows after those kept read."""
+        index = self._indexes.facts(
+            members_stream(case_number), lambda stream, version: self.stream(stream, after=version)
+        )
+        return known_at(index, as_known_at)
 
     def history(
         self,
@@ -341,8 +350,7 @@ class LedgerReads(FeedReads):
         read alike (`feed.history_page`), the erasures' streams among the others, so that
         pages add up to the whole.
         """
-        index = members_stream(case_number)  # read as `streams` reads: rows by place, not name
-        members = self.streams([index], as_known_at)[index]
+        members = self._index(case_number, as_known_at)
         groups = [group_stream(ref) for ref in member_days(members, "group")]
         streams = [
             agreement_stream(case_number),
