@@ -9,9 +9,10 @@ earlier moment) are those of a ledger opened afresh, which has kept nothing.
 
 from __future__ import annotations
 
+import random
+import threading
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -154,8 +155,39 @@ def test_the_indexes_kept_are_bounded_and_the_least_recently_asked_goes_first() 
     assert asked == ["members:1"]  # read again from the start; members:0 was still kept
 
 
-def test_a_kept_index_is_no_larger_than_its_bound(tmp_path: Path) -> None:
+def test_a_kept_index_is_no_larger_than_its_bound() -> None:
     kept = KeptIndexes()
     for number in range(INDEXES_KEPT + 10):
         kept.facts(f"members:{number}", lambda stream, version: [fact(stream, 1)])
     assert len(kept._kept) == INDEXES_KEPT
+
+
+def test_threads_asking_at_once_each_get_the_index_as_stored() -> None:
+    """The HTTP service's threads share one reader: their questions, for more indexes than
+    are kept, each get every fact stored (here, one more with every question), in order."""
+    kept = KeptIndexes()
+    stored: dict[str, int] = {}
+    lock = threading.Lock()
+    wrong: list[str] = []
+
+    def after(stream: str, version: int) -> list[Fact]:
+        with lock:
+            stored[stream] = stored.get(stream, 0) + 1  # another writer stores one more
+            last = stored[stream]
+        return [fact(stream, v) for v in range(version + 1, last + 1)]
+
+    def ask(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(3000):
+            stream = f"members:{rng.randrange(INDEXES_KEPT * 2)}"
+            versions = [f.originator_version for f in kept.facts(stream, after)]
+            if versions != list(range(1, len(versions) + 1)) or not versions:
+                wrong.append(stream)
+
+    threads = [threading.Thread(target=ask, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert len(kept._kept) <= INDEXES_KEPT

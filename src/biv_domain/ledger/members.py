@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from threading import Lock
 
 from biv_domain.ledger.bookkeeping import MemberClosed, MemberJoined
 from biv_domain.model.dates import Period
@@ -78,16 +79,24 @@ class KeptIndexes:
     """
 
     def __init__(self) -> None:
-        # In the order last asked (a dict keeps it): the first is dropped when full.
+        # In the order last asked (a dict keeps it): the first is dropped when full. The lock
+        # is for the HTTP service's threads, which read side by side: held while the dict is
+        # changed, never while a store is read.
         self._kept: dict[str, tuple[Fact, ...]] = {}
+        self._lock = Lock()
 
     def facts(self, stream: str, after: Callable[[str, int], Iterable[Fact]]) -> tuple[Fact, ...]:
-        """Every fact of the index, those after the kept ones read by `after(stream, version)`."""
-        kept = self._kept.pop(stream, ())
+        """Every fact of the index, those after the kept ones read by `after(stream, version)`.
+
+        Two threads asking at once may each keep what they read: either is the index as
+        stored at some moment, and the next question reads only what follows it.
+        """
+        kept = self._kept.get(stream, ())
         version = kept[-1].originator_version if kept else 0
         kept += tuple(after(stream, version))
-        if len(self._kept) >= INDEXES_KEPT:
-            # Another thread may have dropped the same one first: then nothing is dropped.
-            self._kept.pop(next(iter(self._kept), ""), None)
-        self._kept[stream] = kept
+        with self._lock:
+            self._kept.pop(stream, None)  # put back last: the most recently asked
+            if len(self._kept) >= INDEXES_KEPT:
+                del self._kept[next(iter(self._kept))]
+            self._kept[stream] = kept
         return kept
