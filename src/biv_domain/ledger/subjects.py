@@ -13,8 +13,10 @@ same transaction as the batch's facts.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from attrs import field, frozen
 
@@ -51,6 +53,10 @@ class KeyChanges:
         return bool(self.added or self.erased)
 
 
+class KeyUnknown(Exception):
+    """A participant's key this process has not read, asked for under `known_only`."""
+
+
 class CipherKeyRefused(Refused):
     """The store's key (BIV_CIPHER_KEY) is missing, wrong, or given for a plain store."""
 
@@ -75,6 +81,7 @@ class SubjectKeys(ABC):
         self._kek: bytes | None = None
         self._data_key: bytes | None = None
         self._checked = False
+        self._local = threading.local()  # `known_only`, for this thread alone
 
     def use_store_key(self, kek: bytes | None) -> None:
         """The key-encryption key given to this process (None: the store must be plain)."""
@@ -191,9 +198,21 @@ class SubjectKeys(ABC):
     def lookup(self, subject: str) -> SubjectKey | None:
         """The participant's key (unwrapped), a tombstone once erased, None if never seen."""
         if self._cache.get(subject) is None and subject not in self._absent:
+            if getattr(self._local, "known_only", False):
+                raise KeyUnknown(subject)
             # Unknown here: another process may have added it since.
             self._remember(subject, self._read(subject))
         return self._cache.get(subject)
+
+    @contextmanager
+    def known_only(self) -> Iterator[None]:
+        """Within it, asking this thread for a key not read yet raises `KeyUnknown` instead
+        of reading it: a reader of many rows then reads all their keys at once."""
+        self._local.known_only = True
+        try:
+            yield
+        finally:
+            self._local.known_only = False
 
     def prefetch(self, subjects: Iterable[str]) -> None:
         """Reads the keys of many participants at once (a batch's), not one query each.
