@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from biv_adapters.stores.registry import open_ledger
+from biv_domain.errors import NotFound
 from biv_domain.ledger import Ledger, Line
 from biv_domain.ledger.members import INDEXES_KEPT, KeptIndexes
 from biv_domain.model.commands import (
@@ -191,3 +192,26 @@ def test_threads_asking_at_once_each_get_the_index_as_stored() -> None:
         thread.join()
     assert wrong == []
     assert len(kept._kept) <= INDEXES_KEPT
+
+
+def test_an_agreement_is_unknown_before_it_was_recorded_however_often_asked(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A reader keeps when each agreement was first recorded: every question after the
+    first compares that time with its own moment, as the first did."""
+    clock = Clock()
+    ledger = open_ledger(f"sqlite://{tmp_path_factory.mktemp('known')}/b.sqlite3", clock=clock)
+    try:
+        before = clock.now
+        ledger.execute_all([Line(1, conclude(CASE))])
+        for _ in range(3):
+            with pytest.raises(NotFound, match="was not yet recorded"):
+                ledger.groups(CASE, before)
+            with pytest.raises(NotFound, match="no agreement"):
+                ledger.groups(OTHER)
+            assert [f.type for f in ledger.history(CASE)] == ["AgreementConcluded"]
+            assert ledger.groups(CASE, clock.now) == []
+        ledger.execute_all([Line(2, conclude(OTHER))])
+        assert ledger.groups(OTHER) == []  # concluded since it was asked for and not found
+    finally:
+        ledger.close()

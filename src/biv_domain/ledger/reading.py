@@ -79,6 +79,9 @@ class StoredFacts(Application[str]):
         return FactMapper(transcoder=self.construct_transcoder())
 
 
+CONCLUDED_KEPT = 100_000  # agreements whose first recorded time a reader keeps (a few MB)
+
+
 class LedgerReads(FeedReads):
     """The ledger's questions: states, histories and the chain, for any recorded moment.
 
@@ -102,6 +105,7 @@ class LedgerReads(FeedReads):
         self.keys.use_store_key(cipher_key)
         self._refreshed_at = 0  # the chain head at the last `refresh`
         self._indexes = KeptIndexes()  # the agreements' indexes of members read so far
+        self._concluded: dict[str, datetime] = {}  # an agreement's first fact's recorded time
         if cipher_key is not None and not self.keys.encrypted and self.digest() is not None:
             raise CipherKeyRefused(
                 "BIV_CIPHER_KEY",
@@ -289,9 +293,18 @@ class LedgerReads(FeedReads):
         return found
 
     def _refuse_unknown(self, case_number: str, as_known_at: datetime | None) -> None:
-        """NotFound unless the agreement was concluded as known then; reads only its first fact."""
-        first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
-        if not facts_of(first, self.keys, as_known_at):
+        """NotFound unless the agreement was concluded as known then. Its first fact is read
+        once a process (a stored fact never changes); every question compares its time."""
+        concluded = self._concluded.get(case_number)
+        if concluded is None:
+            first = self.recorder.select_events(self._sid(agreement_stream(case_number)), limit=1)
+            facts = facts_of(first, self.keys)
+            if not facts:
+                raise self._unknown_agreement(case_number, as_known_at)
+            if len(self._concluded) >= CONCLUDED_KEPT:
+                self._concluded.clear()
+            self._concluded[case_number] = concluded = facts[0].recorded_at
+        if as_known_at is not None and concluded > as_known_at:  # as `known_at` counts
             raise self._unknown_agreement(case_number, as_known_at)
 
     def _unknown_agreement(self, case_number: str, as_known_at: datetime | None) -> NotFound:
