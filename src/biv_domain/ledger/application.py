@@ -9,7 +9,6 @@ plugin's business (`biv_domain.ledger.store`), configured by URL in
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -57,8 +56,6 @@ if TYPE_CHECKING:  # a query loads none of these: the write side's own modules l
     from biv_domain.projections.fiscal_year import FiscalYear, FundingRows
     from biv_domain.projections.replay import Replay, ReplayDiff
     from biv_domain.projections.report import SubmittedComparison
-
-LOG = logging.getLogger(__name__)
 
 
 @frozen
@@ -611,7 +608,9 @@ class Ledger:
             elif not self.funding_view.follow([fact.event for fact in stored], last_id):
                 self.funding_view.catch_up()  # the view is not where this process left it
         except Exception as error:
-            LOG.warning(
+            import logging  # only to warn: a query (and most writes) never loads it
+
+            logging.getLogger(__name__).warning(
                 "the funding view lags behind the stored facts (%s: %s); "
                 "the next write or `biv rebuild` catches it up",
                 type(error).__name__,
