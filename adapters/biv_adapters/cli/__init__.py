@@ -47,7 +47,7 @@ def _unencodable(args: argparse.Namespace) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     from biv_adapters.cli.parser import build_parser
 
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:
