@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from biv_adapters.arguments import parse_count, parse_day, parse_moment, parse_year
 from biv_adapters.cli import commands as run
@@ -21,12 +21,16 @@ from biv_adapters.cli.log_grammar import add_receipt_option, add_witness_command
 SPLITS = ("months", "days")
 
 
-class Parents(NamedTuple):
+class Parents:
     """The options commands share: the store's, a writer's (the actor) and a query's."""
 
-    store: argparse.ArgumentParser
-    writer: argparse.ArgumentParser
-    query: argparse.ArgumentParser
+    def __init__(
+        self,
+        store: argparse.ArgumentParser,
+        writer: argparse.ArgumentParser,
+        query: argparse.ArgumentParser,
+    ) -> None:
+        self.store, self.writer, self.query = store, writer, query
 
 
 def _parents() -> Parents:
