@@ -23,7 +23,6 @@ from typing import Any
 
 from attrs import frozen
 
-from biv_adapters.exchange import read_lines
 from biv_domain.converter import parse_json
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.bookkeeping import line_stream
@@ -128,6 +127,8 @@ def record_in_stages(ledger: Ledger, texts: Sequence[str], actor: str) -> tuple[
     demo was interrupted): a store with facts of its own gets the demo at the
     ledger's own time, since a recorded time never goes back.
     """
+    from biv_adapters.exchange import read_lines  # the demo's writes: a query's mark needs none
+
     first = ledger.last_fact(line_stream(FIRST_LINE))
     staged = ledger.digest() is None or (
         first is not None and first.recorded_at == DOCUMENT_STAGES[FIRST_LINE]

@@ -14,14 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from biv_adapters.arguments import UsageError
 from biv_adapters.demo_stages import demo_mark
-from biv_adapters.exchange import read_lines
 from biv_domain.converter import document
 from biv_domain.errors import InvalidValue
 from biv_domain.ledger import Ledger, LineRefused
 from biv_domain.model.dates import Period
 from biv_domain.model.follow_up import FollowUpStandings
 from biv_domain.projections.budget import Split, budget
-from biv_domain.projections.history import History
 
 if TYPE_CHECKING:  # each loads with the one document that needs it: a budget needs none
     from biv_domain.ledger.verification import Digest, Verification
@@ -153,6 +151,8 @@ def history_document(
     ledger: Ledger, case_number: str, as_known_at: datetime | None = None
 ) -> Document:
     """`biv history CASE --json`."""
+    from biv_domain.projections.history import History  # this document's alone
+
     facts = ledger.history(case_number, as_known_at)
     body: Document = document(History.of(case_number, facts, as_known_at))
     return marked(ledger, body)
@@ -221,6 +221,8 @@ def import_document(
 ) -> Document:
     """`biv import FILE --json`: the exchange file applied all or nothing, lines by id once;
     with `receipt`, the batch's receipt too (issue 21: needs the log's key)."""
+    from biv_adapters.exchange import read_lines  # a write's: a query reads no exchange line
+
     if with_receipt:
         ledger.require_log_key()
     try:

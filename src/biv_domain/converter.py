@@ -9,11 +9,12 @@ to 12), this converter refuses and says which field and why.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
@@ -22,11 +23,12 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from biv_domain.errors import InvalidValue, Refused
-from biv_domain.model.commands import COMMANDS, Command
 from biv_domain.model.dates import parse_iso_date
 from biv_domain.model.figures import PublishedFigures, ReportFigures
-from biv_domain.model.log_proofs import ConsistencyProof
 from biv_domain.model.money import Money
+
+if TYPE_CHECKING:
+    from biv_domain.model.commands import Command
 
 converter = Converter(forbid_extra_keys=True)
 
@@ -153,24 +155,36 @@ converter.register_structure_hook_factory(attrs.has, _objects_only)
 # A report's window is "from" and "to" in JSON: Python keywords, so `start` and `end` in Python.
 # Typed Any: cattrs takes overrides as **kwargs beside its own keyword options.
 WINDOW_NAMES: dict[str, Any] = {"start": override(rename="from"), "end": override(rename="to")}
-for _figures in (ReportFigures, PublishedFigures):
-    converter.register_unstructure_hook(
-        _figures, make_dict_unstructure_fn(_figures, converter, **WINDOW_NAMES)
-    )
-converter.register_structure_hook(
-    ReportFigures,
-    make_dict_structure_fn(
-        ReportFigures, converter, _cattrs_forbid_extra_keys=True, **WINDOW_NAMES
-    ),
+# These hooks, as every class's, are made when a type is first converted (each costs a compile),
+# through factories that match the type itself: a command that converts none pays nothing.
+
+
+def _loaded(module: str, name: str) -> Callable[[object], bool]:
+    """Whether a type is `module.name`, without importing the module: a type of a module
+    nobody imported is never asked for (the log's proofs, for a budget)."""
+    return lambda t: t is getattr(sys.modules.get(module), name, None)
+
+
+def _is_report_figures(t: object) -> bool:
+    return t is ReportFigures
+
+
+_windowed_document = _loaded("biv_domain.model.log_proofs", "ConsistencyProof")
+
+
+def _named_as_a_window(t: object) -> bool:
+    return t is ReportFigures or t is PublishedFigures or _windowed_document(t)
+
+
+converter.register_unstructure_hook_factory(
+    _named_as_a_window, lambda cls: make_dict_unstructure_fn(cls, converter, **WINDOW_NAMES)
 )
-# A consistency proof is {"from", "to", "hashes"} (issue 21), named as a window is.
-converter.register_unstructure_hook(
-    ConsistencyProof, make_dict_unstructure_fn(ConsistencyProof, converter, **WINDOW_NAMES)
-)
-converter.register_structure_hook(
-    ConsistencyProof,
-    make_dict_structure_fn(
-        ConsistencyProof, converter, _cattrs_forbid_extra_keys=True, **WINDOW_NAMES
+# A consistency proof is {"from", "to", "hashes"} (issue 21), named as a window is; a report's
+# figures are read back so, and published figures only written.
+converter.register_structure_hook_factory(
+    lambda t: _is_report_figures(t) or _windowed_document(t),
+    lambda cls: make_dict_structure_fn(
+        cls, converter, _cattrs_forbid_extra_keys=True, **WINDOW_NAMES
     ),
 )
 
@@ -214,10 +228,10 @@ store_reader.register_structure_hook_func(lambda t: t == int | None, _stored_as(
 store_reader.register_structure_hook(
     StrEnum, lambda value, text_type: text_type._value2member_map_[value]
 )
-store_reader.register_structure_hook(
-    ReportFigures,
-    make_dict_structure_fn(
-        ReportFigures, store_reader, _cattrs_detailed_validation=False, **WINDOW_NAMES
+store_reader.register_structure_hook_factory(
+    _is_report_figures,
+    lambda cls: make_dict_structure_fn(
+        cls, store_reader, _cattrs_detailed_validation=False, **WINDOW_NAMES
     ),
 )
 
@@ -228,6 +242,8 @@ def structure_command(data: Mapping[str, Any]) -> Command:
     The `"command"` key names the command; `"id"` belongs to the exchange line,
     not the command, and is left to the caller.
     """
+    from biv_domain.model.commands import COMMANDS  # loaded by the first command read
+
     name = data.get("command")
     if not isinstance(name, str) or name not in COMMANDS:
         known = ", ".join(COMMANDS)

@@ -13,13 +13,15 @@ first `store info`: no fact changes. See `biv_domain.ledger.store_info`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import Application
 from eventsourcing.sqlite import SQLiteDatastore
 
 from biv_adapters.stores.keys import reading
-from biv_domain.ledger.store_info import CountsAt, Tally
+
+if TYPE_CHECKING:  # `store info` loads it; every ledger on SQL keeps counts, a query reads none
+    from biv_domain.ledger.store_info import CountsAt, Tally
 
 COUNTS, AT = "biv_fact_counts", "biv_fact_counts_at"
 CREATE = (
@@ -87,6 +89,8 @@ class SqlFactCounts:
         return add
 
     def read(self) -> CountsAt | None:
+        from biv_domain.ledger.store_info import CountsAt
+
         with reading(self._datastore) as c:
             c.execute(_sql(self._datastore, "SELECT position, row_id FROM {at}"))
             at = c.fetchone()

@@ -6,7 +6,6 @@ The behaviour (catching up by tracked position, rebuilding) is the ledger's
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -25,7 +24,6 @@ from biv_domain.model.vocabulary import Party
 from biv_domain.projections.budget import FundingLine
 from biv_domain.projections.fiscal_year import AgreementRow, FundingRows, LineRow
 
-LOG = logging.getLogger(__name__)
 TABLES = {
     "agreements": "biv_view_agreements",
     "lines": "biv_view_funding_lines",
@@ -203,7 +201,11 @@ class SqlFundingView(FundingView):
             self._write(c, changed)
             return True
         except Exception as error:  # the view lags, and is caught up after the batch
-            LOG.warning("the funding view did not follow the batch (%s)", type(error).__name__)
+            import logging  # only to warn: a query never loads it
+
+            logging.getLogger(__name__).warning(
+                "the funding view did not follow the batch (%s)", type(error).__name__
+            )
             c.execute("ROLLBACK TO SAVEPOINT biv_view")
             return False
 

@@ -9,7 +9,6 @@ plugin's business (`biv_domain.ledger.store`), configured by URL in
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +38,6 @@ from biv_domain.ledger.subjects import KeyChanges, SubjectKeys
 from biv_domain.ledger.unit_of_work import LARGE_BATCH, Batch, Kept, collector_paused
 from biv_domain.ledger.upcasting import FORMAT
 from biv_domain.model.agreement import AgreementState
-from biv_domain.model.commands import Command, EnrollParticipant
 from biv_domain.model.dates import Period
 from biv_domain.model.fact import Fact
 from biv_domain.model.follow_up import FollowUpState
@@ -52,13 +50,12 @@ if TYPE_CHECKING:  # a query loads none of these: the write side's own modules l
     from biv_domain.ledger.read_models import FundingView
     from biv_domain.ledger.store_info import FactCounts
     from biv_domain.ledger.verification import Digest, Verification
+    from biv_domain.model.commands import Command
     from biv_domain.model.figures import ReportFigures
     from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
     from biv_domain.projections.fiscal_year import FiscalYear, FundingRows
     from biv_domain.projections.replay import Replay, ReplayDiff
     from biv_domain.projections.report import SubmittedComparison
-
-LOG = logging.getLogger(__name__)
 
 
 @frozen
@@ -611,7 +608,9 @@ class Ledger:
             elif not self.funding_view.follow([fact.event for fact in stored], last_id):
                 self.funding_view.catch_up()  # the view is not where this process left it
         except Exception as error:
-            LOG.warning(
+            import logging  # only to warn: a query (and most writes) never loads it
+
+            logging.getLogger(__name__).warning(
                 "the funding view lags behind the stored facts (%s: %s); "
                 "the next write or `biv rebuild` catches it up",
                 type(error).__name__,
@@ -628,6 +627,7 @@ class Ledger:
     def _decide_lines(self, batch: Batch, lines: Sequence[Line]) -> int:
         """Decides every line into the batch; returns how many were skipped as applied before."""
         from biv_domain.ledger.deciding import decide, streams_of  # the write side, when it writes
+        from biv_domain.model.commands import EnrollParticipant
 
         skipped = 0
         self._spans = spans = list[Span]()  # each applied line's number, id and pending facts

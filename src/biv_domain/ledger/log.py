@@ -30,23 +30,17 @@ from biv_domain.ledger.merkle import (
     inclusion_ranges,
     tree_root,
 )
-from biv_domain.ledger.note import (
-    Checkpoint,
-    Cosignature,
-    Note,
-    NoteRefused,
-    Signature,
-    Signer,
-    Verifier,
-    cosignatures,
-)
 from biv_domain.ledger.reading import LedgerReads
 from biv_domain.ledger.store import MEMORY, Store
 from biv_domain.model.fact import Fact
-from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
 
-if TYPE_CHECKING:  # cryptography loads when the log's key is first used (a query needs none)
+if TYPE_CHECKING:
+    # cryptography loads when the log's key is first used; the signed notes and the proofs
+    # when the log is signed or asked (a query, which opens a ledger and its log, needs none)
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from biv_domain.ledger.note import Cosignature, Note, Signature, Signer, Verifier
+    from biv_domain.model.log_proofs import ConsistencyProof, InclusionProof
 
 BACKFILL_PAGE = 10_000
 
@@ -81,6 +75,8 @@ def log_key(text: str | None) -> Signer | None:
     """The log's signer key as `biv audit keygen` prints it (`BIV_LOG_KEY`), or None."""
     if text is None or not text.strip():
         return None
+    from biv_domain.ledger.note import Signer
+
     return Signer.parse(text, "BIV_LOG_KEY")
 
 
@@ -130,6 +126,8 @@ class LogReads(LedgerReads):
         self, positions: Sequence[int], size: int | None = None
     ) -> list[InclusionProof]:
         """The proofs of several positions in the tree of `size`, in one read of the nodes."""
+        from biv_domain.model.log_proofs import InclusionProof
+
         tree = self._size(size)
         for position in positions:
             if not 0 < position <= tree:
@@ -152,6 +150,8 @@ class LogReads(LedgerReads):
 
     def consistency_proof(self, old: int, new: int | None = None) -> ConsistencyProof:
         """RFC 9162 §2.1.4's proof that the tree of `old` is a prefix of the tree of `new`."""
+        from biv_domain.model.log_proofs import ConsistencyProof
+
         to = self._size(new, "to")
         if not 0 < old <= to:
             raise LogRefused("from", f"must be from 1 to {to} (the proof's 'to'), got {old}")
@@ -239,12 +239,16 @@ class LogReads(LedgerReads):
         self._next_frontier = (new_size, after)
         if self.log_key is None:
             return self.log_storage.append(nodes, new_size)
+        from biv_domain.ledger.note import Checkpoint
+
         verifier = self._check_key(self.log_key)
         text = Checkpoint(self.log_key.name, new_size, fold(after)).text
         return self.log_storage.append(nodes, new_size, str(self._signed(text)), verifier)
 
     def _signed(self, text: str) -> Note:
         """The note signed with the log's key, its private key made once (not once a batch)."""
+        from biv_domain.ledger.note import Note, Signature
+
         assert self.log_key is not None
         if self._signing is None or self._signing[0] is not self.log_key:
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -274,6 +278,8 @@ class LogReads(LedgerReads):
 
     def log_verifier(self) -> Verifier | None:
         """The log's verifier key the store keeps (from the first checkpoint it signed)."""
+        from biv_domain.ledger.note import Verifier
+
         kept = self._kept_verifier or self.log_storage.verifier()
         self._kept_verifier = kept
         return Verifier.parse(kept, "store") if kept else None
@@ -302,6 +308,8 @@ class LogReads(LedgerReads):
         Signed with `signer` (default: the ledger's `log_key`); without one, the
         checkpoint the store kept when it signed the last batch, if it is of this size.
         """
+        from biv_domain.ledger.note import Checkpoint, Note
+
         size = self.log_size()
         signer = signer or self.log_key
         kept, cosigned = self.log_storage.checkpoint_at_size(size) if size else (None, {})
@@ -342,6 +350,8 @@ class LogReads(LedgerReads):
     def checkpoint_of(self, size: int) -> Note:
         """The signed checkpoint of an earlier size: the one kept, else signed with the log's
         key (a receipt's, when another batch came since)."""
+        from biv_domain.ledger.note import Checkpoint, Note
+
         kept = self.log_storage.checkpoint_at(size)
         if kept is not None:
             return Note.parse(kept, "store")
@@ -353,6 +363,8 @@ class LogReads(LedgerReads):
 
     def cosigners(self) -> list[tuple[Verifier, Cosignature]]:
         """Who co-signed the current checkpoint and when (their cosignatures verified)."""
+        from biv_domain.ledger.note import Note, Verifier, cosignatures
+
         size = self.log_size()
         kept = self.log_storage.checkpoint_at(size) if size else None
         if kept is None:
@@ -371,6 +383,8 @@ class LogReads(LedgerReads):
         The note must carry the log's signature and the witness's cosignature, both
         verifying, and be a checkpoint of this log (its root the tree's at its size).
         """
+        from biv_domain.ledger.note import Checkpoint, Note, NoteRefused, Verifier, cosignatures
+
         note = Note.parse(cosigned, "note")
         checkpoint = Checkpoint.from_text(note.text, "note")
         verifier = self.log_verifier()
@@ -394,4 +408,6 @@ class LogReads(LedgerReads):
 
 def _signature(line: str) -> Signature:
     """A signature line as kept (without its newline), read back."""
+    from biv_domain.ledger.note import Note
+
     return Note.parse(f"x\n\n{line}\n", "store").signatures[0]

@@ -12,21 +12,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from attrs import evolve as _replace
 from attrs import frozen
 
 from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
-from biv_domain.model.commands import (
-    AgreementCommand,
-    ConcludeAgreement,
-    ExtendAgreement,
-    GiveNotice,
-    RecordDisbursement,
-    RetractDisbursement,
-    SetFunding,
-    SetTarget,
-)
 from biv_domain.model.dates import Period, add_months
 from biv_domain.model.events import (
     AgreementConcluded,
@@ -40,6 +31,14 @@ from biv_domain.model.events import (
 )
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Party, TargetKind
+
+if TYPE_CHECKING:  # the commands load with the first decision: a query only folds events
+    from biv_domain.model.commands import (
+        AgreementCommand,
+        ExtendAgreement,
+        GiveNotice,
+        SetFunding,
+    )
 
 
 class AgreementStatus(StrEnum):
@@ -177,6 +176,16 @@ def _refuse_unless_in_force(state: AgreementState, day: date, field: str, doing:
 
 def decide(command: AgreementCommand, state: AgreementState | None) -> list[AgreementEvent]:
     """The events an agreement command causes, or a refusal."""
+    from biv_domain.model.commands import (
+        ConcludeAgreement,
+        ExtendAgreement,
+        GiveNotice,
+        RecordDisbursement,
+        RetractDisbursement,
+        SetFunding,
+        SetTarget,
+    )
+
     if isinstance(command, ConcludeAgreement):
         if state is not None:
             raise AlreadyExists(

@@ -16,6 +16,7 @@ from attrs import field, frozen
 from biv_domain.errors import InvalidValue
 from biv_domain.model import validators as check
 from biv_domain.model.dates import refuse_reversed
+from biv_domain.model.figures import Information as Information  # SubmitReport's, named here too
 from biv_domain.model.money import Money
 from biv_domain.model.protection import ApplyRetention, EraseParticipant, ProtectionCommand
 from biv_domain.model.vocabulary import (
@@ -29,14 +30,6 @@ from biv_domain.model.vocabulary import (
 
 DEFAULT_AGES = (7, 20)
 """The ages an agreement covers when it names none: from 7 to 20 years (the programme's)."""
-
-
-@frozen
-class Information:
-    """Whether each party spread information about the programme (informationsspridning)."""
-
-    municipality: bool
-    partner: bool
 
 
 # --- The agreement (överenskommelsen) ---------------------------------------------------------

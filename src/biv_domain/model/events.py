@@ -13,8 +13,7 @@ from typing import Any
 
 from attrs import frozen
 
-from biv_domain.model.commands import Information
-from biv_domain.model.figures import ReportFigures
+from biv_domain.model.figures import Information, ReportFigures
 from biv_domain.model.money import Money
 from biv_domain.model.stored import REFERENCE, Stored, StoredTypes
 from biv_domain.model.vocabulary import (

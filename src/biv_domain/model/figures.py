@@ -1,7 +1,8 @@
-"""Report figures: the numbers a half-year's written report (skriftlig redovisning) gives.
+"""Report figures: the numbers a half-year's written report (skriftlig redovisning) gives,
+and whether the parties spread information about the programme.
 
-Plain values, computed by `biv_domain.projections.report` and frozen into a submitted
-report's fact, so they import nothing of the domain's behaviour.
+Plain values, computed by `biv_domain.projections.report` (or told by the partner) and
+frozen into a submitted report's fact, so they import nothing of the domain's behaviour.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from datetime import date
 from attrs import frozen
 
 from biv_domain.model.vocabulary import TargetKind
+
+
+@frozen
+class Information:
+    """Whether each party spread information about the programme (informationsspridning)."""
+
+    municipality: bool
+    partner: bool
 
 
 @frozen

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from attrs import evolve as _replace
 from attrs import frozen
 
 from biv_domain.errors import AlreadyExists, NotFound, RuleBroken
 from biv_domain.model.agreement import AgreementState
-from biv_domain.model.commands import CloseFollowUp, FollowUpCommand, ScheduleFollowUp, SubmitReport
 from biv_domain.model.dates import Period
 from biv_domain.model.events import (
     FollowUpClosed,
@@ -19,6 +19,9 @@ from biv_domain.model.events import (
     ReportSubmitted,
 )
 from biv_domain.model.figures import ReportFigures
+
+if TYPE_CHECKING:  # the commands load with the first decision: a query only folds events
+    from biv_domain.model.commands import FollowUpCommand, ScheduleFollowUp
 
 
 class FollowUpStatus(StrEnum):
@@ -122,6 +125,8 @@ def decide(
     `figures` are the follow-up window's report figures as the ledger knows
     them now; a submitted report keeps them.
     """
+    from biv_domain.model.commands import CloseFollowUp, ScheduleFollowUp, SubmitReport
+
     if isinstance(command, ScheduleFollowUp):
         return [_schedule(command, state, agreement)]
     if state is None:

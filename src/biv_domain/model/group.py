@@ -8,25 +8,13 @@ partner, the age at enrolment, gender and residence status: never a name.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from attrs import evolve as _replace
 from attrs import frozen
 
 from biv_domain.errors import AlreadyExists, InvalidValue, NotFound, RuleBroken
 from biv_domain.model.agreement import AgreementState
-from biv_domain.model.commands import (
-    DEFAULT_AGES,
-    CancelGroup,
-    CompleteGroup,
-    CorrectAttendance,
-    CorrectParticipant,
-    EnrollParticipant,
-    GroupCommand,
-    HoldSession,
-    PlanGroup,
-    RetractSession,
-    WithdrawParticipant,
-)
 from biv_domain.model.events import (
     AttendanceCorrected,
     GroupCancelled,
@@ -40,6 +28,18 @@ from biv_domain.model.events import (
     SessionRetracted,
 )
 from biv_domain.model.vocabulary import ADULT_GENDERS, CHILD_GENDERS, GroupKind
+
+if TYPE_CHECKING:  # the commands load with the first decision: a query only folds events
+    from biv_domain.model.commands import (
+        CorrectAttendance,
+        CorrectParticipant,
+        EnrollParticipant,
+        GroupCommand,
+        HoldSession,
+        PlanGroup,
+        RetractSession,
+        WithdrawParticipant,
+    )
 
 
 @frozen
@@ -94,6 +94,18 @@ def decide(
 
     `agreement` is the agreement the group belongs to (for a plan: the one it names).
     """
+    from biv_domain.model.commands import (
+        CancelGroup,
+        CompleteGroup,
+        CorrectAttendance,
+        CorrectParticipant,
+        EnrollParticipant,
+        HoldSession,
+        PlanGroup,
+        RetractSession,
+        WithdrawParticipant,
+    )
+
     if isinstance(command, PlanGroup):
         return [_plan(command, state, agreement)]
     if state is None:
@@ -168,6 +180,8 @@ def _correct(
     state: GroupState,
     agreement: AgreementState | None,
 ) -> AttendanceCorrected | SessionRetracted | ParticipantCorrected:
+    from biv_domain.model.commands import CorrectAttendance, EnrollParticipant, RetractSession
+
     if isinstance(command, RetractSession):
         _session(state, command.held_on)
         return SessionRetracted(state.group_ref, command.held_on, command.reason)
@@ -249,6 +263,8 @@ def _enrolment_checked(
     state: GroupState, agreement: AgreementState | None, command: EnrollParticipant
 ) -> ParticipantEnrolled:
     """The enrolment, if its age and gender fit the group and the agreement."""
+    from biv_domain.model.commands import DEFAULT_AGES
+
     if state.plan.kind is GroupKind.CHILDREN:
         if command.gender not in CHILD_GENDERS:
             raise InvalidValue(
