@@ -221,7 +221,7 @@ def read_all(rows: Sequence[StoredEvent], keys: SubjectKeys | None) -> list[Fact
     A history names hundreds of children: asked for one at a time, their keys cost a
     query each (80 ms of a history on PostgreSQL, 5 on SQLite). The rows are read with
     the keys this process holds; at the first child whose key it has not read, the keys
-    of every child the rows left name are read in one query, and reading goes on. Finding
+    of every child named in the rows still to read come in one query, and reading goes on. Finding
     those names parses each row a second time (a fifth of a history's reading), which a
     process that holds the keys already (a service answering question after question)
     no longer pays. Keeping each row's parsed JSON for that second pass instead was
