@@ -8,8 +8,8 @@ the municipality's vault, not with whoever runs the database):
 - the checkpoints kept outside (`--checkpoint`, any number);
 - the receipts (`--receipt`): their checkpoint, and the leaf data of each fact they name, proven
   against it (a leaf is the fact's chain hash, so the exact position of a change is known);
-- the checkpoints the store kept when it signed each batch (`log_storage.checkpoint_at`, read at
-  each batch's seal), and the witnesses' cosignatures kept with them. A kept note or
+- the checkpoints the store kept when it signed each batch (`log_storage.checkpoint_at_size`,
+  read at each batch's seal), and the witnesses' cosignatures kept with them. A kept note or
   cosignature that does not verify is itself a finding, named by its size.
 
 One pass over the facts in chain order recomputes the tree's root from the facts' own chain
@@ -216,10 +216,10 @@ def verify_log(
                     _Leaf(fact.position, data, line.line, f"in {where}")
                 )
     problems: list[str] = []
-    if kept:  # the store's own checkpoints count only if it keeps this very key
-        kept, problems = _keeps(ledger, key)
+    # The store's own checkpoints count only if it keeps this very key.
+    use_kept, problems = _keeps(ledger, key) if kept else (False, [])
     end = until
-    if end is None and not kept:  # outside evidence only: the facts it covers
+    if end is None and not use_kept:  # outside evidence only: the facts it covers
         end = max([*outside, *leaves, 0])
         if not end:
             return LogVerification((), tuple(problems))
@@ -249,10 +249,10 @@ def verify_log(
                     walk.hold(position, str(leaf))
                 else:
                     walk.differ(position, leaf)
-        if position not in outside and not (kept and row.topic.endswith("BatchSealed")):
+        if position not in outside and not (use_kept and row.topic.endswith("BatchSealed")):
             continue
         evidence = list(outside.get(position, ()))
-        if kept and row.topic.endswith("BatchSealed"):
+        if use_kept and row.topic.endswith("BatchSealed"):
             found, findings = _kept(ledger, position, key)
             problems.extend(findings)
             if found is not None:
