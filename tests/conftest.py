@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,18 +44,35 @@ def drop_schema(schema: str) -> None:
         )
 
 
+DURABLE = ("sqlite", "postgresql")
+"""The stores that outlive their ledger: what a test of stored bytes, rows or processes needs."""
+
+
+@contextmanager
+def durable_store(
+    kind: str, folder: Path, prefix: str = "test", file: str = "biv.sqlite3"
+) -> Iterator[tuple[str, str | None]]:
+    """A fresh, empty store of a kind of `DURABLE`, and its PostgreSQL schema (None on SQLite):
+    a file in `folder`, or a schema of its own (named from `prefix`), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite://{folder}/{file}", None
+        return
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = postgres_url(schema)
+    try:
+        yield url, schema
+    finally:
+        drop_schema(schema)
+
+
 @pytest.fixture(params=STORES)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store of each kind."""
-    kind = request.param
-    if kind == "memory":
+    if request.param == "memory":
         yield "memory:"
-    elif kind == "sqlite":
-        yield f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        yield postgres_url(schema)
-        drop_schema(schema)
+        return
+    with durable_store(request.param, tmp_path) as (url, _schema):
+        yield url
 
 
 @pytest.fixture

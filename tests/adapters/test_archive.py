@@ -37,7 +37,7 @@ from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import merkle
 from biv_domain.ledger.note import Checkpoint, Note, Signer
 from tests import eark_offline
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, drop_schema, durable_store
 
 eark_offline.install()  # before eark_validator is imported: its vocabularies come from here
 
@@ -63,19 +63,12 @@ def biv(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DURABLE)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A store holding the Linköping demo's history."""
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
+    with durable_store(request.param, tmp_path, "archive") as (url, _schema):
         assert biv("demo", "--store", url)[0] == 0
         yield url
-        return
-    schema = f"archive_{datetime.now(UTC).strftime('%H%M%S%f')}"
-    url = postgres_url(schema)
-    assert biv("demo", "--store", url)[0] == 0
-    yield url
-    drop_schema(schema)
 
 
 @pytest.fixture

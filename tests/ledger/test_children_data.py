@@ -19,7 +19,7 @@ import pytest
 
 from biv_adapters.cli import main
 from biv_adapters.demo import CASE_NUMBER, linkoping_lines
-from tests.conftest import drop_schema, postgres_url, stored_bytes
+from tests.conftest import DURABLE, durable_store, stored_bytes
 
 REFS = sorted(
     {
@@ -32,19 +32,12 @@ CHILD = "ILL-C001"
 YEAR = ["--from", "2023-04-01", "--to", "2024-03-31"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DURABLE)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A store holding the demo's history."""
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
+    with durable_store(request.param, tmp_path, "children") as (url, _schema):
         biv("demo", "--store", url)
         yield url
-        return
-    schema = f"children_{datetime.now(UTC).strftime('%H%M%S%f')}"
-    url = postgres_url(schema)
-    biv("demo", "--store", url)
-    yield url
-    drop_schema(schema)
 
 
 def biv(*argv: str) -> tuple[int, str, str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import multiprocessing
 import random
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -39,7 +38,7 @@ from biv_domain.model.events import FundingChanged, SessionHeld
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import Gender, GroupKind, Party
 from biv_domain.projections.fiscal_year import fold
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 
 CASE = "Dnr 2016-292"
 GROUPS = ("G1", "G2", "G3", "G4")
@@ -52,14 +51,10 @@ COMMANDS_EACH = 200
 Outcome = tuple[str, str, str]  # (what, key, "accepted" | "already" | "conflict")
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DURABLE)
 def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path}/shared.sqlite3"
-    else:
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        yield postgres_url(schema)
-        drop_schema(schema)
+    with durable_store(request.param, tmp_path, file="shared.sqlite3") as (url, _schema):
+        yield url
 
 
 def setup(url: str) -> None:

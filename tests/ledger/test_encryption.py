@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from biv_domain.ledger import MEMORY, Ledger
 from biv_domain.model.commands import Command
 from biv_domain.projections.budget import budget
 from biv_domain.projections.history import History
-from tests.conftest import drop_schema, postgres_url, stored_bytes
+from tests.conftest import DURABLE, durable_store, stored_bytes
 from tests.strategies import StepClock, agreement_histories, case_number_of
 
 LINES = [json.loads(line) for line in linkoping_lines()]
@@ -58,19 +58,13 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
     return key
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DURABLE)
 def store(request: pytest.FixtureRequest, tmp_path: Path, key: str) -> Iterator[str]:
     """An encrypted store holding the demo's history."""
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"encrypted_{datetime.now(UTC).strftime('%H%M%S%f')}"
-        url = postgres_url(schema)
-    code, _out, err = biv("demo", "--store", url)
-    assert code == 0, err
-    yield url
-    if request.param == "postgresql":
-        drop_schema(url.rsplit("schema=", 1)[1])
+    with durable_store(request.param, tmp_path, "encrypted") as (url, _schema):
+        code, _out, err = biv("demo", "--store", url)
+        assert code == 0, err
+        yield url
 
 
 def test_nothing_of_the_partnership_is_readable_in_the_stores_bytes(store: str) -> None:

@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from biv_adapters.cli import main
 from biv_adapters.demo import record_linkoping
 from biv_adapters.stores.registry import open_ledger
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 
 CASE = "Dnr 2016-292"
 CHILD = "ILL-C001"
@@ -35,21 +34,14 @@ RETENTION = {
 }
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DURABLE)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A store holding the Linköping history."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        url = postgres_url(schema)
-    ledger = open_ledger(url, actor="Linköpings kommun, registrator")
-    record_linkoping(ledger)
-    ledger.close()
-    yield url
-    if schema:
-        drop_schema(schema)
+    with durable_store(request.param, tmp_path) as (url, _schema):
+        ledger = open_ledger(url, actor="Linköpings kommun, registrator")
+        record_linkoping(ledger)
+        ledger.close()
+        yield url
 
 
 def biv(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

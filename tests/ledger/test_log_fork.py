@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from biv_domain.ledger.receipts import receipt_of
 from biv_domain.model.commands import ConcludeAgreement, RecordDisbursement
 from biv_domain.model.log_proofs import ImportReceipt
 from biv_domain.model.money import Money
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 from tests.ledger.test_tamper import StoredRows, decode_row
 from tests.rechain import rechained
 
@@ -63,36 +62,29 @@ def _payments() -> list[Line]:
     ]
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DURABLE)
 def forged(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Forged]:
     signer = Signer.generate("linkoping.se/biv")
     monkeypatch.setenv("BIV_LOG_KEY", str(signer))
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        url = postgres_url(schema)
-    ledger = open_ledger(url, actor="Linköpings kommun, registrator")
-    record_linkoping(ledger)
-    before = ledger.log_size()
-    stored = ledger.execute_all(_payments(), actor="Anna, ekonom")
-    receipt = receipt_of(ledger, stored)
-    seal = ledger.log_size()
-    ledger.execute(
-        RecordDisbursement("Dnr 2016-292", Money.kronor(500), date(2024, 2, 1)), actor="Anna"
-    )
-    note = str(ledger.checkpoint())
-    size = ledger.log_size()
-    ledger.close()
-    monkeypatch.delenv("BIV_LOG_KEY")  # the operator's process has no key from here on
-    rows = StoredRows(url, schema)
-    yield Forged(rows, signer, note, receipt, before, seal, size)
-    rows.close()
-    if schema:
-        drop_schema(schema)
+    with durable_store(request.param, tmp_path) as (url, schema):
+        ledger = open_ledger(url, actor="Linköpings kommun, registrator")
+        record_linkoping(ledger)
+        before = ledger.log_size()
+        stored = ledger.execute_all(_payments(), actor="Anna, ekonom")
+        receipt = receipt_of(ledger, stored)
+        seal = ledger.log_size()
+        ledger.execute(
+            RecordDisbursement("Dnr 2016-292", Money.kronor(500), date(2024, 2, 1)), actor="Anna"
+        )
+        note = str(ledger.checkpoint())
+        size = ledger.log_size()
+        ledger.close()
+        monkeypatch.delenv("BIV_LOG_KEY")  # the operator's process has no key from here on
+        rows = StoredRows(url, schema)
+        yield Forged(rows, signer, note, receipt, before, seal, size)
+        rows.close()
 
 
 def _run(rows: StoredRows, sql: str, *params: object) -> list[Any]:

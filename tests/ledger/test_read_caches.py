@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from datetime import date, datetime
 
 import pytest
@@ -33,7 +32,7 @@ from biv_domain.model.fact import Fact
 from biv_domain.model.money import Money
 from biv_domain.model.vocabulary import GroupKind, Party
 from tests.builders import Clock
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 
 CASE = "Dnr 2016-292"
 OTHER = "Dnr 2019-001"
@@ -63,7 +62,7 @@ TURNS = st.lists(
 )
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("kind", DURABLE)
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -71,11 +70,12 @@ TURNS = st.lists(
 def test_a_reader_answers_as_a_fresh_ledger_while_another_writes(
     kind: str, tmp_path_factory: pytest.TempPathFactory, turns: list[str]
 ) -> None:
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    if kind == "sqlite":
-        url = f"sqlite://{tmp_path_factory.mktemp('reads')}/two.sqlite3"
-    else:
-        url = postgres_url(schema)
+    with durable_store(kind, tmp_path_factory.mktemp("reads")) as (url, _schema):
+        take_turns(url, turns)
+
+
+def take_turns(url: str, turns: list[str]) -> None:
+    """The writer takes each turn; after each, the reader answers as a fresh ledger does."""
     clock = Clock()
     writer, reader = open_ledger(url, clock=clock), open_ledger(url, clock=clock)
     try:
@@ -113,8 +113,6 @@ def test_a_reader_answers_as_a_fresh_ledger_while_another_writes(
     finally:
         writer.close()
         reader.close()
-        if kind == "postgresql":
-            drop_schema(schema)
 
 
 def fact(stream: str, version: int) -> Fact:

@@ -11,7 +11,6 @@ backfill), and its facts, chain and digest stay as they were.
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from biv_adapters.stores.registry import open_ledger
 from biv_domain.ledger import Ledger
 from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.store_info import store_info
-from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 
 STORES = Path(__file__).parents[1] / "stores"
 TARGET = (
@@ -42,16 +41,10 @@ def counted(ledger: Ledger) -> Counter[tuple[str, int]]:
     return Counter({(c.type, c.version): c.facts for c in info.by_type})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DURABLE)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path}/biv.sqlite3"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("no PostgreSQL server named")
-    schema = f"counts_{uuid.uuid4().hex[:10]}"
-    yield postgres_url(schema)
-    drop_schema(schema)
+    with durable_store(request.param, tmp_path, "counts") as (store, _schema):
+        yield store
 
 
 def test_the_counts_move_with_each_batch_and_store_info_walks_nothing(url: str) -> None:

@@ -25,7 +25,7 @@ from biv_domain.ledger.envelope import read
 from biv_domain.ledger.verification import Break, Digest, Verification
 from biv_domain.model.events import DisbursementRecorded
 from biv_domain.model.money import Money
-from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.conftest import DURABLE, POSTGRES_URL, durable_store
 from tests.rechain import rechained
 
 Row = tuple[str, int, str, bytes]  # stream, version, type, stored bytes
@@ -101,24 +101,17 @@ class StoredRows:
         self.connection.close()
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DURABLE)
 def rows(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoredRows]:
     """A store holding the Linköping history, and its rows."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        url = postgres_url(schema)
-    ledger = open_ledger(url, actor="Linköpings kommun, registrator")
-    record_linkoping(ledger)
-    assert ledger.verify_chain().intact
-    ledger.close()
-    stored = StoredRows(url, schema)
-    yield stored
-    stored.close()
-    if schema:
-        drop_schema(schema)
+    with durable_store(request.param, tmp_path) as (url, schema):
+        ledger = open_ledger(url, actor="Linköpings kommun, registrator")
+        record_linkoping(ledger)
+        assert ledger.verify_chain().intact
+        ledger.close()
+        stored = StoredRows(url, schema)
+        yield stored
+        stored.close()
 
 
 def verify(rows: StoredRows, digest: Digest | None = None) -> Verification:

@@ -13,7 +13,6 @@ row (its position, type, stream and version), never `row 0 ( of  v0`:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -30,7 +29,7 @@ from biv_domain.ledger.subjects import erased_reference
 from biv_domain.ledger.verification import Digest, Verification
 from biv_domain.model.commands import SetTarget
 from biv_domain.model.vocabulary import TargetKind
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 from tests.rechain import rechained
 
 from .test_tamper import StoredRows
@@ -64,26 +63,19 @@ class Insider(StoredRows):
         return case_number, party, source, start, end
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DURABLE)
 def insider(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Insider]:
     """A store holding the Linköping history, its participants' fields sealed, and its rows."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        url = postgres_url(schema)
-    ledger = open_ledger(url, actor=ACTOR)
-    record_linkoping(ledger)
-    verified = ledger.verify_chain()
-    assert verified.intact, verified.problems
-    assert len(verified.checked) > 1  # the store's checks ran, not the chain's walk only
-    ledger.close()
-    stored = Insider(url, schema)
-    yield stored
-    stored.close()
-    if schema:
-        drop_schema(schema)
+    with durable_store(request.param, tmp_path) as (url, schema):
+        ledger = open_ledger(url, actor=ACTOR)
+        record_linkoping(ledger)
+        verified = ledger.verify_chain()
+        assert verified.intact, verified.problems
+        assert len(verified.checked) > 1  # the store's checks ran, not the chain's walk only
+        ledger.close()
+        stored = Insider(url, schema)
+        yield stored
+        stored.close()
 
 
 def verify(insider: Insider, digest: Digest | None = None) -> Verification:

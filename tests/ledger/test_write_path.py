@@ -13,7 +13,6 @@ import gc
 import itertools
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from biv_domain.ledger.envelope import (
 )
 from biv_domain.ledger.unit_of_work import LARGE_BATCH
 from tests.builders import exchange_lines
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 
 
 @pytest.mark.parametrize(
@@ -88,14 +87,10 @@ def envelope_stored_bytes(envelope: Envelope) -> bytes:
     return canonical_json({k: v for k, v in keys.items() if KEYS[k] == 1 or v is not None})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DURABLE)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path}/biv.sqlite3"
-        return
-    schema = f"write_path_{uuid.uuid4().hex[:12]}"
-    yield postgres_url(schema)
-    drop_schema(schema)
+    with durable_store(request.param, tmp_path, "write_path") as (url, _schema):
+        yield url
 
 
 @pytest.mark.parametrize("encrypted", [False, True])

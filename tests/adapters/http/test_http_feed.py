@@ -13,7 +13,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ from biv_adapters.exchange import read_lines
 from biv_adapters.http.tokens import Role, tokens_of
 from biv_adapters.stores.registry import open_ledger
 from biv_domain.model.protection import EraseParticipant
-from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
+from tests.conftest import DURABLE, POSTGRES_URL, durable_store
 from tests.http_server import ROOT, serve
 
 CHILD = "ILL-C001"
@@ -35,20 +34,14 @@ WRITERS = 4
 BATCHES = 6
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DURABLE)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A store holding the demo's Linköping history."""
-    if request.param == "sqlite":
-        store = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"http_feed_{uuid.uuid4().hex[:10]}"
-        store = postgres_url(schema)
-    ledger = open_ledger(store)
-    record_linkoping(ledger)
-    ledger.close()
-    yield store
-    if request.param == "postgresql":
-        drop_schema(store.split("schema=")[1])
+    with durable_store(request.param, tmp_path, "http_feed") as (store, _schema):
+        ledger = open_ledger(store)
+        record_linkoping(ledger)
+        ledger.close()
+        yield store
 
 
 def writer_lines(writer: int, batch: int) -> list[str]:

@@ -5,7 +5,6 @@ checkpoint as text, the proofs as the CLI prints them, refusals naming the param
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,32 +14,23 @@ import pytest
 from biv_adapters.cli import main
 from biv_domain.ledger.note import COSIGNATURE_V1, Note, Signer
 from biv_domain.ledger.receipts import check_receipt, read_receipt
-from tests.conftest import drop_schema, postgres_url
+from tests.conftest import DURABLE, durable_store
 from tests.http_server import serve
 
 DATA = Path(__file__).parents[3] / "src" / "biv_domain" / "data"
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DURABLE)
 def served(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, str, Signer]]:
     """A store made by `biv import` with the log's key set, and `biv serve` on it."""
     signer = Signer.generate("linkoping.se/biv")
     monkeypatch.setenv("BIV_LOG_KEY", str(signer))
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/biv.sqlite3"
-    else:
-        schema = f"test_log_{uuid.uuid4().hex[:10]}"
-        url = postgres_url(schema)
-    try:
+    with durable_store(request.param, tmp_path, "test_log") as (url, _schema):
         assert main(["import", str(DATA / "linkoping_documents.jsonl"), "--store", url]) == 0
         with serve(url) as base:
             yield url, base, signer
-    finally:
-        if schema:
-            drop_schema(schema)
 
 
 def test_the_checkpoint_and_proofs_are_the_clis(
