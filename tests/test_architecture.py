@@ -32,7 +32,7 @@ CONVERTER_OWN = ("biv_domain.model", "biv_domain.errors")
 
 # Each layer and the layers it may import (besides the standard library and third parties):
 # the model nothing above it, the projections the model, the service both, the adapters all.
-BESIDE = ("biv_domain.errors", "biv_domain.converter", "biv_domain._version")
+BESIDE = ("biv_domain.errors", "biv_domain.converter", "biv_domain._version", "biv_domain._lazy")
 LAYERS: dict[str, tuple[str, ...]] = {
     "biv_domain.model": ("biv_domain.model", *BESIDE),
     "biv_domain.projections": ("biv_domain.projections", "biv_domain.model", *BESIDE),

@@ -5,9 +5,9 @@ The first case is Linköping's partnership with Linköpings domkyrkopastorat for
 questions) and the commands in `biv_domain.model.commands`.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from biv_domain._lazy import loaded_when_asked
 from biv_domain._version import __version__
 
 if TYPE_CHECKING:
@@ -25,27 +25,21 @@ if TYPE_CHECKING:
 # Where each name lives. Each loads when first asked for, so that importing one module of
 # the package (`biv --version` reads `_version`) never loads the rest, and importing the
 # pure domain never loads the ledger and `eventsourcing`.
-_HOMES = {
-    "biv_domain.errors": ("AlreadyExists", "InvalidValue", "NotFound", "Refused", "RuleBroken"),
-    "biv_domain.ledger": ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict"),
-    "biv_domain.model.agreement": ("AgreementState", "AgreementStatus"),
-    "biv_domain.model.fact": ("Fact",),
-    "biv_domain.model.figures": ("ReportFigures",),
-    "biv_domain.model.follow_up": ("FollowUpState",),
-    "biv_domain.model.group": ("GroupState",),
-    "biv_domain.model.money": ("Money",),
-    "biv_domain.projections.budget": ("Budget", "Split", "budget"),
-    "biv_domain.projections.report": ("report",),
-}
-_HOME = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> object:
-    if name in _HOME:
-        value = getattr(import_module(_HOME[name]), name)
-        globals()[name] = value  # asked once: a plain attribute from then on
-        return value
-    raise AttributeError(f"module 'biv_domain' has no attribute {name!r}")
+__getattr__ = loaded_when_asked(
+    globals(),
+    {
+        "biv_domain.errors": ("AlreadyExists", "InvalidValue", "NotFound", "Refused", "RuleBroken"),
+        "biv_domain.ledger": ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict"),
+        "biv_domain.model.agreement": ("AgreementState", "AgreementStatus"),
+        "biv_domain.model.fact": ("Fact",),
+        "biv_domain.model.figures": ("ReportFigures",),
+        "biv_domain.model.follow_up": ("FollowUpState",),
+        "biv_domain.model.group": ("GroupState",),
+        "biv_domain.model.money": ("Money",),
+        "biv_domain.projections.budget": ("Budget", "Split", "budget"),
+        "biv_domain.projections.report": ("report",),
+    },
+)
 
 
 __all__ = [

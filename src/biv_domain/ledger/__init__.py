@@ -10,8 +10,9 @@
 - `read_models`: the funding view's behaviour; `store`: what a store plugin supplies
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from biv_domain._lazy import loaded_when_asked
 
 if TYPE_CHECKING:
     from biv_domain.ledger.application import Ledger, Line, LineRefused, Receipt, WriteConflict
@@ -21,20 +22,20 @@ if TYPE_CHECKING:
 # Where each name lives. Each loads when first asked for, so that importing one module of
 # the package (the bookkeeping's stream names, the codec) does not load the service and
 # its write side; `from biv_domain.ledger import Ledger` loads what the Ledger needs.
-_HOMES = {
-    "biv_domain.ledger.application": ("Ledger", "Line", "LineRefused", "Receipt", "WriteConflict"),
-    "biv_domain.ledger.reading": ("LedgerReads", "utc_now"),
-    "biv_domain.ledger.store": ("MEMORY", "Store"),
-}
-_HOME = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> object:
-    if name in _HOME:
-        value = getattr(import_module(_HOME[name]), name)
-        globals()[name] = value  # asked once: a plain attribute from then on
-        return value
-    raise AttributeError(f"module 'biv_domain.ledger' has no attribute {name!r}")
+__getattr__ = loaded_when_asked(
+    globals(),
+    {
+        "biv_domain.ledger.application": (
+            "Ledger",
+            "Line",
+            "LineRefused",
+            "Receipt",
+            "WriteConflict",
+        ),
+        "biv_domain.ledger.reading": ("LedgerReads", "utc_now"),
+        "biv_domain.ledger.store": ("MEMORY", "Store"),
+    },
+)
 
 
 __all__ = [
