@@ -85,21 +85,29 @@ MOVED_OUT = (
 NOT_FOR_A_FIGURE = ("biv_domain.projections.history", "biv_adapters.cli.feed")
 
 
-def loaded_after(*argv: str) -> list[str]:
-    """The top-level packages in `sys.modules` after `biv ARGV` ran in a fresh interpreter."""
+def run_fresh(*argv: str) -> tuple[int, list[str], str]:
+    """`biv ARGV` in a fresh interpreter: its exit code, the modules in `sys.modules` after it,
+    and what it wrote to stderr."""
     script = (
         "import contextlib, io, json, sys\n"
         "from biv_adapters.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):\n"
         f"    code = main({list(argv)!r})\n"
-        "print(json.dumps([code, sorted(sys.modules)]))\n"
+        "print(json.dumps([code, sorted(sys.modules), err.getvalue()]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    code, modules = json.loads(done.stdout)
-    assert code == 0, done.stderr
-    return list(modules)
+    code, modules, err = json.loads(done.stdout)
+    return code, list(modules), err
+
+
+def loaded_after(*argv: str) -> list[str]:
+    """The modules in `sys.modules` after `biv ARGV` ran, and succeeded, in a fresh interpreter."""
+    code, modules, err = run_fresh(*argv)
+    assert code == 0, err
+    return modules
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], ["budget", "--help"]])
@@ -214,20 +222,12 @@ def test_a_mistyped_case_number_loads_did_you_mean_and_the_answer_names_the_near
 ) -> None:
     """The one query that needs `case_numbers` loads it when it is asked, and still answers."""
     argv = ["budget", "Dnr 2016-293", "--on", "2023-10-01", "--store", sqlite_store]
-    script = (
-        "import contextlib, io, sys\n"
-        "from biv_adapters.cli import main\n"
-        "err = io.StringIO()\n"
-        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):\n"
-        f"    code = main({argv!r})\n"
-        "print(code, 'biv_domain.ledger.case_numbers' in sys.modules, err.getvalue().strip())\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == (
-        "1 True biv: refused: case_number: no agreement with case number 'Dnr 2016-293'; "
-        "did you mean 'Dnr 2016-292'?"
+    code, modules, err = run_fresh(*argv)
+    assert (code, "biv_domain.ledger.case_numbers" in modules, err.strip()) == (
+        1,
+        True,
+        "biv: refused: case_number: no agreement with case number 'Dnr 2016-293'; "
+        "did you mean 'Dnr 2016-292'?",
     )
 
 
