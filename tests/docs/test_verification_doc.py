@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 from biv_adapters.cli import main
 from tests.conftest import POSTGRES_URL, drop_schema, postgres_url
 from tests.ledger.test_frozen_stores import postgres_database as postgres_database
-from tests.ledger.test_frozen_stores import psql
+from tests.ledger.test_frozen_stores import restore_dump
 
 ROOT = Path(__file__).parents[2]
 DOC = ROOT / "docs" / "verification.md"
@@ -127,12 +126,7 @@ def test_every_frozen_store_verifies_and_its_head_is_its_digest(store: Path) -> 
 def test_every_frozen_postgresql_dump_verifies_and_its_head_is_its_digest(
     folder: Path, postgres_database: str
 ) -> None:
-    restore = subprocess.run(
-        [psql(), "-v", "ON_ERROR_STOP=1", "-q", "-d", postgres_database,
-         "-f", str(folder / "postgresql.sql")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert restore.returncode == 0, restore.stderr
+    restore_dump(postgres_database, folder / "postgresql.sql")
     digest = (folder / "digest-postgresql.txt").read_text("utf-8").strip()
     schema = folder.name.replace("-", "")  # format-1 -> format1
     assert verify(postgresql_rows(schema, postgres_database)) == digest

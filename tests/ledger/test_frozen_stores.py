@@ -345,6 +345,15 @@ def psql() -> str:
     return found
 
 
+def restore_dump(database: str, dump: Path) -> None:
+    """Restores a frozen store's PostgreSQL dump into `database` (as written, never changed)."""
+    restore = subprocess.run(
+        [psql(), "-v", "ON_ERROR_STOP=1", "-q", "-d", database, "-f", str(dump)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert restore.returncode == 0, restore.stderr
+
+
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
     """A fresh, empty database on the test server, dropped afterwards; its URL."""
@@ -366,11 +375,6 @@ def postgres_database() -> Iterator[str]:
 def test_postgresql_store_answers_as_it_did(
     folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], postgres_database: str
 ) -> None:
-    restore = subprocess.run(
-        [psql(), "-v", "ON_ERROR_STOP=1", "-q", "-d", postgres_database,
-         "-f", str(folder / "postgresql.sql")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert restore.returncode == 0, restore.stderr
+    restore_dump(postgres_database, folder / "postgresql.sql")
     schema = folder.name.replace("-", "")  # format-1 -> format1
     check_store(capsys, folder, "postgresql", f"{postgres_database}?schema={schema}", tmp_path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from biv_domain.ledger.verification import Digest
 from biv_domain.model.commands import RecordDisbursement
 from biv_domain.model.money import Money
 from tests.builders import Clock
-from tests.ledger.test_frozen_stores import FOLDERS, postgres_database, psql  # noqa: F401 (a fixture)
+from tests.ledger.test_frozen_stores import FOLDERS, postgres_database, restore_dump  # noqa: F401 (a fixture)
 
 
 def chain_hashes(ledger: Ledger) -> list[bytes]:
@@ -195,12 +194,7 @@ def test_frozen_postgresql_stores_get_a_tree_whose_checkpoint_verifies(
     folder: Path,
     postgres_database: str,  # noqa: F811 (the fixture of test_frozen_stores)
 ) -> None:
-    restore = subprocess.run(
-        [psql(), "-v", "ON_ERROR_STOP=1", "-q", "-d", postgres_database,
-         "-f", str(folder / "postgresql.sql")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert restore.returncode == 0, restore.stderr
+    restore_dump(postgres_database, folder / "postgresql.sql")
     schema = folder.name.replace("-", "")  # format-1 -> format1
     digest = Digest.parse((folder / "digest-postgresql.txt").read_text())
     check_frozen(f"{postgres_database}?schema={schema}", digest)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from biv_domain.ledger.envelope import read_envelope
 from biv_domain.ledger.note import Verifier
 from biv_domain.ledger.receipts import check_receipt, read_receipt
 from tests.builders import exchange_lines
-from tests.ledger.test_frozen_stores import postgres_database, psql  # noqa: F401 (a fixture)
+from tests.ledger.test_frozen_stores import postgres_database, restore_dump  # noqa: F401 (a fixture)
 
 FOLDER = Path(__file__).parents[1] / "stores" / "log-1"
 VERIFIER = (FOLDER / "verifier.txt").read_text().strip()
@@ -46,12 +45,7 @@ def frozen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         yield kind, f"sqlite://{copy}"
         return
     database = request.getfixturevalue("postgres_database")
-    restore = subprocess.run(
-        [psql(), "-v", "ON_ERROR_STOP=1", "-q", "-d", database,
-         "-f", str(FOLDER / "postgresql.sql")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert restore.returncode == 0, restore.stderr
+    restore_dump(database, FOLDER / "postgresql.sql")
     yield kind, f"{database}?schema=log1"
 
 
